@@ -1,0 +1,3 @@
+module github.com/quail-mta/quail
+
+go 1.26.0
