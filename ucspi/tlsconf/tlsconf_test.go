@@ -1,0 +1,165 @@
+package tlsconf
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeCert makes a self-signed certificate for names and writes it with
+// its key to file (both PEM blocks in one file).
+func writeCert(t *testing.T, file string, names ...string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: names[0]},
+		DNSNames:     names,
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	out = append(out, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})...)
+	if err := os.WriteFile(file, out, 0600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func served(t *testing.T, cfg *tls.Config, sni string) string {
+	t.Helper()
+	c, err := cfg.GetCertificate(&tls.ClientHelloInfo{ServerName: sni})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(c.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leaf.Subject.CommonName
+}
+
+func TestSNIChoosesTheDomainsCertificate(t *testing.T) {
+	d := t.TempDir()
+	writeCert(t, filepath.Join(d, "default.pem"), "mail.example.net")
+	certs := filepath.Join(d, "certs")
+	os.Mkdir(certs, 0700)
+	writeCert(t, filepath.Join(certs, "a.pem"), "mx.a.example")
+	writeCert(t, filepath.Join(certs, "b.pem"), "*.b.example")
+	cfg, err := Server(env(map[string]string{"CERTFILE": filepath.Join(d, "default.pem"), "CERTDIR": certs}), ClientCertOptional)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ why, sni, want string }{
+		{"exact name", "mx.a.example", "mx.a.example"},
+		{"names are case-insensitive", "MX.A.Example.", "mx.a.example"},
+		{"wildcard covers one label", "smtp.b.example", "*.b.example"},
+		{"wildcard does not cover two labels", "x.smtp.b.example", "mail.example.net"},
+		{"unknown name falls back to CERTFILE", "other.example", "mail.example.net"},
+		{"no SNI at all falls back to CERTFILE", "", "mail.example.net"},
+	}
+	for _, c := range cases {
+		if got := served(t, cfg, c.sni); got != c.want {
+			t.Errorf("%s: SNI %q served %q, want %q", c.why, c.sni, got, c.want)
+		}
+	}
+	if cfg.MinVersion != tls.VersionTLS12 {
+		t.Errorf("TLS below 1.2 allowed")
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	d := t.TempDir()
+	cases := []struct {
+		why  string
+		env  map[string]string
+		want string
+	}{
+		{"no certificate at all", map[string]string{}, "no certificate"},
+		{"missing certificate file", map[string]string{"CERTFILE": filepath.Join(d, "none.pem")}, "unable to load certificate"},
+		{"missing CERTDIR", map[string]string{"CERTDIR": filepath.Join(d, "nodir")}, "CERTDIR"},
+		{"bad verify depth", map[string]string{"CERTFILE": filepath.Join(d, "ok.pem"), "VERIFYDEPTH": "x"}, "VERIFYDEPTH"},
+		{"required client certs without CAs", map[string]string{"CERTFILE": filepath.Join(d, "ok.pem")}, "no CAFILE"},
+	}
+	writeCert(t, filepath.Join(d, "ok.pem"), "ok.example")
+	for i, c := range cases {
+		auth := ClientCertOptional
+		if i == len(cases)-1 {
+			auth = ClientCertRequired
+		}
+		_, err := Server(env(c.env), auth)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error about %q", c.why, err, c.want)
+		}
+	}
+}
+
+func TestCiphers(t *testing.T) {
+	d := t.TempDir()
+	writeCert(t, filepath.Join(d, "c.pem"), "c.example")
+	base := map[string]string{"CERTFILE": filepath.Join(d, "c.pem")}
+	base["CIPHERS"] = "HIGH:!aNULL:ECDHE-ECDSA-AES128-GCM-SHA256:TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+	cfg, err := Server(env(base), ClientCertOptional)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384}
+	if len(cfg.CipherSuites) != 2 || cfg.CipherSuites[0] != want[0] || cfg.CipherSuites[1] != want[1] {
+		t.Errorf("suites %v, want %v", cfg.CipherSuites, want)
+	}
+	base["CIPHERS"] = "HIGH:!aNULL"
+	cfg, err = Server(env(base), ClientCertOptional)
+	if err != nil || cfg.CipherSuites != nil {
+		t.Errorf("keywords only must keep Go's defaults: %v %v", cfg.CipherSuites, err)
+	}
+}
+
+func TestHandshakeWithSNI(t *testing.T) {
+	d := t.TempDir()
+	writeCert(t, filepath.Join(d, "a.pem"), "a.example")
+	srv, err := Server(env(map[string]string{"CERTDIR": d}), ClientCertOptional)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPEM, _ := os.ReadFile(filepath.Join(d, "a.pem"))
+	os.WriteFile(filepath.Join(d, "ca.crt"), caPEM, 0600)
+	cli, err := Client(env(map[string]string{"CAFILE": filepath.Join(d, "ca.crt")}), "a.example", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := netPipe(t)
+	errc := make(chan error, 1)
+	go func() { errc <- tls.Server(a, srv).Handshake() }()
+	if err := tls.Client(b, cli).Handshake(); err != nil {
+		t.Fatalf("client handshake: %v", err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("server handshake: %v", err)
+	}
+}
