@@ -1,0 +1,197 @@
+package rules
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"os"
+
+	"github.com/colinmarc/cdb"
+)
+
+// Query describes the connection being looked up.
+type Query struct {
+	// IP is the remote address in the text form tcpserver puts in
+	// TCPREMOTEIP: dotted IPv4, or compact IPv6 as ucspi-tcp-ipv6 prints
+	// it. The caller converts v4-mapped peers to dotted IPv4.
+	IP string
+	// Host is the remote host name; "" means unknown.
+	Host string
+	// Info is the remote IDENT answer; "" means unknown.
+	Info string
+}
+
+// Var is one environment variable a rule sets. An empty Value sets the
+// variable to the empty string; it never unsets it.
+type Var struct{ Name, Value string }
+
+// Decision is the outcome of a lookup.
+type Decision struct {
+	Found bool   // a rule matched; otherwise the connection is allowed with no variables
+	Key   string // the cdb key of the rule that matched
+	Deny  bool
+	Env   []Var // in the order the rule lists them
+}
+
+// LookupFile opens the cdb at path, looks q up and closes it, as tcpserver
+// does once per connection so that a rebuilt cdb applies at once. A missing
+// file gives an error satisfying errors.Is(err, fs.ErrNotExist).
+func LookupFile(path string, q Query) (Decision, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Decision{}, err
+	}
+	defer f.Close()
+	db, err := cdb.New(f, nil)
+	if err != nil {
+		return Decision{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	d, err := Lookup(db, q)
+	if err != nil {
+		return Decision{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// Lookup tries the keys for q in tcpserver's order and decodes the first
+// rule found:
+//
+//  1. INFO@IP and 2. INFO@=HOST (when the IDENT answer is known),
+//  3. IP, 4. =HOST,
+//  5. each prefix of IP ending in '.' or ':', longest first,
+//  6. CIDR rules containing IP, longest prefix first (our extension),
+//  7. =.SUFFIX for each '.' in HOST, longest first, 8. "=" (host known),
+//  9. the empty key.
+func Lookup(db *cdb.CDB, q Query) (Decision, error) {
+	var host, info *string
+	if q.Host != "" {
+		host = &q.Host
+	}
+	if q.Info != "" {
+		info = &q.Info
+	}
+	key, value, found, err := find(db, q.IP, host, info)
+	if err != nil || !found {
+		return Decision{}, err
+	}
+	return decode(key, value), nil
+}
+
+// find walks the key order. host and info are nil when unknown: tcprulescheck
+// can be told an empty but known host through an empty TCPREMOTEHOST, which
+// then takes part in the lookup as 0.88 does.
+func find(db *cdb.CDB, ip string, host, info *string) (key string, value []byte, found bool, err error) {
+	try := func(k string) bool {
+		if err != nil {
+			return false
+		}
+		var v []byte
+		v, err = db.Get([]byte(k))
+		if err != nil {
+			err = fmt.Errorf("look up rule %q: %w", k, err)
+			return false
+		}
+		// colinmarc/cdb returns nil only for a missing key; an empty
+		// value (allow, no variables) is a non-nil empty slice.
+		if v == nil {
+			return false
+		}
+		key, value, found = k, v, true
+		return true
+	}
+
+	if info != nil {
+		if try(*info + "@" + ip) {
+			return
+		}
+		if host != nil && try(*info+"@="+*host) {
+			return
+		}
+	}
+	if try(ip) {
+		return
+	}
+	if host != nil && try("="+*host) {
+		return
+	}
+	for n := len(ip); n > 0; n-- {
+		if c := ip[n-1]; (c == '.' || c == ':') && try(ip[:n]) {
+			return
+		}
+	}
+	if cidrFind(db, ip, try) {
+		return
+	}
+	if host != nil {
+		h := *host
+		for i := 0; i < len(h); i++ {
+			if h[i] == '.' && try("="+h[i:]) {
+				return
+			}
+		}
+		if try("=") {
+			return
+		}
+	}
+	try("")
+	return
+}
+
+// cidrFind tries the CIDR keys for ip, longest prefix first, consulting the
+// index key so that a cdb without CIDR rules costs one extra probe.
+func cidrFind(db *cdb.CDB, ip string, try func(string) bool) bool {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	addr = addr.WithZone("")
+	idx, err := db.Get([]byte(cidrIndexKey))
+	if err != nil || idx == nil {
+		return false
+	}
+	for _, bits := range parseCIDRIndex(idx, addr.Is4()) {
+		p, err := addr.Prefix(bits)
+		if err != nil {
+			continue
+		}
+		if try(cidrKey(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// decode turns a cdb value into a Decision the way tcpserver applies it:
+// every NUL-terminated record is read; "D" denies, "+VAR=value" sets a
+// variable, anything else (and a "+" record without '=') is ignored, as are
+// trailing bytes that lack their NUL.
+func decode(key string, value []byte) Decision {
+	d := Decision{Found: true, Key: key}
+	for _, rec := range records(value) {
+		switch {
+		case len(rec) > 0 && rec[0] == 'D':
+			d.Deny = true
+		case len(rec) > 0 && rec[0] == '+':
+			for i := 1; i < len(rec); i++ {
+				if rec[i] == '=' {
+					d.Env = append(d.Env, Var{Name: string(rec[1:i]), Value: string(rec[i+1:])})
+					break
+				}
+			}
+		}
+	}
+	return d
+}
+
+// records splits a value into its NUL-terminated records.
+func records(value []byte) [][]byte {
+	var out [][]byte
+	for {
+		i := bytes.IndexByte(value, 0)
+		if i < 0 {
+			return out
+		}
+		out = append(out, value[:i])
+		value = value[i+1:]
+	}
+}
