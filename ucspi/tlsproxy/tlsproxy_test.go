@@ -1,0 +1,179 @@
+package tlsproxy
+
+import (
+	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"io"
+	"math/big"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quail-mta/quail/ucspi/ucspitls"
+)
+
+func serverConfig(t *testing.T) *tls.Config {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "mx.test"},
+		DNSNames: []string{"mx.test"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+}
+
+func tcpPair(t *testing.T) (server, client net.Conn) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ch := make(chan net.Conn, 1)
+	go func() { c, _ := l.Accept(); ch <- c }()
+	client, err = net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-ch
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return server, client
+}
+
+func TestImmediate(t *testing.T) {
+	srv, cli := tcpPair(t)
+	done := make(chan *Session, 1)
+	go func() {
+		s, err := Immediate(srv, Options{Config: serverConfig(t), Server: true, Env: true, HandshakeTimeout: 5 * time.Second})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- s
+	}()
+	tc := tls.Client(cli, &tls.Config{InsecureSkipVerify: true, ServerName: "mx.test"})
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	s := <-done
+	if s == nil {
+		t.FailNow()
+	}
+	child := s.Child()
+	if !strings.Contains(strings.Join(child.Env, "\n"), "SSL_PROTOCOL=TLSv1.3") {
+		t.Errorf("env %q", child.Env)
+	}
+	tc.Write([]byte("EHLO x\r\n"))
+	buf := make([]byte, 8)
+	if _, err := io.ReadFull(child.Stdin, buf); err != nil || string(buf) != "EHLO x\r\n" {
+		t.Fatalf("program read %q, %v", buf, err)
+	}
+	child.Stdout.Write([]byte("250 ok\r\n"))
+	s.CloseChildSide() // the program exits: its end closes
+	got, err := io.ReadAll(tc)
+	if string(got) != "250 ok\r\n" {
+		t.Fatalf("client read %q, %v", got, err)
+	}
+	if err := s.Wait(); err != nil {
+		t.Errorf("session ended with %v", err)
+	}
+}
+
+func TestImmediateGarbageIsDropped(t *testing.T) {
+	srv, cli := tcpPair(t)
+	cli.Write([]byte("GET / HTTP/1.0\r\n\r\n"))
+	_, err := Immediate(srv, Options{Config: serverConfig(t), Server: true, HandshakeTimeout: 5 * time.Second})
+	if err == nil {
+		t.Fatal("a client speaking HTTP got a TLS session")
+	}
+}
+
+func TestDelayedStartTLS(t *testing.T) {
+	srv, cli := tcpPair(t)
+	raw, err := srv.(*net.TCPConn).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	s, err := Delayed(srv, raw, raw, Options{Config: serverConfig(t), Server: true, HandshakeTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := s.Child()
+	if strings.Join(child.Env, " ") != "SSLCTLFD=3 SSLREADFD=4 SSLWRITEFD=5" || len(child.Extra) != 3 {
+		t.Fatalf("child %+v", child)
+	}
+	ctl, rd, wr := child.Extra[0], child.Extra[1], child.Extra[2]
+
+	// The program greets in cleartext, then asks for TLS with 'Y'.
+	programErr := make(chan error, 1)
+	go func() {
+		child.Stdout.Write([]byte("220 ready for TLS\r\n"))
+		ctl.Write([]byte{ucspitls.StartTLSWithEnv})
+		env, err := ucspitls.ReadEnv(bufio.NewReader(ctl))
+		if err != nil {
+			programErr <- err
+			return
+		}
+		if !strings.Contains(strings.Join(env, " "), "SSL_CIPHER=") {
+			programErr <- io.ErrUnexpectedEOF
+			return
+		}
+		line, err := bufio.NewReader(rd).ReadString('\n')
+		if err != nil || line != "EHLO secret\r\n" {
+			programErr <- io.ErrUnexpectedEOF
+			return
+		}
+		wr.Write([]byte("250 hello over TLS\r\n"))
+		wr.Close()
+		ctl.Close()
+		rd.Close()
+		raw.Close()
+		programErr <- nil
+	}()
+	br := bufio.NewReader(cli)
+	greet, _ := br.ReadString('\n')
+	if greet != "220 ready for TLS\r\n" {
+		t.Fatalf("cleartext greeting %q", greet)
+	}
+	tc := tls.Client(cli, &tls.Config{InsecureSkipVerify: true})
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	tc.Write([]byte("EHLO secret\r\n"))
+	reply, _ := io.ReadAll(tc)
+	if string(reply) != "250 hello over TLS\r\n" {
+		t.Fatalf("reply over TLS %q", reply)
+	}
+	if err := <-programErr; err != nil {
+		t.Fatal(err)
+	}
+	s.Wait()
+}
+
+func TestDelayedWithoutTLS(t *testing.T) {
+	srv, cli := tcpPair(t)
+	raw, _ := srv.(*net.TCPConn).File()
+	s, err := Delayed(srv, raw, raw, Options{Config: serverConfig(t), Server: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := s.Child()
+	child.Stdout.Write([]byte("221 bye\r\n"))
+	raw.Close()
+	s.CloseChildSide() // the program exits without ever asking for TLS
+	got, _ := io.ReadAll(cli)
+	if string(got) != "221 bye\r\n" {
+		t.Fatalf("got %q", got)
+	}
+	if err := s.Wait(); err != nil {
+		t.Fatal(err)
+	}
+}
