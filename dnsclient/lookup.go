@@ -1,0 +1,211 @@
+package dnsclient
+
+import (
+	"context"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// MX is one mail exchanger.
+type MX struct {
+	Pref uint16
+	Host string // lower case, no trailing dot; "" for a null MX (RFC 7505)
+}
+
+// lookup resolves name and qtype, following CNAMEs, and returns the records
+// of qtype found at the chain's end.
+func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
+	fail := func(err error, temporary bool) error {
+		return &Error{Name: name, Type: dns.TypeToString[qtype], Err: err, temporary: temporary}
+	}
+	qname, ok := fqdn(name)
+	if !ok {
+		return nil, fail(ErrInvalidName, false)
+	}
+	links := 0
+	for {
+		reply, err := r.exchange(ctx, qname, qtype)
+		if err != nil {
+			return nil, fail(err, true)
+		}
+		a, ok := readAnswer(reply, qname, qtype, MaxCNAME-links)
+		if !ok {
+			return nil, fail(ErrCNAMELoop, true)
+		}
+		if len(a.records) > 0 {
+			return a.records, nil
+		}
+		if a.nx || a.links == 0 {
+			return nil, fail(ErrNotFound, false)
+		}
+		// The chain ended in a name the reply says nothing about: a cache
+		// that did not chase the alias. Ask for the end in turn.
+		links += a.links
+		qname = a.end
+	}
+}
+
+// fqdn checks name and returns it with the trailing dot the wire form needs.
+// Only bytes that read the same in miekg/dns's presentation format are
+// allowed, so what is asked is exactly what was given.
+func fqdn(name string) (string, bool) {
+	n := strings.TrimSuffix(name, ".")
+	if n == "" || len(n) > 253 {
+		return "", false
+	}
+	for _, label := range strings.Split(n, ".") {
+		if label == "" || len(label) > 63 {
+			return "", false
+		}
+		for i := 0; i < len(label); i++ {
+			if c := label[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+				return "", false
+			}
+		}
+	}
+	return n + ".", true
+}
+
+// hostName turns a name from an answer into the form programs use: lower
+// case, no trailing dot.
+func hostName(s string) string {
+	return strings.ToLower(strings.TrimSuffix(s, "."))
+}
+
+// A returns the IPv4 addresses of name.
+func (r *Resolver) A(ctx context.Context, name string) ([]netip.Addr, error) {
+	rrs, err := r.lookup(ctx, name, dns.TypeA)
+	if err != nil {
+		return nil, err
+	}
+	var out []netip.Addr
+	for _, rr := range rrs {
+		if a, ok := netip.AddrFromSlice(rr.(*dns.A).A.To4()); ok {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// AAAA returns the IPv6 addresses of name.
+func (r *Resolver) AAAA(ctx context.Context, name string) ([]netip.Addr, error) {
+	rrs, err := r.lookup(ctx, name, dns.TypeAAAA)
+	if err != nil {
+		return nil, err
+	}
+	var out []netip.Addr
+	for _, rr := range rrs {
+		if a, ok := netip.AddrFromSlice(rr.(*dns.AAAA).AAAA.To16()); ok {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// IP returns the IPv4 addresses of name followed by its IPv6 addresses. A
+// temporary failure of either lookup fails the whole (an address list that
+// silently lacks half is worse than a retry); ErrNotFound only when neither
+// type exists.
+func (r *Resolver) IP(ctx context.Context, name string) ([]netip.Addr, error) {
+	v4, err4 := r.A(ctx, name)
+	if IsTemporary(err4) {
+		return nil, err4
+	}
+	v6, err6 := r.AAAA(ctx, name)
+	if IsTemporary(err6) {
+		return nil, err6
+	}
+	out := append(v4, v6...)
+	if len(out) == 0 {
+		if err4 != nil {
+			return nil, err4
+		}
+		return nil, err6
+	}
+	return out, nil
+}
+
+// TXT returns one string per TXT record, its character-strings concatenated
+// (RFC 7208 section 3.3).
+func (r *Resolver) TXT(ctx context.Context, name string) ([]string, error) {
+	rrs, err := r.lookup(ctx, name, dns.TypeTXT)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(rrs))
+	for _, rr := range rrs {
+		out = append(out, strings.Join(rr.(*dns.TXT).Txt, ""))
+	}
+	return out, nil
+}
+
+// MX returns the mail exchangers of name in the order of the answer;
+// sorting and shuffling equal preferences is the caller's business.
+func (r *Resolver) MX(ctx context.Context, name string) ([]MX, error) {
+	rrs, err := r.lookup(ctx, name, dns.TypeMX)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MX, 0, len(rrs))
+	for _, rr := range rrs {
+		mx := rr.(*dns.MX)
+		out = append(out, MX{Pref: mx.Preference, Host: hostName(mx.Mx)})
+	}
+	return out, nil
+}
+
+// PTR returns the names ip points back to (in-addr.arpa for IPv4 and
+// v4-mapped IPv6, ip6.arpa otherwise).
+func (r *Resolver) PTR(ctx context.Context, ip netip.Addr) ([]string, error) {
+	rrs, err := r.lookup(ctx, ReverseName(ip), dns.TypePTR)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(rrs))
+	for _, rr := range rrs {
+		out = append(out, hostName(rr.(*dns.PTR).Ptr))
+	}
+	return out, nil
+}
+
+// Reverse returns the labels that name ip under a reverse zone or a DNSBL,
+// without a trailing dot: "4.3.2.1" for 1.2.3.4, 32 nibbles for IPv6
+// (RFC 3596 section 2.5). A v4-mapped address is taken as the IPv4 address.
+// It returns "" for the zero Addr.
+func Reverse(ip netip.Addr) string {
+	ip = ip.Unmap()
+	var b strings.Builder
+	switch {
+	case ip.Is4():
+		a := ip.As4()
+		for i := 3; i >= 0; i-- {
+			b.WriteString(strconv.Itoa(int(a[i])))
+			if i > 0 {
+				b.WriteByte('.')
+			}
+		}
+	case ip.Is6():
+		a := ip.As16()
+		const hex = "0123456789abcdef"
+		for i := 15; i >= 0; i-- {
+			b.WriteByte(hex[a[i]&0xf])
+			b.WriteByte('.')
+			b.WriteByte(hex[a[i]>>4])
+			if i > 0 {
+				b.WriteByte('.')
+			}
+		}
+	}
+	return b.String()
+}
+
+// ReverseName returns the PTR name of ip, such as "4.3.2.1.in-addr.arpa".
+func ReverseName(ip netip.Addr) string {
+	if ip.Unmap().Is4() {
+		return Reverse(ip) + ".in-addr.arpa"
+	}
+	return Reverse(ip) + ".ip6.arpa"
+}
