@@ -1,0 +1,206 @@
+// Package qqueue runs qmail-queue (or the program named by $QMAILQUEUE) the
+// way every qmail program that injects mail does: the message is streamed
+// to its descriptor 0 while it arrives, then the envelope
+// (Fsender\0Trecip\0...\0) is written to descriptor 1, and the exit code is
+// turned into the text qmail's programs report (qmail.c's qmail_close).
+//
+// With the custom-error extension (exit 82) the text comes from the
+// program itself on descriptor 6: 'D' then text for a permanent failure,
+// 'Z' then text for a temporary one.
+package qqueue
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+)
+
+// Result is qmail-queue's verdict.
+type Result struct {
+	Code      int    // exit code; -1 when the program did not run or died by a signal
+	Permanent bool   // whether the failure is permanent (never for success)
+	Text      string // qmail's text with its enhanced status code, "" on success
+}
+
+// OK says whether the message is safely queued.
+func (r Result) OK() bool { return r.Code == 0 }
+
+// Explain maps an exit code to qmail's wording (qmail-queue(8)).
+func Explain(code int) Result {
+	r := Result{Code: code}
+	switch code {
+	case 0:
+		return r
+	case 11:
+		r.Text = "envelope address too long for qq (#5.1.3)"
+	case 31:
+		r.Text = "mail server permanently rejected message (#5.3.0)"
+	case 51:
+		r.Text = "qq out of memory (#4.3.0)"
+	case 52:
+		r.Text = "qq timeout (#4.3.0)"
+	case 53:
+		r.Text = "qq write error or disk full (#4.3.0)"
+	case 54:
+		r.Text = "qq read error (#4.3.0)"
+	case 55:
+		r.Text = "qq unable to read configuration (#4.3.0)"
+	case 56:
+		r.Text = "qq trouble making network connection (#4.3.0)"
+	case 61:
+		r.Text = "qq trouble in home directory (#4.3.0)"
+	case 62, 63, 64, 65, 66:
+		r.Text = "qq trouble creating files in queue (#4.3.0)"
+	case 71:
+		r.Text = "mail server temporarily rejected message (#4.3.0)"
+	case 72:
+		r.Text = "connection to mail server timed out (#4.4.1)"
+	case 73:
+		r.Text = "connection to mail server rejected (#4.4.1)"
+	case 74:
+		r.Text = "communication with mail server failed (#4.4.2)"
+	case 81, 91:
+		r.Text = "qq internal bug (#4.3.0)"
+	case 120:
+		r.Text = "unable to exec qq (#4.3.0)"
+	default:
+		if code >= 11 && code <= 40 {
+			r.Text = "qq permanent problem (#5.3.0)"
+		} else {
+			r.Text = "qq temporary problem (#4.3.0)"
+		}
+	}
+	r.Permanent = code >= 11 && code <= 40
+	return r
+}
+
+// Envelope encodes sender and recipients as qmail-queue reads them.
+func Envelope(sender string, recipients []string) []byte {
+	var b bytes.Buffer
+	b.WriteByte('F')
+	b.WriteString(sender)
+	b.WriteByte(0)
+	for _, r := range recipients {
+		b.WriteByte('T')
+		b.WriteString(r)
+		b.WriteByte(0)
+	}
+	b.WriteByte(0)
+	return b.Bytes()
+}
+
+// Queue is one running qmail-queue.
+type Queue struct {
+	cmd      *exec.Cmd
+	msg      io.WriteCloser
+	env      *os.File // our end of the envelope pipe
+	custom   *os.File // our end of descriptor 6
+	writeErr error
+}
+
+// Start runs prog with env. The caller writes the message with Write, then
+// calls Close with the envelope.
+func Start(prog string, env []string) (*Queue, error) {
+	cmd := exec.Command(prog)
+	cmd.Env = env
+	msg, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	envR, envW, err := os.Pipe()
+	if err != nil {
+		msg.Close()
+		return nil, err
+	}
+	customR, customW, err := os.Pipe()
+	if err != nil {
+		msg.Close()
+		envR.Close()
+		envW.Close()
+		return nil, err
+	}
+	cmd.Stdout = envR
+	// Descriptors 3, 4, 5 are not qmail-queue's; 6 carries custom errors.
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, err
+	}
+	defer devnull.Close()
+	cmd.ExtraFiles = []*os.File{devnull, devnull, devnull, customW}
+	if err := cmd.Start(); err != nil {
+		msg.Close()
+		envR.Close()
+		envW.Close()
+		customR.Close()
+		customW.Close()
+		return nil, err
+	}
+	envR.Close()
+	customW.Close()
+	return &Queue{cmd: cmd, msg: msg, env: envW, custom: customR}, nil
+}
+
+// Write streams message bytes. A write error (qmail-queue gave up early)
+// is remembered and the rest discarded, so the caller can keep reading the
+// client's DATA and report the outcome at the end, as qmail-smtpd does.
+func (q *Queue) Write(p []byte) (int, error) {
+	if q.writeErr == nil {
+		_, q.writeErr = q.msg.Write(p)
+	}
+	return len(p), nil
+}
+
+// Abort ends the queue program without queueing: the message is closed
+// without an envelope, which qmail-queue treats as a read error.
+func (q *Queue) Abort() {
+	q.msg.Close()
+	q.env.Close()
+	q.custom.Close()
+	q.cmd.Wait()
+}
+
+// Close ends the message, writes the envelope and waits for the verdict.
+func (q *Queue) Close(sender string, recipients []string) Result {
+	q.msg.Close()
+	_, envErr := q.env.Write(Envelope(sender, recipients))
+	q.env.Close()
+	custom, _ := io.ReadAll(io.LimitReader(q.custom, 1024))
+	q.custom.Close()
+	err := q.cmd.Wait()
+	code := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			return Result{Code: -1, Text: "unable to run qq (#4.3.0)"}
+		}
+		ws, ok := ee.Sys().(syscall.WaitStatus)
+		if !ok || !ws.Exited() {
+			return Result{Code: -1, Text: "qq crashed (#4.3.0)"}
+		}
+		code = ws.ExitStatus()
+	}
+	if code == 82 {
+		return customResult(custom)
+	}
+	if code == 0 && envErr != nil {
+		// Impossible in practice: qmail-queue exits 0 only after reading
+		// the whole envelope.
+		return Result{Code: 81, Text: "qq internal bug (#4.3.0)"}
+	}
+	return Explain(code)
+}
+
+func customResult(b []byte) Result {
+	s := strings.TrimRight(string(b), "\x00\r\n")
+	switch {
+	case strings.HasPrefix(s, "D"):
+		return Result{Code: 82, Permanent: true, Text: s[1:]}
+	case strings.HasPrefix(s, "Z"):
+		return Result{Code: 82, Text: s[1:]}
+	}
+	return Result{Code: 82, Text: "qq temporary problem (#4.3.0)"}
+}
