@@ -1,0 +1,85 @@
+package queue
+
+import "errors"
+
+// qmail-queue's exit codes (qmail-queue(8)). 11-40 are permanent, every
+// other non-zero code temporary. Codes 31, 71-74 and 82 belong to
+// programs with the same interface and are never returned here.
+const (
+	ExitOK          = 0
+	ExitAddrTooLong = 11 // an envelope address too long for the queue
+	ExitRefused     = 31 // refuses the message permanently (same-interface programs)
+	ExitNoMem       = 51 // out of memory
+	ExitTimeout     = 52 // the message or envelope took too long to arrive
+	ExitWrite       = 53 // unable to write to the queue (disk full)
+	ExitRead        = 54 // unable to read the message or envelope
+	ExitConfig      = 55 // unable to read a configuration file
+	ExitNetwork     = 56 // network problem (same-interface programs)
+	ExitHome        = 61 // trouble in the qmail home
+	ExitQueueDir    = 62 // trouble in queue/
+	ExitPid         = 63 // trouble in queue/pid
+	ExitMess        = 64 // trouble in queue/mess
+	ExitIntd        = 65 // trouble in queue/intd
+	ExitTodo        = 66 // trouble in queue/todo
+	ExitTempRefused = 71 // refuses the message temporarily (same-interface programs)
+	ExitBug         = 81 // internal bug
+	ExitCustom      = 82 // error text on fd 6 (same-interface programs)
+	ExitEnvelope    = 91 // envelope format error
+)
+
+// Error is an injection failure with the exit code qmail-queue gives it.
+type Error struct {
+	Code int
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+func fail(code int, err error) error { return &Error{code, err} }
+
+// Code returns the qmail-queue exit code for an error of Inject.
+func Code(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ExitBug
+}
+
+// Permanent says whether a qmail-queue exit code is a permanent failure.
+func Permanent(code int) bool { return code >= 11 && code <= 40 }
+
+// Describe gives the reason a program that runs qmail-queue reports for
+// an exit code, in the words qmail's callers use.
+func Describe(code int) string {
+	switch code {
+	case ExitAddrTooLong:
+		return "envelope address too long for qq (#5.1.3)"
+	case ExitNoMem:
+		return "qq out of memory (#4.3.0)"
+	case ExitTimeout:
+		return "qq timeout (#4.3.0)"
+	case ExitWrite:
+		return "qq write error or disk full (#4.3.0)"
+	case ExitRead:
+		return "qq read error (#4.3.0)"
+	case ExitConfig:
+		return "qq unable to read configuration (#4.3.0)"
+	case ExitNetwork:
+		return "qq network problem (#4.3.0)"
+	case ExitHome, ExitQueueDir, ExitPid, ExitMess, ExitIntd, ExitTodo:
+		return "qq trouble in queue directory (#4.3.0)"
+	case ExitBug:
+		return "qq internal bug (#4.3.0)"
+	case ExitEnvelope:
+		return "qq envelope format error (#4.3.0)"
+	}
+	if Permanent(code) {
+		return "qq permanent problem (#5.3.0)"
+	}
+	return "qq temporary problem (#4.3.0)"
+}

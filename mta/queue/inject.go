@@ -1,0 +1,286 @@
+package queue
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Step names the points of an injection after which the queue is in a
+// new state; tests stop an injection there to play a crash.
+type Step int
+
+// The steps of Inject, in order.
+const (
+	StepPidOpened   Step = iota + 1 // pid/ file exists
+	StepMessLinked                  // S2 begins: mess/S/N linked
+	StepPidRemoved                  // pid/ file unlinked
+	StepMessSynced                  // message and mess/S entry on disk
+	StepIntdWritten                 // S3: intd/N complete and fsync'd
+	StepTodoLinked                  // S4: todo/N linked, not yet durable
+	StepTodoSynced                  // todo/ entry on disk: the message is queued
+	lastStep
+)
+
+// Injector is one run of qmail-queue: who runs it and against which queue.
+type Injector struct {
+	Q      *Queue
+	PID    int // process id named in the Received line and the pid file
+	UID    int // real uid of the caller, recorded in the envelope
+	Caller int // ByUID, ByAlias, FromNet or Bounce
+	Now    func() time.Time
+
+	crashAfter Step // tests: stop without cleanup after this step
+}
+
+// errCrash stops an injection the way a crash would: no cleanup.
+var errCrash = errors.New("crash injected")
+
+// Inject queues the message read from msg with the envelope read from
+// env, in qmail-queue's order, and wakes qmail-send. On failure it removes
+// what it made and returns an *Error carrying the exit code.
+func (in *Injector) Inject(msg, env io.Reader) (ID, error) {
+	now := time.Now
+	if in.Now != nil {
+		now = in.Now
+	}
+	w := &injection{Injector: in, start: now()}
+	id, err := w.run(msg, env)
+	if err != nil {
+		if err == errCrash {
+			return 0, err
+		}
+		w.cleanup()
+		return 0, err
+	}
+	in.pullTrigger()
+	return id, nil
+}
+
+type injection struct {
+	*Injector
+	start              time.Time
+	pidfn, messfn      string
+	intdfn             string
+	mess, intd         *os.File
+	madeMess, madeIntd bool
+	pidLinked          bool
+}
+
+func (w *injection) step(s Step) error {
+	if w.crashAfter == s {
+		return errCrash
+	}
+	return nil
+}
+
+func (w *injection) run(msg, env io.Reader) (ID, error) {
+	q := w.Q
+	if err := w.openPid(); err != nil {
+		return 0, err
+	}
+	if err := w.step(StepPidOpened); err != nil {
+		return 0, err
+	}
+	st, err := w.mess.Stat()
+	if err != nil {
+		return 0, fail(ExitWrite, err)
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, fail(ExitBug, errors.New("no inode number"))
+	}
+	id := ID(sys.Ino)
+	w.messfn = q.Mess(id)
+	w.intdfn = q.Intd(id)
+	if err := os.Link(w.pidfn, w.messfn); err != nil {
+		return 0, fail(ExitMess, err)
+	}
+	w.madeMess = true
+	if err := w.step(StepMessLinked); err != nil {
+		return 0, err
+	}
+	if err := os.Remove(w.pidfn); err != nil {
+		return 0, fail(ExitPid, err)
+	}
+	w.pidLinked = false
+	if err := w.step(StepPidRemoved); err != nil {
+		return 0, err
+	}
+
+	if err := w.writeMessage(msg); err != nil {
+		return 0, err
+	}
+	if err := w.step(StepMessSynced); err != nil {
+		return 0, err
+	}
+
+	if err := w.writeEnvelope(env); err != nil {
+		return 0, err
+	}
+	if err := w.step(StepIntdWritten); err != nil {
+		return 0, err
+	}
+
+	todofn := q.Todo(id)
+	if err := os.Link(w.intdfn, todofn); err != nil {
+		return 0, fail(ExitTodo, err)
+	}
+	if err := w.step(StepTodoLinked); err != nil {
+		return 0, err
+	}
+	if err := syncDir(filepath.Dir(todofn)); err != nil {
+		// todo/N may or may not survive a crash now; removing it keeps
+		// the promise that exit 0 alone means queued.
+		os.Remove(todofn)
+		return 0, fail(ExitTodo, err)
+	}
+	if err := w.step(StepTodoSynced); err != nil {
+		return 0, err
+	}
+	w.mess.Close()
+	w.intd.Close()
+	return id, nil
+}
+
+// openPid makes qmail-queue's private file, named so that two runs never
+// collide: pid, start time, attempt.
+func (w *injection) openPid() error {
+	for seq := 1; seq < 10; seq++ {
+		fn := w.Q.Path("pid", fmt.Sprintf("%d.%d.%d", w.PID, w.start.Unix(), seq))
+		f, err := os.OpenFile(fn, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			w.pidfn, w.mess, w.pidLinked = fn, f, true
+			return nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return fail(ExitPid, err)
+		}
+	}
+	return fail(ExitPid, errors.New("unable to make a unique pid file"))
+}
+
+func (w *injection) writeMessage(msg io.Reader) error {
+	bw := bufio.NewWriterSize(w.mess, 64<<10)
+	bw.WriteString(Received(w.PID, w.UID, w.Caller, w.start))
+	buf := make([]byte, 64<<10)
+	for {
+		n, rerr := msg.Read(buf)
+		if n > 0 {
+			if _, err := bw.Write(buf[:n]); err != nil {
+				return fail(ExitWrite, err)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return readFail(rerr)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fail(ExitWrite, err)
+	}
+	if err := w.mess.Sync(); err != nil {
+		return fail(ExitWrite, err)
+	}
+	if err := syncDir(filepath.Dir(w.messfn)); err != nil {
+		return fail(ExitMess, err)
+	}
+	return nil
+}
+
+func (w *injection) writeEnvelope(env io.Reader) error {
+	f, err := os.OpenFile(w.intdfn, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fail(ExitIntd, err)
+	}
+	w.intd, w.madeIntd = f, true
+	bw := bufio.NewWriter(errWriter{f})
+	bw.WriteString("u" + strconv.Itoa(w.UID) + "\x00")
+	bw.WriteString("p" + strconv.Itoa(w.PID) + "\x00")
+	_, _, err = CopyEnvelope(bw, bufio.NewReader(env))
+	if err != nil {
+		var we writeError
+		switch {
+		case errors.As(err, &we):
+			return fail(ExitWrite, we.err)
+		case err == ErrAddrTooLong:
+			return fail(ExitAddrTooLong, err)
+		case err == ErrEnvelopeFormat:
+			return fail(ExitEnvelope, err)
+		case err == ErrEnvelopeEOF:
+			return fail(ExitRead, err)
+		}
+		return readFail(err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fail(ExitWrite, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(ExitWrite, err)
+	}
+	return nil
+}
+
+// errWriter marks write errors so that they are not taken for read
+// errors of the envelope copied at the same time.
+type errWriter struct{ w io.Writer }
+
+type writeError struct{ err error }
+
+func (e writeError) Error() string { return e.err.Error() }
+
+func (e errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil {
+		err = writeError{err}
+	}
+	return n, err
+}
+
+func readFail(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return fail(ExitTimeout, err)
+	}
+	return fail(ExitRead, err)
+}
+
+// cleanup undoes a failed injection: the files are emptied first so
+// that their space comes back even if another link remains.
+func (w *injection) cleanup() {
+	if w.madeIntd {
+		w.intd.Truncate(0)
+		w.intd.Close()
+		os.Remove(w.intdfn)
+	}
+	if w.mess != nil {
+		w.mess.Truncate(0)
+		w.mess.Close()
+	}
+	if w.madeMess {
+		os.Remove(w.messfn)
+	}
+	if w.pidLinked {
+		os.Remove(w.pidfn)
+	}
+}
+
+// pullTrigger wakes qmail-send if it listens; nobody listening is fine.
+func (in *Injector) pullTrigger() { PullTrigger(in.Q) }
+
+// PullTrigger writes one byte to lock/trigger without blocking.
+func PullTrigger(q *Queue) {
+	f, err := os.OpenFile(q.Trigger(), os.O_WRONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return
+	}
+	f.Write([]byte{0})
+	f.Close()
+}

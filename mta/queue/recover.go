@@ -1,0 +1,175 @@
+package queue
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Ossified is the age after which qmail takes a file that no program
+// finished (pid/ debris, a message in S2 or S3) for a crash's leftover:
+// 36 hours, more than qmail-queue's 24-hour limit on one run.
+const Ossified = 36 * time.Hour
+
+// State is one of INTERNALS' states of a message (see the package doc).
+type State int
+
+// The states.
+const (
+	S1 State = iota + 1
+	S2
+	S3
+	S4
+	S5
+)
+
+func (s State) String() string { return "S" + strconv.Itoa(int(s)) }
+
+func exists(path string) (bool, error) {
+	_, err := os.Lstat(path)
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return false, err
+}
+
+// State tells which state message id is in.
+func (q *Queue) State(id ID) (State, error) {
+	for _, c := range []struct {
+		path  string
+		state State
+	}{{q.Todo(id), S4}, {q.Info(id), S5}, {q.Intd(id), S3}, {q.Mess(id), S2}} {
+		ok, err := exists(c.path)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			if c.state == S3 {
+				// intd without mess is not a state qmail-queue makes.
+				if m, err := exists(q.Mess(id)); err != nil || !m {
+					return S1, err
+				}
+			}
+			return c.state, nil
+		}
+	}
+	return S1, nil
+}
+
+// ids lists the message numbers named in a directory, sorted.
+func ids(dir string) ([]ID, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []ID
+	for _, e := range ents {
+		if id, ok := ParseID(e.Name()); ok {
+			out = append(out, id)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, nil
+}
+
+func (q *Queue) splitIDs(kind string) ([]ID, error) {
+	var out []ID
+	for i := 0; i < q.Split; i++ {
+		l, err := ids(q.Path(kind, strconv.Itoa(i)))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, nil
+}
+
+// Todos lists the messages in todo/ (state S4).
+func (q *Queue) Todos() ([]ID, error) { return ids(q.Path("todo")) }
+
+// Infos lists the messages with an info file (S5, or S4 half preprocessed).
+func (q *Queue) Infos() ([]ID, error) { return q.splitIDs("info") }
+
+// Messages lists every message file.
+func (q *Queue) Messages() ([]ID, error) { return q.splitIDs("mess") }
+
+// Stale lists the messages in S2 or S3 whose mess file is older than
+// Ossified at now: a crashed qmail-queue's, or a finished message whose
+// last cleanup was cut by a crash. Both are removed (RemoveMessage).
+func (q *Queue) Stale(now time.Time) ([]ID, error) {
+	all, err := q.Messages()
+	if err != nil {
+		return nil, err
+	}
+	var out []ID
+	for _, id := range all {
+		st, err := q.State(id)
+		if err != nil {
+			return nil, err
+		}
+		if st != S2 && st != S3 {
+			continue
+		}
+		fi, err := os.Lstat(q.Mess(id))
+		if err != nil {
+			continue
+		}
+		if now.Sub(fi.ModTime()) > Ossified {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// CleanPid removes pid/ files older than Ossified at now and says how
+// many went.
+func (q *Queue) CleanPid(now time.Time) (int, error) {
+	dir := q.Path("pid")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range ents {
+		fi, err := e.Info()
+		if err != nil || now.Sub(fi.ModTime()) <= Ossified {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func removeAll(paths ...string) error {
+	for _, p := range paths {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// RemoveMessage does qmail-clean's "foop" job: intd/N then mess/S/N go.
+// Missing files are fine: a crash may have removed one already.
+func (q *Queue) RemoveMessage(id ID) error {
+	return removeAll(q.Intd(id), q.Mess(id))
+}
+
+// RemoveTodo does qmail-clean's "todo" job once qmail-send has copied the
+// envelope: intd/N then todo/N go, taking the message from S4 to S5.
+func (q *Queue) RemoveTodo(id ID) error {
+	if err := removeAll(q.Intd(id), q.Todo(id)); err != nil {
+		return err
+	}
+	return syncDir(q.Path("todo"))
+}
