@@ -13,7 +13,7 @@ const (
 	MaxSize         = 16777215
 	DefaultNum      = 10
 	MinNum          = 2
-	DefaultCooldown = 5 * time.Second // 0.76's deepsleep(5) after every error
+	DefaultCooldown = 5 * time.Second       // 0.76's deepsleep(5) after every error
 	MinCooldown     = 10 * time.Millisecond // an r0 must not spin
 	MaxCooldown     = time.Hour
 	maxSeconds      = 100 * 365 * 24 * 3600
