@@ -41,7 +41,7 @@ func Envdir(inv *cli.Invocation) int {
 // readEnvDir returns the environment edits (see applyEnv) that the
 // directory asks for.
 func readEnvDir(dir string) ([]string, error) {
-	d, err := os.Open(dir)
+	d, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY, 0)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) && (pe.Err == syscall.ENOENT || pe.Err == syscall.ENOTDIR) {
