@@ -41,7 +41,7 @@ func TestStamp(t *testing.T) {
 	for _, tc := range tests {
 		var want strings.Builder
 		for i, part := range tc.want {
-			want.WriteString(stampLabel(uint64(i+1)))
+			want.WriteString(stampLabel(uint64(i + 1)))
 			want.WriteString(part)
 		}
 		for _, oneByte := range []bool{false, true} {
