@@ -28,6 +28,9 @@ const (
 	alertMax = 200      // bytes of a line that e prints
 )
 
+// newlines pads the line buffer back after each line.
+var newlines = bytes.Repeat([]byte{'\n'}, statusLen)
+
 // Main runs multilog with the script in inv.Args[1:], reading inv.Stdin
 // until end of input or SIGTERM, and returns the exit code.
 func Main(inv *cli.Invocation) int {
@@ -73,9 +76,7 @@ type machine struct {
 
 func newMachine(s *Script, inv *cli.Invocation) (*machine, error) {
 	m := &machine{script: s, stderr: inv.Stderr, in: -1, lastNL: true, sigr: -1, sigw: -1}
-	for i := range m.line {
-		m.line[i] = '\n'
-	}
+	copy(m.line[:], newlines)
 	warn := inv.Warn
 	for _, c := range s.Status {
 		f, err := openStatus(c, warn)
@@ -190,9 +191,7 @@ func (m *machine) handleLine() bool {
 			d.putNewline()
 		}
 	}
-	for i := range line {
-		line[i] = '\n'
-	}
+	copy(line, newlines)
 	return more
 }
 
