@@ -115,3 +115,14 @@ func Unsetenv(env []string, key string) []string {
 	}
 	return out
 }
+
+// NetStdio returns standard input and output made pollable, so that read
+// deadlines work on them (a per-connection program's timeouts). Both are
+// switched to non-blocking together because tcpserver hands the same
+// socket on both, and a socket's blocking mode is shared by every
+// descriptor of it.
+func NetStdio() (in, out *os.File) {
+	setNonblock(0)
+	setNonblock(1)
+	return os.NewFile(0, "/dev/stdin"), os.NewFile(1, "/dev/stdout")
+}

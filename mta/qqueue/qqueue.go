@@ -144,6 +144,9 @@ func Start(prog string, env []string) (*Queue, error) {
 	return &Queue{cmd: cmd, msg: msg, env: envW, custom: customR}, nil
 }
 
+// Pid is the queue program's process id (qmail-smtpd reports it as "qp").
+func (q *Queue) Pid() int { return q.cmd.Process.Pid }
+
 // Write streams message bytes. A write error (qmail-queue gave up early)
 // is remembered and the rest discarded, so the caller can keep reading the
 // client's DATA and report the outcome at the end, as qmail-smtpd does.

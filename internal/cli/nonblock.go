@@ -1,0 +1,5 @@
+package cli
+
+import "syscall"
+
+func setNonblock(fd int) { syscall.SetNonblock(fd, true) }

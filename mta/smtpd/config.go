@@ -1,0 +1,185 @@
+package smtpd
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/colinmarc/cdb"
+
+	"github.com/quail-mta/quail/mta/control"
+)
+
+// Config is what qmail-smtpd reads at start: control files and the
+// environment tcpserver and its rules set.
+type Config struct {
+	Me        string        // control/me
+	Greeting  string        // control/smtpgreeting, default Me
+	LocalHost string        // TCPLOCALHOST, else TCPLOCALIP, else "unknown"
+	Databytes int64         // control/databytes or $DATABYTES; 0 = no limit
+	Timeout   time.Duration // control/timeoutsmtpd, default 1200 s
+
+	Rcpthosts      *HostList // nil: no control/rcpthosts (qmail then accepts any recipient)
+	MoreRcpthosts  string    // path of control/morercpthosts.cdb, "" if absent
+	BadMailFrom    []string  // control/badmailfrom: addresses and @domains
+	RelayClient    *string   // $RELAYCLIENT: set means relaying allowed, value appended to recipients
+	MaxRecipients  int       // $MAXRECIPIENTS (Spamcontrol); 0 = no limit
+	QueueProgram   string    // $QMAILQUEUE or QMAILHOME/bin/qmail-queue
+	RemoteIP       string    // $TCPREMOTEIP
+	RemoteHost     string    // $TCPREMOTEHOST or "unknown"
+	RemoteInfo     string    // $TCPREMOTEINFO, "" if unset
+	LocalIP        string    // $TCPLOCALIP
+	MaxCommandLine int       // longest command line accepted
+}
+
+// Lookup is an environment lookup, as cli.Invocation.Getenv.
+type Lookup func(string) (string, bool)
+
+// LoadConfig reads the control files of the qmail home and the
+// environment. A control file that exists but cannot be read is an error
+// (qmail-smtpd then answers 421 and exits).
+func LoadConfig(home string, env Lookup) (*Config, error) {
+	ctl := control.Open(home)
+	c := &Config{MaxCommandLine: 4096}
+	var err error
+	if c.Me, err = ctl.Required("me"); err != nil {
+		return nil, err
+	}
+	g, _, err := ctl.Line("smtpgreeting", c.Me)
+	if err != nil {
+		return nil, err
+	}
+	c.Greeting = g
+	db, err := ctl.Int("databytes", 0)
+	if err != nil {
+		return nil, err
+	}
+	c.Databytes = int64(db)
+	if v, ok := env("DATABYTES"); ok {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("bad DATABYTES %q", v)
+		}
+		c.Databytes = n
+	}
+	t, err := ctl.Int("timeoutsmtpd", 1200)
+	if err != nil {
+		return nil, err
+	}
+	c.Timeout = time.Duration(t) * time.Second
+	hosts, err := ctl.Lines("rcpthosts")
+	if err != nil {
+		return nil, err
+	}
+	if _, present, _ := ctl.Line("rcpthosts", ""); present {
+		c.Rcpthosts = NewHostList(hosts)
+	}
+	more := filepath.Join(ctl.Path, "morercpthosts.cdb")
+	if db, err := cdb.Open(more); err == nil {
+		db.Close()
+		c.MoreRcpthosts = more
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("unable to read %s: %w", more, err)
+	}
+	if c.BadMailFrom, err = ctl.Lines("badmailfrom"); err != nil {
+		return nil, err
+	}
+	if v, ok := env("RELAYCLIENT"); ok {
+		c.RelayClient = &v
+	}
+	if v, ok := env("MAXRECIPIENTS"); ok && v != "" {
+		if c.MaxRecipients, err = strconv.Atoi(v); err != nil || c.MaxRecipients < 0 {
+			return nil, fmt.Errorf("bad MAXRECIPIENTS %q", v)
+		}
+	}
+	c.QueueProgram = filepath.Join(home, "bin", "qmail-queue")
+	if v, ok := env("QMAILQUEUE"); ok && v != "" {
+		c.QueueProgram = v
+	}
+	c.RemoteIP, _ = env("TCPREMOTEIP")
+	c.RemoteHost = "unknown"
+	if v, ok := env("TCPREMOTEHOST"); ok && v != "" {
+		c.RemoteHost = v
+	}
+	c.RemoteInfo, _ = env("TCPREMOTEINFO")
+	c.LocalIP, _ = env("TCPLOCALIP")
+	c.LocalHost = "unknown"
+	if v, ok := env("TCPLOCALHOST"); ok && v != "" {
+		c.LocalHost = v
+	} else if c.LocalIP != "" {
+		c.LocalHost = c.LocalIP
+	}
+	return c, nil
+}
+
+// HostList is control/rcpthosts: exact domains and ".suffix" entries.
+type HostList struct{ m map[string]bool }
+
+// NewHostList builds the list; entries are lowercased.
+func NewHostList(lines []string) *HostList {
+	h := &HostList{m: make(map[string]bool, len(lines))}
+	for _, l := range lines {
+		h.m[strings.ToLower(l)] = true
+	}
+	return h
+}
+
+// Has says whether key is listed exactly.
+func (h *HostList) Has(key string) bool { return h != nil && h.m[key] }
+
+// domainAllowed is qmail's addrallowed: the domain itself, or any
+// ".suffix" of it, in rcpthosts or morercpthosts.cdb.
+func (c *Config) domainAllowed(domain string) (bool, error) {
+	if c.Rcpthosts == nil && c.MoreRcpthosts == "" {
+		return true, nil // qmail-smtpd(8): no rcpthosts, no restriction
+	}
+	candidates := []string{domain}
+	for i := 0; i < len(domain); i++ {
+		if domain[i] == '.' {
+			candidates = append(candidates, domain[i:])
+		}
+	}
+	for _, k := range candidates {
+		if c.Rcpthosts.Has(k) {
+			return true, nil
+		}
+	}
+	if c.MoreRcpthosts == "" {
+		return false, nil
+	}
+	db, err := cdb.Open(c.MoreRcpthosts)
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	for _, k := range candidates {
+		v, err := db.Get([]byte(k))
+		if err != nil {
+			return false, err
+		}
+		if v != nil {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// badMailFrom is qmail's bmfcheck: the address itself or its "@domain".
+func (c *Config) badMailFrom(addr string) bool {
+	if len(c.BadMailFrom) == 0 {
+		return false
+	}
+	lower := strings.ToLower(addr)
+	at := strings.LastIndexByte(lower, '@')
+	for _, b := range c.BadMailFrom {
+		b = strings.ToLower(b)
+		if b == lower || (at >= 0 && b == lower[at:]) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,533 @@
+package smtpd
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/quail-mta/quail/mta/qqueue"
+)
+
+// Queuer starts the queue program for one message (qqueue.Start in
+// production; tests may count or refuse).
+type Queuer func(prog string, env []string) (*qqueue.Queue, error)
+
+// Session is one SMTP connection.
+type Session struct {
+	cfg   *Config
+	in    *bufio.Reader
+	out   *bufio.Writer
+	conn  io.Reader // for read deadlines, when it supports them
+	log   io.Writer
+	env   []string // passed to the queue program
+	queue Queuer
+	now   func() time.Time
+
+	// per connection
+	helo       string
+	esmtp      bool
+	errors     int
+	badLineEnd bool
+
+	// per transaction, reset by RSET, HELO, EHLO and after DATA
+	haveMail  bool
+	mailFrom  string
+	rcpts     []string
+	sizeGiven int64
+}
+
+// MaxErrors is how many bad commands a client may send before the
+// session is ended with 421: a client that only makes mistakes is not a
+// mail client.
+const MaxErrors = 20
+
+// NewSession prepares a session reading r and writing w. log receives
+// the one-line transaction records; env is the environment handed to the
+// queue program.
+func NewSession(cfg *Config, r io.Reader, w io.Writer, log io.Writer, env []string) *Session {
+	return &Session{
+		cfg:   cfg,
+		in:    bufio.NewReaderSize(r, 8192),
+		out:   bufio.NewWriterSize(w, 4096),
+		conn:  r,
+		log:   log,
+		env:   env,
+		queue: qqueue.Start,
+		now:   time.Now,
+	}
+}
+
+type deadliner interface{ SetReadDeadline(time.Time) error }
+
+var errQuit = errors.New("quit")
+
+// Run holds the dialogue until QUIT, end of input, a timeout or a fatal
+// error. It returns nil for an orderly end.
+func (s *Session) Run() error {
+	s.reply(220, "", s.cfg.Greeting+" ESMTP")
+	for {
+		if err := s.flushIfIdle(); err != nil {
+			return err
+		}
+		line, err := s.readLine()
+		if err != nil {
+			return s.readFailed(err)
+		}
+		if s.badLineEnd {
+			// qmail's answer to a bare LF; the client is broken or
+			// attempting to smuggle, so the session ends here.
+			s.reply(451, "", "See https://cr.yp.to/docs/smtplf.html.")
+			s.out.Flush()
+			return nil
+		}
+		verb, arg := splitCommand(line)
+		h, ok := verbs[strings.ToLower(verb)]
+		if !ok {
+			s.fail(502, "5.5.1", "unimplemented (#5.5.1)")
+		} else if err := h(s, arg); err != nil {
+			s.out.Flush()
+			if err == errQuit {
+				return nil
+			}
+			return err
+		}
+		if s.errors >= MaxErrors {
+			s.reply(421, "4.7.0", "too many errors, closing connection (#4.7.0)")
+			s.out.Flush()
+			return nil
+		}
+	}
+}
+
+func (s *Session) readFailed(err error) error {
+	var ne interface{ Timeout() bool }
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
+		s.reply(451, "4.4.2", "timeout (#4.4.2)")
+		s.out.Flush()
+		return err
+	}
+	if err == errLineTooLong {
+		s.reply(500, "5.5.2", "line too long (#5.5.2)")
+		s.out.Flush()
+		return err
+	}
+	if err == io.EOF {
+		return nil
+	}
+	return err
+}
+
+// flushIfIdle sends pending replies unless more pipelined commands are
+// already waiting (RFC 2920: reply in groups).
+func (s *Session) flushIfIdle() error {
+	if s.in.Buffered() > 0 {
+		return nil
+	}
+	return s.out.Flush()
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine reads one command line ending in CR LF and returns it without
+// the line end. A line ending in a bare LF sets badLineEnd.
+func (s *Session) readLine() (string, error) {
+	if d, ok := s.conn.(deadliner); ok && s.cfg.Timeout > 0 {
+		d.SetReadDeadline(s.now().Add(s.cfg.Timeout))
+	}
+	var line []byte
+	for {
+		chunk, err := s.in.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > s.cfg.MaxCommandLine {
+			return "", errLineTooLong
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		break
+	}
+	line = line[:len(line)-1]
+	if len(line) == 0 || line[len(line)-1] != '\r' {
+		s.badLineEnd = true
+		return string(line), nil
+	}
+	return string(line[:len(line)-1]), nil
+}
+
+func splitCommand(line string) (verb, arg string) {
+	if i := strings.IndexByte(line, ' '); i >= 0 {
+		return line[:i], line[i+1:]
+	}
+	return line, ""
+}
+
+// reply writes one reply line. enh is the RFC 3463 code, sent only after
+// EHLO, where ENHANCEDSTATUSCODES was announced.
+func (s *Session) reply(code int, enh, text string) {
+	if enh != "" && s.esmtp {
+		fmt.Fprintf(s.out, "%d %s %s\r\n", code, enh, text)
+		return
+	}
+	fmt.Fprintf(s.out, "%d %s\r\n", code, text)
+}
+
+// fail is a reply that counts as a client error.
+func (s *Session) fail(code int, enh, text string) {
+	s.errors++
+	s.reply(code, enh, text)
+}
+
+func (s *Session) resetTransaction() {
+	s.haveMail = false
+	s.mailFrom = ""
+	s.rcpts = nil
+	s.sizeGiven = 0
+}
+
+func (s *Session) protocol() string {
+	if s.esmtp {
+		return "ESMTP"
+	}
+	return "SMTP"
+}
+
+// logf writes one transaction record:
+//
+//	qmail-smtpd: RESULT::STAGE::REASON: P:PROTO S:IP:HOST H:HELO F:SENDER T:RCPT [extra]
+func (s *Session) logf(result, stage, reason, rcpt, extra string) {
+	if s.log == nil {
+		return
+	}
+	line := fmt.Sprintf("qmail-smtpd: %s::%s::%s: P:%s S:%s:%s H:%s F:%s T:%s",
+		result, stage, reason, s.protocol(), s.cfg.RemoteIP, safeLog(s.cfg.RemoteHost),
+		safeLog(s.helo), safeLog(s.mailFrom), safeLog(rcpt))
+	if extra != "" {
+		line += " " + extra
+	}
+	fmt.Fprintln(s.log, line)
+}
+
+// safeLog keeps a logged field on one line and free of spaces, so the
+// record stays parseable whatever a client sends.
+func safeLog(v string) string {
+	if len(v) > 200 {
+		v = v[:200] + "..."
+	}
+	b := []byte(v)
+	for i, c := range b {
+		if c <= ' ' || c >= 127 {
+			b[i] = '?'
+		}
+	}
+	return string(b)
+}
+
+var verbs = map[string]func(*Session, string) error{
+	"helo": (*Session).cmdHelo,
+	"ehlo": (*Session).cmdEhlo,
+	"mail": (*Session).cmdMail,
+	"rcpt": (*Session).cmdRcpt,
+	"data": (*Session).cmdData,
+	"rset": (*Session).cmdRset,
+	"noop": (*Session).cmdNoop,
+	"vrfy": (*Session).cmdVrfy,
+	"help": (*Session).cmdHelp,
+	"quit": (*Session).cmdQuit,
+}
+
+func (s *Session) cmdHelo(arg string) error {
+	s.helo = strings.TrimSpace(arg)
+	s.esmtp = false
+	s.resetTransaction()
+	s.reply(250, "", s.cfg.Greeting)
+	return nil
+}
+
+func (s *Session) cmdEhlo(arg string) error {
+	s.helo = strings.TrimSpace(arg)
+	s.esmtp = true
+	s.resetTransaction()
+	lines := []string{s.cfg.Greeting, "PIPELINING", "8BITMIME"}
+	if s.cfg.Databytes > 0 {
+		lines = append(lines, "SIZE "+strconv.FormatInt(s.cfg.Databytes, 10))
+	} else {
+		lines = append(lines, "SIZE")
+	}
+	lines = append(lines, "ENHANCEDSTATUSCODES", "SMTPUTF8")
+	for i, l := range lines {
+		sep := "-"
+		if i == len(lines)-1 {
+			sep = " "
+		}
+		fmt.Fprintf(s.out, "250%s%s\r\n", sep, l)
+	}
+	return nil
+}
+
+func (s *Session) cmdRset(string) error {
+	s.resetTransaction()
+	s.reply(250, "2.0.0", "flushed")
+	return nil
+}
+
+func (s *Session) cmdNoop(string) error {
+	s.reply(250, "2.0.0", "ok")
+	return nil
+}
+
+func (s *Session) cmdVrfy(string) error {
+	s.reply(252, "2.1.5", "send some mail, i'll try my best")
+	return nil
+}
+
+func (s *Session) cmdHelp(string) error {
+	s.reply(214, "2.0.0", "quail home page: https://github.com/quail-mta/quail")
+	return nil
+}
+
+func (s *Session) cmdQuit(string) error {
+	s.reply(221, "2.0.0", s.cfg.Greeting)
+	return errQuit
+}
+
+func (s *Session) cmdMail(arg string) error {
+	if s.haveMail {
+		s.fail(503, "5.5.1", "nested MAIL command (#5.5.1)")
+		return nil
+	}
+	addr, params, _, err := ParsePath(arg, "from:")
+	if err != nil {
+		s.fail(555, "5.5.4", "syntax error (#5.5.4)")
+		return nil
+	}
+	var size int64
+	for _, p := range params {
+		k, v, _ := strings.Cut(p, "=")
+		switch strings.ToUpper(k) {
+		case "SIZE":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				s.fail(501, "5.5.4", "syntax error in SIZE (#5.5.4)")
+				return nil
+			}
+			size = n
+		case "BODY", "SMTPUTF8", "AUTH", "RET", "ENVID":
+			// BODY=8BITMIME|7BIT, SMTPUTF8, AUTH=<>: accepted; qmail
+			// stores bytes as they come. DSN parameters are ignored.
+		default:
+			s.fail(555, "5.5.4", "unsupported parameter "+safeLog(k)+" (#5.5.4)")
+			return nil
+		}
+	}
+	if s.cfg.Databytes > 0 && size > s.cfg.Databytes {
+		s.fail(552, "5.3.4", "sorry, that message size exceeds my databytes limit (#5.3.4)")
+		s.logf("Reject", "MAIL", "Size", "", "size:"+strconv.FormatInt(size, 10))
+		return nil
+	}
+	if s.cfg.badMailFrom(addr) {
+		s.mailFrom = addr
+		s.fail(553, "5.7.1", "sorry, your envelope sender is in my badmailfrom list (#5.7.1)")
+		s.logf("Reject", "MAIL", "Badmailfrom", "", "")
+		s.mailFrom = ""
+		return nil
+	}
+	s.haveMail = true
+	s.mailFrom = addr
+	s.sizeGiven = size
+	s.reply(250, "2.1.0", "ok")
+	return nil
+}
+
+func (s *Session) cmdRcpt(arg string) error {
+	if !s.haveMail {
+		s.fail(503, "5.5.1", "MAIL first (#5.5.1)")
+		return nil
+	}
+	addr, _, quoted, err := ParsePath(arg, "to:")
+	if err != nil || addr == "" {
+		s.fail(555, "5.5.4", "syntax error (#5.5.4)")
+		return nil
+	}
+	if s.cfg.MaxRecipients > 0 && len(s.rcpts) >= s.cfg.MaxRecipients {
+		s.fail(452, "4.5.3", "sorry, too many recipients (#4.5.3)")
+		s.logf("Reject", "RCPT", "Maxrecipients", addr, "")
+		return nil
+	}
+	if s.cfg.RelayClient != nil {
+		s.rcpts = append(s.rcpts, addr+*s.cfg.RelayClient)
+		s.reply(250, "2.1.5", "ok")
+		s.logf("Accept", "RCPT", "Relayclient", addr, "")
+		return nil
+	}
+	if trick := relayTrick(addr, quoted); trick != "" && !s.ownLiteral(addr, trick) {
+		s.fail(553, "5.7.1", "sorry, that address form is not accepted here (#5.7.1)")
+		s.logf("Reject", "RCPT", "Relay_"+strings.ReplaceAll(trick, " ", "_"), addr, "")
+		return nil
+	}
+	ok, err := s.cfg.domainAllowed(Domain(addr))
+	if err != nil {
+		s.reply(451, "4.3.0", "unable to read controls (#4.3.0)")
+		return nil
+	}
+	if !ok {
+		s.fail(553, "5.7.1", "sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)")
+		s.logf("Reject", "RCPT", "Rcpthosts", addr, "")
+		return nil
+	}
+	s.rcpts = append(s.rcpts, addr)
+	s.reply(250, "2.1.5", "ok")
+	s.logf("Accept", "RCPT", "Rcpthosts", addr, "")
+	return nil
+}
+
+// ownLiteral allows an address literal naming this server itself (its
+// own IP as tcpserver reports it, or a literal listed in rcpthosts).
+func (s *Session) ownLiteral(addr, trick string) bool {
+	if trick != "address literal" {
+		return false
+	}
+	d := Domain(addr)
+	if s.cfg.LocalIP != "" && (d == "["+s.cfg.LocalIP+"]" || d == "[ipv6:"+s.cfg.LocalIP+"]") {
+		return true
+	}
+	return s.cfg.Rcpthosts.Has(d)
+}
+
+func (s *Session) cmdData(string) error {
+	if !s.haveMail {
+		s.fail(503, "5.5.1", "MAIL first (#5.5.1)")
+		return nil
+	}
+	if len(s.rcpts) == 0 {
+		s.fail(503, "5.5.1", "RCPT first (#5.5.1)")
+		return nil
+	}
+	q, err := s.queue(s.cfg.QueueProgram, s.env)
+	if err != nil {
+		s.reply(451, "4.3.0", "qq temporary problem (#4.3.0)")
+		s.logf("Reject", "DATA", "Queue_start", "", "")
+		return nil
+	}
+	s.reply(354, "", "go ahead")
+	if err := s.out.Flush(); err != nil {
+		q.Abort()
+		return err
+	}
+	io.WriteString(q, s.receivedLine())
+	limit := int64(-1)
+	if s.cfg.Databytes > 0 {
+		limit = s.cfg.Databytes
+	}
+	if d, ok := s.conn.(deadliner); ok && s.cfg.Timeout > 0 {
+		// qmail's timeout is per read; a deadline per DATA is coarser,
+		// so allow one timeout's worth per 64 KiB of databytes too.
+		d.SetReadDeadline(s.now().Add(s.cfg.Timeout))
+	}
+	res, err := ReadData(s.in, &deadlineWriter{q, s}, limit)
+	if err != nil {
+		q.Abort()
+		return s.readFailed(err)
+	}
+	extra := fmt.Sprintf("R:%d size:%d", len(s.rcpts), res.Bytes)
+	if res.BareLF+res.BareCR > 0 {
+		extra += fmt.Sprintf(" bare_lf:%d bare_cr:%d", res.BareLF, res.BareCR)
+	}
+	switch {
+	case res.TooBig:
+		q.Abort()
+		s.fail(552, "5.3.4", "sorry, that message size exceeds my databytes limit (#5.3.4)")
+		s.logf("Reject", "DATA", "Databytes", "", extra)
+	case res.Hops > 100:
+		q.Abort()
+		s.reply(554, "5.4.6", "too many hops, this message is looping (#5.4.6)")
+		s.logf("Reject", "DATA", "Hops", "", extra)
+	default:
+		qp := q.Pid()
+		r := q.Close(s.mailFrom, s.rcpts)
+		switch {
+		case r.OK():
+			s.reply(250, "2.0.0", fmt.Sprintf("ok %d qp %d", s.now().Unix(), qp))
+			s.logf("Accept", "DATA", "Queued", "", fmt.Sprintf("%s qp:%d", extra, qp))
+		case r.Permanent:
+			s.reply(554, "5.3.0", r.Text)
+			s.logf("Reject", "DATA", "Queue", "", extra+" qq:"+strconv.Itoa(r.Code))
+		default:
+			s.reply(451, "4.3.0", r.Text)
+			s.logf("Defer", "DATA", "Queue", "", extra+" qq:"+strconv.Itoa(r.Code))
+		}
+	}
+	s.resetTransaction()
+	return nil
+}
+
+// deadlineWriter extends the read deadline while a message streams in,
+// so a large message on a slow line is not cut off by one overall
+// deadline: every 64 KiB written earns another timeout period.
+type deadlineWriter struct {
+	w io.Writer
+	s *Session
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	if dl, ok := d.s.conn.(deadliner); ok && d.s.cfg.Timeout > 0 {
+		dl.SetReadDeadline(d.s.now().Add(d.s.cfg.Timeout))
+	}
+	return d.w.Write(p)
+}
+
+// receivedLine is qmail's Received field (received.c), with the RFC 3848
+// protocol name after EHLO.
+func (s *Session) receivedLine() string {
+	var b strings.Builder
+	b.WriteString("Received: from ")
+	b.WriteString(safeHeader(s.cfg.RemoteHost))
+	if s.helo != "" && !strings.EqualFold(s.helo, s.cfg.RemoteHost) {
+		b.WriteString(" (HELO ")
+		b.WriteString(safeHeader(s.helo))
+		b.WriteString(")")
+	}
+	b.WriteString(" (")
+	if s.cfg.RemoteInfo != "" {
+		b.WriteString(safeHeader(s.cfg.RemoteInfo))
+		b.WriteString("@")
+	}
+	b.WriteString(safeHeader(s.cfg.RemoteIP))
+	b.WriteString(")\n  by ")
+	b.WriteString(safeHeader(s.cfg.LocalHost))
+	b.WriteString(" with ")
+	b.WriteString(s.protocol())
+	b.WriteString("; ")
+	b.WriteString(Date822(s.now()))
+	b.WriteString("\n")
+	return b.String()
+}
+
+// safeHeader replaces what qmail's received.c does not let into a header.
+func safeHeader(v string) string {
+	b := []byte(v)
+	for i, c := range b {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte(".@%+/=:-", c) >= 0:
+		default:
+			b[i] = '?'
+		}
+	}
+	return string(b)
+}
+
+var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
+// Date822 formats t as qmail's date822fmt does: "22 Nov 2026 03:04:05 -0000".
+func Date822(t time.Time) string {
+	t = t.UTC()
+	return fmt.Sprintf("%d %s %d %02d:%02d:%02d -0000", t.Day(), months[t.Month()-1], t.Year(), t.Hour(), t.Minute(), t.Second())
+}
