@@ -26,10 +26,14 @@ func cidrKey(p netip.Prefix) string {
 }
 
 // parseCIDR reads an address of the form ADDR/N. ok is false when address
-// is not CIDR-shaped at all (no '/'); err is set when it is but is invalid.
+// is not CIDR-shaped: anything but hex digits, '.' and ':' before one '/'
+// and decimal digits after it. Such an address stays a verbatim key, as in
+// 0.88. err is set when it is CIDR-shaped but invalid (10.0.0.0/33).
 func parseCIDR(address string) (p netip.Prefix, ok bool, err error) {
 	slash := strings.IndexByte(address, '/')
-	if slash < 0 {
+	if slash <= 0 || slash == len(address)-1 ||
+		strings.Trim(address[:slash], "0123456789abcdefABCDEF.:") != "" ||
+		strings.Trim(address[slash+1:], "0123456789") != "" {
 		return netip.Prefix{}, false, nil
 	}
 	addr, err := netip.ParseAddr(address[:slash])
