@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,3 +74,5 @@ func readLine(t *testing.T, r *os.File) string {
 }
 
 const basePath = "PATH=/usr/bin:/bin"
+
+func itoa(n int) string { return strconv.Itoa(n) }

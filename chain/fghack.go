@@ -4,7 +4,10 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"strconv"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/quail-mta/quail/internal/cli"
 )
@@ -19,8 +22,8 @@ const fghackCopies = 31
 // (or closed them). It then exits with child's exit code, 111 if child was
 // killed by a signal or could not be run, 100 on a usage error.
 //
-// As in the original (where pipe(2) gives descriptors 3 and 4), descriptor
-// 3 is closed in the child and descriptors 4 to 34 are the write end.
+// The child finds the write end on the descriptors where the original's
+// child has it; see fghackLayout.
 func Fghack(inv *cli.Invocation) int {
 	if len(inv.Args) < 2 {
 		return inv.Usage("child")
@@ -35,9 +38,16 @@ func Fghack(inv *cli.Invocation) int {
 		return inv.Fatal(cli.ExitTemporary, "unable to create pipe: %v", err)
 	}
 	defer r.Close()
-	extra := make([]*os.File, 1+fghackCopies)
-	for i := 1; i < len(extra); i++ {
-		extra[i] = w
+	var extra []*os.File
+	for i, slot := range fghackLayout(inheritedFds()) {
+		switch slot {
+		case slotPipe:
+			extra = append(extra, w)
+		case slotInherited:
+			extra = append(extra, os.NewFile(uintptr(3+i), "inherited"))
+		default:
+			extra = append(extra, nil)
+		}
 	}
 	cmd := &exec.Cmd{Path: path, Args: argv, Env: inv.Env, Stderr: inv.Stderr, ExtraFiles: extra}
 	if inv.Stdin != nil {
@@ -68,4 +78,85 @@ func Fghack(inv *cli.Invocation) int {
 		return inv.Fatal(cli.ExitTemporary, "child crashed")
 	}
 	return ws.ExitStatus()
+}
+
+// fghackLayout returns the child's descriptors from 3 up (exec.Cmd's
+// ExtraFiles) as the original's child has them. There pipe(2) takes the two
+// lowest free descriptors, the child closes the read end and each dup(2)
+// takes the lowest free one, so the copies fill the gaps between the
+// descriptors the program inherited (which stay where they are). Started
+// with only 0, 1 and 2 open, the copies are 3 to 33.
+func fghackLayout(inherited map[int]bool) []fdSlot {
+	used := map[int]bool{0: true, 1: true, 2: true}
+	for fd := range inherited {
+		used[fd] = true
+	}
+	lowest := func() int {
+		fd := 0
+		for used[fd] {
+			fd++
+		}
+		used[fd] = true
+		return fd
+	}
+	r := lowest()
+	copies := []int{lowest()}
+	delete(used, r)
+	for len(copies) < fghackCopies {
+		copies = append(copies, lowest())
+	}
+	top := 0
+	for _, fd := range copies {
+		top = max(top, fd)
+	}
+	slots := make([]fdSlot, top-2)
+	for fd := range inherited {
+		if fd <= top {
+			slots[fd-3] = slotInherited
+		}
+	}
+	for _, fd := range copies {
+		slots[fd-3] = slotPipe
+	}
+	return slots
+}
+
+// fdSlot says what a child's descriptor (3 and up) is.
+type fdSlot int
+
+const (
+	slotClosed    fdSlot = iota
+	slotPipe             // a copy of the pipe's write end
+	slotInherited        // what the program itself inherited there
+)
+
+// inheritedFds lists the descriptors above 2 that a child would inherit:
+// those open without close-on-exec. The runtime's own and the pipe are
+// close-on-exec and so not among them.
+func inheritedFds() map[int]bool {
+	fds := map[int]bool{}
+	names, err := readDirNames("/proc/self/fd")
+	if err != nil {
+		return fds
+	}
+	for _, n := range names {
+		fd, err := strconv.Atoi(n)
+		if err != nil || fd < 3 {
+			continue
+		}
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err == nil && flags&unix.FD_CLOEXEC == 0 {
+			fds[fd] = true
+		}
+	}
+	return fds
+}
+
+func readDirNames(dir string) ([]string, error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.Readdirnames(-1)
 }
