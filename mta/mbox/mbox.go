@@ -30,6 +30,17 @@ const LockTimeout = 30 * time.Second
 // ErrLockTimeout is returned when the file stayed locked too long.
 var ErrLockTimeout = errors.New("file has been locked for 30 seconds straight")
 
+// Error is a failure of the mailbox itself: Op is "open", "lock" or
+// "write".
+type Error struct {
+	Op   string
+	Path string
+	Err  error
+}
+
+func (e *Error) Error() string { return "unable to " + e.Op + " " + e.Path + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
 // ReadError wraps a failure to read the message being delivered.
 type ReadError struct{ Err error }
 
@@ -118,7 +129,7 @@ func WriteMessage(w io.Writer, fromLine string, prefix []byte, msg io.Reader) er
 func Deliver(path, fromLine string, prefix []byte, msg io.Reader) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("unable to open %s: %w", path, err)
+		return &Error{"open", path, err}
 	}
 	defer f.Close()
 	if err := Lock(f, LockTimeout); err != nil {
@@ -126,7 +137,7 @@ func Deliver(path, fromLine string, prefix []byte, msg io.Reader) error {
 	}
 	pos, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
-		return fmt.Errorf("unable to seek %s: %w", path, err)
+		return &Error{"write", path, err}
 	}
 	err = WriteMessage(f, fromLine, prefix, msg)
 	if err == nil {
@@ -140,7 +151,7 @@ func Deliver(path, fromLine string, prefix []byte, msg io.Reader) error {
 		if errors.As(err, &re) {
 			return err
 		}
-		return fmt.Errorf("unable to write %s: %w", path, err)
+		return &Error{"write", path, err}
 	}
 	return nil
 }
@@ -157,7 +168,7 @@ func Lock(f *os.File, timeout time.Duration) error {
 			if err == nil {
 				haveFlock = true
 			} else if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
-				return fmt.Errorf("unable to lock %s: %w", f.Name(), err)
+				return &Error{"lock", f.Name(), err}
 			}
 		}
 		if haveFlock {
@@ -166,7 +177,7 @@ func Lock(f *os.File, timeout time.Duration) error {
 				return nil
 			}
 			if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EACCES) && !errors.Is(err, unix.EINTR) {
-				return fmt.Errorf("unable to lock %s: %w", f.Name(), err)
+				return &Error{"lock", f.Name(), err}
 			}
 		}
 		if time.Now().After(deadline) {
