@@ -34,6 +34,12 @@ type Config struct {
 	RemoteInfo     string    // $TCPREMOTEINFO, "" if unset
 	LocalIP        string    // $TCPLOCALIP
 	MaxCommandLine int       // longest command line accepted
+
+	TLSMode       TLSMode    // $UCSPITLS
+	TLS           TLSStarter // nil: no UCSPI-TLS descriptors
+	TLSActive     bool       // TLS was on before the session started (sslserver without -n)
+	Auth          AuthMode   // $SMTPAUTH
+	CheckPassword []string   // qmail-smtpd's arguments: checkpassword program and its arguments
 }
 
 // Lookup is an environment lookup, as cli.Invocation.Getenv.
@@ -107,6 +113,8 @@ func LoadConfig(home string, env Lookup) (*Config, error) {
 	}
 	c.RemoteInfo, _ = env("TCPREMOTEINFO")
 	c.LocalIP, _ = env("TCPLOCALIP")
+	c.TLSMode, c.TLS, c.TLSActive = tlsFromEnv(env)
+	c.Auth = authModeFromEnv(env)
 	c.LocalHost = "unknown"
 	if v, ok := env("TCPLOCALHOST"); ok && v != "" {
 		c.LocalHost = v

@@ -22,6 +22,7 @@ func Main(inv *cli.Invocation) int {
 		inv.Warn("unable to read controls: %v", err)
 		return 1
 	}
+	cfg.CheckPassword = inv.Args[1:]
 	s := NewSession(cfg, in, out, inv.Stderr, inv.Env)
 	if err := s.Run(); err != nil {
 		return cli.ExitTemporary

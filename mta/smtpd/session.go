@@ -28,11 +28,17 @@ type Session struct {
 	queue Queuer
 	now   func() time.Time
 
+	sleep func(time.Duration)
+
 	// per connection
-	helo       string
-	esmtp      bool
-	errors     int
-	badLineEnd bool
+	tlsActive    bool
+	tlsEnv       []string
+	authUser     string
+	authFailures int
+	helo         string
+	esmtp        bool
+	errors       int
+	badLineEnd   bool
 
 	// per transaction, reset by RSET, HELO, EHLO and after DATA
 	haveMail  bool
@@ -59,6 +65,9 @@ func NewSession(cfg *Config, r io.Reader, w io.Writer, log io.Writer, env []stri
 		env:   env,
 		queue: qqueue.Start,
 		now:   time.Now,
+		sleep: time.Sleep,
+
+		tlsActive: cfg.TLSActive,
 	}
 }
 
@@ -192,11 +201,19 @@ func (s *Session) resetTransaction() {
 	s.sizeGiven = 0
 }
 
+// protocol names the session as RFC 3848 does for the Received line.
 func (s *Session) protocol() string {
-	if s.esmtp {
-		return "ESMTP"
+	if !s.esmtp {
+		return "SMTP"
 	}
-	return "SMTP"
+	p := "ESMTP"
+	if s.tlsActive {
+		p += "S"
+	}
+	if s.authUser != "" {
+		p += "A"
+	}
+	return p
 }
 
 // logf writes one transaction record:
@@ -231,16 +248,18 @@ func safeLog(v string) string {
 }
 
 var verbs = map[string]func(*Session, string) error{
-	"helo": (*Session).cmdHelo,
-	"ehlo": (*Session).cmdEhlo,
-	"mail": (*Session).cmdMail,
-	"rcpt": (*Session).cmdRcpt,
-	"data": (*Session).cmdData,
-	"rset": (*Session).cmdRset,
-	"noop": (*Session).cmdNoop,
-	"vrfy": (*Session).cmdVrfy,
-	"help": (*Session).cmdHelp,
-	"quit": (*Session).cmdQuit,
+	"helo":     (*Session).cmdHelo,
+	"ehlo":     (*Session).cmdEhlo,
+	"mail":     (*Session).cmdMail,
+	"rcpt":     (*Session).cmdRcpt,
+	"data":     (*Session).cmdData,
+	"rset":     (*Session).cmdRset,
+	"noop":     (*Session).cmdNoop,
+	"vrfy":     (*Session).cmdVrfy,
+	"help":     (*Session).cmdHelp,
+	"quit":     (*Session).cmdQuit,
+	"starttls": (*Session).cmdStarttls,
+	"auth":     (*Session).cmdAuth,
 }
 
 func (s *Session) cmdHelo(arg string) error {
@@ -262,6 +281,12 @@ func (s *Session) cmdEhlo(arg string) error {
 		lines = append(lines, "SIZE")
 	}
 	lines = append(lines, "ENHANCEDSTATUSCODES", "SMTPUTF8")
+	if s.tlsOffered() {
+		lines = append(lines, "STARTTLS")
+	}
+	if s.authOffered() && s.authUser == "" {
+		lines = append(lines, "AUTH "+authMechanisms)
+	}
 	for i, l := range lines {
 		sep := "-"
 		if i == len(lines)-1 {
@@ -301,6 +326,14 @@ func (s *Session) cmdQuit(string) error {
 func (s *Session) cmdMail(arg string) error {
 	if s.haveMail {
 		s.fail(503, "5.5.1", "nested MAIL command (#5.5.1)")
+		return nil
+	}
+	if s.cfg.TLSMode == TLSRequire && !s.tlsActive {
+		s.fail(530, "5.7.0", "Must issue a STARTTLS command first (#5.7.0)")
+		return nil
+	}
+	if s.cfg.Auth.Required && s.authUser == "" && s.cfg.RelayClient == nil {
+		s.fail(530, "5.7.0", "authentication required (#5.7.1)")
 		return nil
 	}
 	addr, params, _, err := ParsePath(arg, "from:")
@@ -365,6 +398,12 @@ func (s *Session) cmdRcpt(arg string) error {
 		s.rcpts = append(s.rcpts, addr+*s.cfg.RelayClient)
 		s.reply(250, "2.1.5", "ok")
 		s.logf("Accept", "RCPT", "Relayclient", addr, "")
+		return nil
+	}
+	if s.authUser != "" {
+		s.rcpts = append(s.rcpts, addr)
+		s.reply(250, "2.1.5", "ok")
+		s.logf("Accept", "RCPT", "Auth", addr, "A:"+safeLog(s.authUser))
 		return nil
 	}
 	if trick := relayTrick(addr, quoted); trick != "" && !s.ownLiteral(addr, trick) {

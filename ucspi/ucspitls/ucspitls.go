@@ -27,6 +27,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Control bytes a program writes on SSLCTLFD.
@@ -110,6 +111,11 @@ func FromEnv(lookup func(string) (string, bool)) (*Session, error) {
 			return nil, fmt.Errorf("bad %s %q", name, v)
 		}
 		fds[i] = n
+	}
+	// Non-blocking descriptors are polled by the Go runtime, which is
+	// what makes read deadlines (SMTP and POP3 timeouts) work on them.
+	for _, fd := range fds {
+		syscall.SetNonblock(fd, true)
 	}
 	return &Session{
 		ctl:   os.NewFile(uintptr(fds[0]), "SSLCTLFD"),
