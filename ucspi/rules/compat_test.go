@@ -25,7 +25,7 @@ func runTool(t *testing.T, dir, bin string, args []string, stdin []byte, env []s
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
-	cmd.Env = env
+	cmd.Env = append([]string{}, env...) // never the test's own environment
 	cmd.Stdin = bytes.NewReader(stdin)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e

@@ -70,23 +70,23 @@ func Lookup(db *cdb.CDB, q Query) (Decision, error) {
 	if q.Info != "" {
 		info = &q.Info
 	}
-	key, value, found, err := find(db, q.IP, host, info)
+	key, value, found, err := find(db.Get, q.IP, host, info)
 	if err != nil || !found {
 		return Decision{}, err
 	}
 	return decode(key, value), nil
 }
 
-// find walks the key order. host and info are nil when unknown: tcprulescheck
+// find walks the key order, reading keys through get (a cdb's Get). host and info are nil when unknown: tcprulescheck
 // can be told an empty but known host through an empty TCPREMOTEHOST, which
 // then takes part in the lookup as 0.88 does.
-func find(db *cdb.CDB, ip string, host, info *string) (key string, value []byte, found bool, err error) {
+func find(get func(key []byte) ([]byte, error), ip string, host, info *string) (key string, value []byte, found bool, err error) {
 	try := func(k string) bool {
 		if err != nil {
 			return false
 		}
 		var v []byte
-		v, err = db.Get([]byte(k))
+		v, err = get([]byte(k))
 		if err != nil {
 			err = fmt.Errorf("look up rule %q: %w", k, err)
 			return false
@@ -119,7 +119,7 @@ func find(db *cdb.CDB, ip string, host, info *string) (key string, value []byte,
 			return
 		}
 	}
-	if cidrFind(db, ip, try) {
+	if cidrFind(get, ip, try) {
 		return
 	}
 	if host != nil {
@@ -139,13 +139,13 @@ func find(db *cdb.CDB, ip string, host, info *string) (key string, value []byte,
 
 // cidrFind tries the CIDR keys for ip, longest prefix first, consulting the
 // index key so that a cdb without CIDR rules costs one extra probe.
-func cidrFind(db *cdb.CDB, ip string, try func(string) bool) bool {
+func cidrFind(get func(key []byte) ([]byte, error), ip string, try func(string) bool) bool {
 	addr, err := netip.ParseAddr(ip)
 	if err != nil {
 		return false
 	}
 	addr = addr.WithZone("")
-	idx, err := db.Get([]byte(cidrIndexKey))
+	idx, err := get([]byte(cidrIndexKey))
 	if err != nil || idx == nil {
 		return false
 	}

@@ -48,7 +48,7 @@ func TCPRulesCheck(inv *cli.Invocation) int {
 	if err != nil {
 		return inv.Fatal(cli.ExitTemporary, "unable to read %s: %v", path, cause(err))
 	}
-	key, value, found, err := find(db, ip, host, info)
+	key, value, found, err := find(db.Get, ip, host, info)
 	if err != nil {
 		return inv.Fatal(cli.ExitTemporary, "unable to read %s: %v", path, cause(err))
 	}
