@@ -47,6 +47,16 @@ const (
 	maxUserLen = 32
 )
 
+// HomeError is a home directory that could not be examined for a reason
+// that may pass (qmail-getpw's "NFS failure").
+type HomeError struct {
+	Home string
+	Err  error
+}
+
+func (e *HomeError) Error() string { return fmt.Sprintf("unable to stat %s: %v", e.Home, e.Err) }
+func (e *HomeError) Unwrap() error { return e.Err }
+
 // Finder holds where the tables are. The zero value is not useful; use
 // NewFinder or fill every field.
 type Finder struct {
@@ -118,7 +128,7 @@ func userExt(pw passwd, local string) (Assignment, bool, error) {
 		st, err := os.Stat(e.Home)
 		if err != nil {
 			if tempfail.Temporary(err) {
-				return Assignment{}, false, fmt.Errorf("unable to stat %s: %w", e.Home, err)
+				return Assignment{}, false, &HomeError{e.Home, err}
 			}
 			continue
 		}

@@ -1,0 +1,106 @@
+package users_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/quail-mta/quail/internal/testbin"
+	"github.com/quail-mta/quail/mta/users"
+)
+
+func run(t *testing.T, env []string, stdin string, prog string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(testbin.Path(t, prog), args...)
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), out.String(), errb.String()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, out.String(), errb.String()
+}
+
+// qmail-pw2u's output through qmail-newu is what Lookup reads back.
+func TestPw2uNewuLookup(t *testing.T) {
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, "users"), 0o755)
+	env := []string{"QMAILHOME=" + home}
+	pw := "joe:x:1001:100::/home/joe:/bin/sh\nalias:x:7790:2108::/var/qmail/alias:/bin/true\n"
+	code, assign, stderr := run(t, env, pw, "qmail-pw2u", "-H")
+	if code != 0 {
+		t.Fatalf("qmail-pw2u: %d %q", code, stderr)
+	}
+	os.WriteFile(filepath.Join(home, "users", "assign"), []byte(assign), 0o644)
+	if code, _, stderr := run(t, env, "", "qmail-newu"); code != 0 {
+		t.Fatalf("qmail-newu: %d %q", code, stderr)
+	}
+	st, err := os.Stat(filepath.Join(home, "users", "cdb"))
+	if err != nil || st.Mode().Perm() != 0o644 {
+		t.Fatalf("users/cdb: %v %v", st, err)
+	}
+	tests := []struct {
+		local string
+		want  users.Assignment
+	}{
+		{"joe", users.Assignment{User: "joe", UID: 1001, GID: 100, Home: "/home/joe"}},
+		{"Joe-Work", users.Assignment{User: "joe", UID: 1001, GID: 100, Home: "/home/joe", Dash: "-", Ext: "Work"}},
+		{"postmaster", users.Assignment{User: "alias", UID: 7790, GID: 2108, Home: "/var/qmail/alias", Dash: "-", Ext: "postmaster"}},
+	}
+	for _, tt := range tests {
+		got, ok, err := users.Lookup(home, tt.local)
+		if err != nil || !ok || got != tt.want {
+			t.Errorf("Lookup(%q) = %+v %v %v, want %+v", tt.local, got, ok, err, tt.want)
+		}
+	}
+}
+
+func TestNewuRefusesBadAssign(t *testing.T) {
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, "users"), 0o755)
+	env := []string{"QMAILHOME=" + home}
+	os.WriteFile(filepath.Join(home, "users", "assign"), []byte("=joe:joe:1:2:/h:::\n"), 0o644)
+	code, _, stderr := run(t, env, "", "qmail-newu")
+	if code != 111 || !strings.HasPrefix(stderr, "qmail-newu: fatal: unable to parse users/assign: ") {
+		t.Errorf("no final dot: %d %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(home, "users", "cdb")); err == nil {
+		t.Error("users/cdb made from a bad users/assign")
+	}
+	os.Remove(filepath.Join(home, "users", "assign"))
+	if code, _, stderr := run(t, env, "", "qmail-newu"); code != 111 || !strings.Contains(stderr, "unable to read users/assign") {
+		t.Errorf("missing users/assign: %d %q", code, stderr)
+	}
+}
+
+func TestGetpwCommand(t *testing.T) {
+	// The real password file: root never receives mail, and without an
+	// alias account nobody takes an unknown name (exit 116), or the alias
+	// account does.
+	code, out, _ := run(t, nil, "", "qmail-getpw", "nosuchuser-xyz")
+	switch code {
+	case users.ExitNoAlias:
+		if out != "" {
+			t.Errorf("exit 116 with output %q", out)
+		}
+	case 0:
+		if !strings.HasPrefix(out, "alias\x00") || !strings.HasSuffix(out, "\x00-\x00nosuchuser-xyz\x00") {
+			t.Errorf("alias answer %q", out)
+		}
+	default:
+		t.Errorf("exit %d", code)
+	}
+	if code, _, _ := run(t, nil, "", "qmail-getpw"); code != 100 {
+		t.Errorf("no argument: exit %d, want 100", code)
+	}
+}
