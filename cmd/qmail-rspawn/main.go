@@ -1,0 +1,11 @@
+// Command qmail-rspawn is qmail-rspawn(8); see package mta/spawn.
+package main
+
+import (
+	"os"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/mta/spawn"
+)
+
+func main() { os.Exit(spawn.QmailRspawn(cli.FromOS("qmail-rspawn"))) }

@@ -1,0 +1,11 @@
+// Command qmail-send is qmail-send(8); see package mta/send.
+package main
+
+import (
+	"os"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/mta/send"
+)
+
+func main() { os.Exit(send.QmailSend(cli.FromOS("qmail-send"))) }

@@ -1,0 +1,69 @@
+package send
+
+import (
+	"bytes"
+	"strings"
+	"time"
+
+	"github.com/quail-mta/quail/mta/queue"
+)
+
+// DoubleBounceSender is the envelope sender of a double bounce; a bounce
+// of a message from it is discarded (a triple bounce).
+const DoubleBounceSender = "#@[]"
+
+// BounceReport formats one failed recipient for bounce/N: a QSBMF
+// paragraph, "<address>:" then the report, one line per '/'-free line of
+// the report, then an empty line.
+func BounceReport(addr, text string) []byte {
+	var b bytes.Buffer
+	b.WriteString("<" + addr + ">:\n")
+	text = strings.TrimRight(strings.ReplaceAll(text, "\r", ""), "\n")
+	b.WriteString(text)
+	b.WriteString("\n\n")
+	return b.Bytes()
+}
+
+// BounceEnvelope decides where the bounce of a message from sender goes:
+// to the sender with the null sender, or, if the message was itself a
+// bounce, to doublebounceto@doublebouncehost with sender "#@[]". ok is
+// false when the bounce is to be discarded: a bounce of a double bounce,
+// or a double bounce when doublebounceto is empty.
+func (c *Config) BounceEnvelope(sender string) (from, to string, double, ok bool) {
+	switch sender {
+	case DoubleBounceSender:
+		return "", "", true, false
+	case "":
+		if c.DoubleBounceTo == "" {
+			return "", "", true, false
+		}
+		return DoubleBounceSender, c.DoubleBounceTo + "@" + c.DoubleBounceHost, true, true
+	}
+	return "", sender, false, true
+}
+
+// BounceHeader writes the head and explanation of a bounce in QSBMF
+// (qmail-send's bounce message format): the paragraphs of reports follow,
+// then the break line and a copy of the message.
+func (c *Config) BounceHeader(to string, double bool, now time.Time) []byte {
+	var b bytes.Buffer
+	b.WriteString("Date: " + queue.Date822(now))
+	b.WriteString("From: " + c.BounceFrom + "@" + c.BounceHost + "\n")
+	b.WriteString("To: " + to + "\n")
+	if double {
+		b.WriteString("Subject: failure notice (double bounce)\n")
+	} else {
+		b.WriteString("Subject: failure notice\n")
+	}
+	b.WriteString("\n")
+	b.WriteString("Hi. This is the qmail-send program at " + c.Me + ".\n")
+	b.WriteString("The message below could not be delivered to the addresses that follow.\n")
+	b.WriteString("The failure is permanent: there will be no further attempt.\n\n")
+	return b.Bytes()
+}
+
+// BounceBreak ends the reports and starts the copy of the message, with
+// the Return-Path the message had.
+func BounceBreak(sender string) []byte {
+	return []byte("--- Below this line is a copy of the message.\n\nReturn-Path: <" + sender + ">\n")
+}

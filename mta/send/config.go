@@ -1,0 +1,93 @@
+package send
+
+import (
+	"strings"
+	"time"
+
+	"github.com/quail-mta/quail/mta/control"
+)
+
+// Config is what qmail-send reads from the control directory at start
+// and on SIGHUP (qmail-send(8), qmail-control(5)).
+type Config struct {
+	Me               string
+	Router           Router
+	Concurrency      [2]int
+	Lifetime         time.Duration
+	BounceFrom       string
+	BounceHost       string
+	DoubleBounceTo   string
+	DoubleBounceHost string
+}
+
+// MaxConcurrency is the most deliveries one channel runs at once.
+const MaxConcurrency = 500
+
+func lowerSet(lines []string) map[string]bool {
+	m := make(map[string]bool, len(lines))
+	for _, l := range lines {
+		m[strings.ToLower(l)] = true
+	}
+	return m
+}
+
+// ReadConfig reads qmail-send's control files with their defaults:
+// control/me is required; locals defaults to me; concurrencylocal 10,
+// concurrencyremote 20 (at most MaxConcurrency); queuelifetime 604800
+// seconds; bouncefrom MAILER-DAEMON; bouncehost, doublebouncehost and
+// envnoathost default to me; doublebounceto to postmaster.
+func ReadConfig(home string) (*Config, error) {
+	d := control.Open(home)
+	me, err := d.Required("me")
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{Me: me}
+	locals, err := d.Lines("locals")
+	if err != nil {
+		return nil, err
+	}
+	if locals == nil {
+		locals = []string{me}
+	}
+	ph, err := d.Lines("percenthack")
+	if err != nil {
+		return nil, err
+	}
+	vd, err := d.Lines("virtualdomains")
+	if err != nil {
+		return nil, err
+	}
+	c.Router = Router{Locals: lowerSet(locals), Percenthack: lowerSet(ph), Virtual: ParseVirtualDomains(vd)}
+	for _, s := range []struct {
+		p    *string
+		name string
+		def  string
+	}{
+		{&c.Router.NoAtHost, "envnoathost", me},
+		{&c.BounceFrom, "bouncefrom", "MAILER-DAEMON"},
+		{&c.BounceHost, "bouncehost", me},
+		{&c.DoubleBounceTo, "doublebounceto", "postmaster"},
+		{&c.DoubleBounceHost, "doublebouncehost", me},
+	} {
+		if *s.p, _, err = d.Line(s.name, s.def); err != nil {
+			return nil, err
+		}
+	}
+	for ch, s := range []struct {
+		name string
+		def  int
+	}{{"concurrencylocal", 10}, {"concurrencyremote", 20}} {
+		n, err := d.Int(s.name, s.def)
+		if err != nil {
+			return nil, err
+		}
+		c.Concurrency[ch] = min(max(n, 0), MaxConcurrency)
+	}
+	life, err := d.Int("queuelifetime", 604800)
+	if err != nil {
+		return nil, err
+	}
+	c.Lifetime = time.Duration(life) * time.Second
+	return c, nil
+}

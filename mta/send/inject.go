@@ -1,0 +1,82 @@
+package send
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"time"
+
+	"github.com/quail-mta/quail/mta/qqueue"
+	"github.com/quail-mta/quail/mta/queue"
+)
+
+var timeZero time.Time
+
+// injectBounce queues the bounce of m (QSBMF: header, the failure
+// reports from bounce/N, a copy of the message) with qmail-queue, or
+// discards it if it would be a triple bounce. It says whether bounce/N
+// may go.
+func (s *Sender) injectBounce(m *message) bool {
+	cfg := s.cfg.Load()
+	from, to, double, ok := cfg.BounceEnvelope(m.sender)
+	if !ok {
+		s.log.line("triple bounce: discarding bounce/" + m.id.String())
+		return true
+	}
+	reports, err := os.ReadFile(s.Q.Bounce(m.id))
+	if err != nil {
+		s.log.line("warning: unable to read bounce/" + m.id.String() + ": " + Safe(err.Error()))
+		return false
+	}
+	mess, err := os.Open(s.Q.Mess(m.id))
+	if err != nil {
+		s.log.line("warning: unable to open msg " + m.id.String() + ": " + Safe(err.Error()))
+		return false
+	}
+	defer mess.Close()
+	var head bytes.Buffer
+	head.Write(cfg.BounceHeader(to, double, s.now()))
+	head.Write(reports)
+	head.Write(BounceBreak(m.sender))
+	pid, err := runQueue(s.QueueProg, io.MultiReader(&head, mess), from, []string{to})
+	if err != nil {
+		s.log.line("warning: trouble injecting bounce message, will try later: " + Safe(err.Error()))
+		return false
+	}
+	s.log.line("bounce msg " + m.id.String() + " qp " + strconv.Itoa(pid))
+	return true
+}
+
+// runQueue runs qmail-queue with the message from msg and returns its
+// pid once it exited 0.
+func runQueue(prog string, msg io.Reader, sender string, recips []string) (int, error) {
+	envR, envW, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	cmd := exec.Command(prog)
+	cmd.Stdin = msg
+	cmd.Stdout = envR
+	if err := cmd.Start(); err != nil {
+		envR.Close()
+		envW.Close()
+		return 0, err
+	}
+	envR.Close()
+	go func() {
+		envW.Write(qqueue.Envelope(sender, recips))
+		envW.Close()
+	}()
+	err = cmd.Wait()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.Exited() {
+			return 0, errors.New(queue.Describe(ee.ExitCode()))
+		}
+		return 0, err
+	}
+	return cmd.Process.Pid, nil
+}

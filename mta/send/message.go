@@ -1,0 +1,135 @@
+package send
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/quail-mta/quail/mta/queue"
+)
+
+type rstate int
+
+const (
+	pending rstate = iota
+	inflight
+	done
+)
+
+type rcpt struct {
+	queue.Recip
+	state rstate
+}
+
+// message is qmail-send's memory of one message in state S5.
+type message struct {
+	id       queue.ID
+	birth    time.Time
+	sender   string
+	r        [2][]*rcpt
+	next     [2]time.Time // when the channel's next round is due; zero: none
+	queued   [2]int       // jobs waiting in the channel's list
+	inflight [2]int
+	deferred [2]bool // a delivery of the current round was deferred
+	// finished is set when the message left the queue; jobs still
+	// listed for it are dropped.
+	finished    bool
+	removed     bool      // removed by the queue tool: no bounce
+	bounceRetry time.Time // a failed bounce injection is retried then
+}
+
+func (m *message) left(ch Channel) int {
+	n := 0
+	for _, r := range m.r[ch] {
+		if r.state != done {
+			n++
+		}
+	}
+	return n
+}
+
+func readRecips(path string) ([]*rcpt, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []*rcpt
+	for _, r := range queue.ParseRecips(b) {
+		st := pending
+		if r.Done {
+			st = done
+		}
+		out = append(out, &rcpt{Recip: r, state: st})
+	}
+	return out, nil
+}
+
+// loadMessage reads a message in S5 from its info, local and remote
+// files; its birth is the info file's modification time.
+func loadMessage(q *queue.Queue, id queue.ID) (*message, error) {
+	info := q.Info(id)
+	b, err := os.ReadFile(info)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(info)
+	if err != nil {
+		return nil, err
+	}
+	sender, ok := queue.ParseInfo(b)
+	if !ok {
+		return nil, errors.New("malformed info file")
+	}
+	m := &message{id: id, birth: fi.ModTime(), sender: sender}
+	if m.r[Local], err = readRecips(q.Local(id)); err != nil {
+		return nil, err
+	}
+	if m.r[Remote], err = readRecips(q.Remote(id)); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// writeSync writes a whole file and makes its data durable.
+func writeSync(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func removeSync(path string, syncDir bool) error {
+	err := os.Remove(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if syncDir {
+		return queue.SyncDir(dirOf(path))
+	}
+	return nil
+}
+
+func dirOf(path string) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if path[i] == '/' {
+			return path[:i]
+		}
+	}
+	return "."
+}

@@ -1,0 +1,576 @@
+// Package send implements qmail-send(8), the heart of the MTA: it takes
+// new messages from the queue's todo/ directory, routes each recipient to
+// the local or the remote channel (control/locals, virtualdomains,
+// percenthack), hands deliveries to qmail-lspawn and qmail-rspawn,
+// retries deferred ones on qmail's schedule until queuelifetime, sends
+// bounces in QSBMF, and has qmail-clean remove the files it may not. It
+// logs in qmail-log(5)'s format. The queue's states and what a restart
+// does in each are in package mta/queue. qmail-start(8), which sets up
+// the daemons and their pipes, is here too.
+package send
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/quail-mta/quail/mta/queue"
+	"github.com/quail-mta/quail/mta/spawn"
+)
+
+// Sender is one run of qmail-send.
+type Sender struct {
+	Q         *queue.Queue
+	Home      string
+	Reload    func() (*Config, error) // rereads the control files (SIGHUP)
+	QueueProg string                  // qmail-queue, for bounces
+	Now       func() time.Time
+
+	cfg     atomic.Pointer[Config]
+	log     *logger
+	spawnW  [2]io.Writer
+	clean   *cleaner
+	newc    chan *message
+	repc    chan reply
+	lostc   chan error
+	msgs    map[queue.ID]*message
+	chans   [2]*channel
+	timer   *time.Timer
+	wakeAt  time.Time
+	stopped bool
+	crash   step // tests: stop dead at this step
+	crashed bool
+}
+
+type reply struct {
+	ch Channel
+	spawn.Reply
+}
+
+type job struct {
+	m *message
+	r *rcpt
+}
+
+type channel struct {
+	conc    int
+	active  map[int]job
+	pending []job
+}
+
+// Links are the descriptors qmail-send talks through.
+type Links struct {
+	Log               io.Writer
+	LspawnW, RspawnW  io.Writer
+	LspawnR, RspawnR  io.Reader
+	CleanW            io.Writer
+	CleanR            io.Reader
+	Trigger, ToolFIFO string // FIFOs to listen on; "" for none
+	Signals           <-chan os.Signal
+}
+
+type step int
+
+const (
+	stepNone step = iota
+	stepPreprocessed
+	stepReplied
+	stepMarked
+	stepBounceQueued
+	stepFilesRemoved
+)
+
+var errCrash = errors.New("crash injected")
+
+func (s *Sender) crashAt(st step) bool { return s.crash != stepNone && s.crash == st }
+
+func (s *Sender) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// errLost ends qmail-send when a daemon it needs went away.
+type errLost struct{ err error }
+
+func (e errLost) Error() string { return e.err.Error() }
+
+// Run is qmail-send's main loop. It returns nil after SIGTERM once the
+// deliveries under way are over, or an error if a daemon it talks to
+// went away.
+func (s *Sender) Run(cfg *Config, l Links) error {
+	s.cfg.Store(cfg)
+	s.log = &logger{w: l.Log}
+	s.spawnW = [2]io.Writer{l.LspawnW, l.RspawnW}
+	s.newc = make(chan *message)
+	s.repc = make(chan reply, 64)
+	s.lostc = make(chan error, 4)
+	s.msgs = map[queue.ID]*message{}
+	lost := func(err error) {
+		select {
+		case s.lostc <- err:
+		default:
+		}
+	}
+	s.clean = &cleaner{w: l.CleanW, r: bufio.NewReader(l.CleanR), lost: lost}
+	for ch := range s.chans {
+		s.chans[ch] = &channel{conc: cfg.Concurrency[ch], active: map[int]job{}}
+	}
+	s.timer = time.NewTimer(time.Hour)
+	s.wakeAt = s.now().Add(time.Hour)
+
+	stop := make(chan struct{})
+	defer close(stop)
+	for ch, r := range []io.Reader{l.LspawnR, l.RspawnR} {
+		go s.readReplies(Channel(ch), r, lost)
+	}
+	wake := make(chan struct{}, 1)
+	if l.Trigger != "" {
+		go listenFIFO(l.Trigger, stop, func(string) {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		})
+	}
+	toolc := make(chan string, 16)
+	if l.ToolFIFO != "" {
+		go listenFIFO(l.ToolFIFO, stop, func(line string) {
+			select {
+			case toolc <- line:
+			case <-stop:
+			}
+		})
+	}
+
+	if err := s.recover(); err != nil {
+		return err
+	}
+	go s.todoLoop(wake, stop)
+	s.status()
+
+	for {
+		if s.crashed {
+			return errCrash
+		}
+		if err := s.dispatch(); err != nil {
+			return err
+		}
+		if s.stopped && s.active() == 0 {
+			s.log.line("status: exiting")
+			return nil
+		}
+		select {
+		case m := <-s.newc:
+			s.add(m)
+		case r := <-s.repc:
+			if err := s.handle(r); err != nil {
+				return err
+			}
+		case <-s.timer.C:
+			s.wakeAt = time.Time{}
+			s.due()
+		case sig := <-l.Signals:
+			s.signal(sig)
+		case line := <-toolc:
+			s.tool(line)
+		case err := <-s.lostc:
+			if err == errCrash {
+				return err
+			}
+			s.log.line("alert: lost connection to a daemon, exiting: " + Safe(err.Error()))
+			return errLost{err}
+		}
+	}
+}
+
+func (s *Sender) readReplies(ch Channel, r io.Reader, lost func(error)) {
+	br := bufio.NewReader(r)
+	for {
+		rep, err := spawn.ReadReply(br)
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			lost(errors.New("qmail-" + map[Channel]string{Local: "lspawn", Remote: "rspawn"}[ch] + ": " + err.Error()))
+			return
+		}
+		s.repc <- reply{ch, rep}
+	}
+}
+
+// listenFIFO reads a FIFO held open for writing too, so that it never
+// sees end of file, and hands on each line (or read) it gets.
+func listenFIFO(path string, stop <-chan struct{}, got func(string)) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return
+	}
+	go func() { <-stop; f.Close() }()
+	sc := bufio.NewScanner(f)
+	sc.Split(scanChunks)
+	for sc.Scan() {
+		got(sc.Text())
+	}
+}
+
+// scanChunks splits at newlines but also hands on what a read brought
+// without one: a trigger byte is a NUL, not a line.
+func scanChunks(data []byte, atEOF bool) (int, []byte, error) {
+	if i := strings.IndexByte(string(data), '\n'); i >= 0 {
+		return i + 1, data[:i], nil
+	}
+	if len(data) > 0 && (atEOF || data[len(data)-1] == 0) {
+		return len(data), data, nil
+	}
+	if atEOF {
+		return 0, nil, nil
+	}
+	return 0, nil, nil
+}
+
+func (s *Sender) active() int { return len(s.chans[Local].active) + len(s.chans[Remote].active) }
+
+// recover loads what a previous run left: stale S2/S3 messages go,
+// messages in S5 resume; those in S4 are the todo goroutine's.
+func (s *Sender) recover() error {
+	now := s.now()
+	stale, err := s.Q.Stale(now)
+	if err != nil {
+		return err
+	}
+	for _, id := range stale {
+		s.clean.do("foop", id)
+	}
+	todos, err := s.Q.Todos()
+	if err != nil {
+		return err
+	}
+	inTodo := map[queue.ID]bool{}
+	for _, id := range todos {
+		inTodo[id] = true
+	}
+	infos, err := s.Q.Infos()
+	if err != nil {
+		return err
+	}
+	for _, id := range infos {
+		if inTodo[id] {
+			continue
+		}
+		m, err := loadMessage(s.Q, id)
+		if err != nil {
+			s.log.line("warning: unable to read msg " + id.String() + ": " + Safe(err.Error()))
+			continue
+		}
+		s.add(m)
+	}
+	return nil
+}
+
+// add takes a message into delivery: every channel with work is due now.
+func (s *Sender) add(m *message) {
+	s.msgs[m.id] = m
+	any := false
+	for ch := range m.r {
+		if m.left(Channel(ch)) > 0 {
+			s.schedule(m, Channel(ch), s.now())
+			any = true
+		}
+	}
+	if !any {
+		s.messDone(m)
+	}
+}
+
+func (s *Sender) schedule(m *message, ch Channel, t time.Time) {
+	if !t.After(s.now()) {
+		s.startRound(m, ch)
+		return
+	}
+	m.next[ch] = t
+	s.wakeBy(t)
+}
+
+func (s *Sender) wakeBy(t time.Time) {
+	if !s.wakeAt.IsZero() && !t.Before(s.wakeAt) {
+		return
+	}
+	s.wakeAt = t
+	if !s.timer.Stop() {
+		select {
+		case <-s.timer.C:
+		default:
+		}
+	}
+	s.timer.Reset(max(time.Until(t), 0))
+}
+
+// startRound lists every recipient of the channel still to do.
+func (s *Sender) startRound(m *message, ch Channel) {
+	m.next[ch] = time.Time{}
+	m.deferred[ch] = false
+	c := s.chans[ch]
+	for _, r := range m.r[ch] {
+		if r.state == pending {
+			c.pending = append(c.pending, job{m, r})
+			m.queued[ch]++
+		}
+	}
+}
+
+// due starts the rounds whose time has come and sets the next wake-up.
+func (s *Sender) due() {
+	now := s.now()
+	var next time.Time
+	for _, m := range s.msgs {
+		for ch := range m.next {
+			t := m.next[ch]
+			if t.IsZero() {
+				continue
+			}
+			if !t.After(now) {
+				s.startRound(m, Channel(ch))
+			} else if next.IsZero() || t.Before(next) {
+				next = t
+			}
+		}
+		if !m.bounceRetry.IsZero() {
+			if !m.bounceRetry.After(now) {
+				m.bounceRetry = time.Time{}
+				s.maybeDone(m)
+			} else if next.IsZero() || m.bounceRetry.Before(next) {
+				next = m.bounceRetry
+			}
+		}
+	}
+	if !next.IsZero() {
+		s.wakeBy(next)
+	}
+}
+
+func (s *Sender) dispatch() error {
+	if s.stopped {
+		return nil
+	}
+	for ch, c := range s.chans {
+		for len(c.active) < c.conc && len(c.pending) > 0 {
+			j := c.pending[0]
+			c.pending[0] = job{}
+			c.pending = c.pending[1:]
+			j.m.queued[ch]--
+			if j.m.finished || j.m.removed || j.r.state != pending {
+				s.roundEnd(j.m, Channel(ch))
+				continue
+			}
+			if err := s.start(Channel(ch), j); err != nil {
+				return err
+			}
+		}
+		if len(c.pending) == 0 {
+			c.pending = nil
+		}
+	}
+	return nil
+}
+
+func (s *Sender) start(ch Channel, j job) error {
+	c := s.chans[ch]
+	d := 0
+	for ; d < spawn.MaxDeliveries; d++ {
+		if _, busy := c.active[d]; !busy {
+			break
+		}
+	}
+	req := spawn.AppendRequest(nil, spawn.Request{Delnum: d, ID: j.m.id, Sender: j.m.sender, Recip: j.r.Addr})
+	if _, err := s.spawnW[ch].Write(req); err != nil {
+		s.log.line("alert: lost connection to qmail-" + map[Channel]string{Local: "lspawn", Remote: "rspawn"}[ch] + ", exiting")
+		return errLost{err}
+	}
+	c.active[d] = j
+	j.r.state = inflight
+	j.m.inflight[ch]++
+	s.log.line("starting delivery " + itoa(d+1) + ": msg " + j.m.id.String() + " to " + ch.String() + " " + Safe(j.r.Addr))
+	s.status()
+	return nil
+}
+
+func (s *Sender) status() {
+	cfg := s.cfg.Load()
+	s.log.line("status: local " + itoa(len(s.chans[Local].active)) + "/" + itoa(cfg.Concurrency[Local]) +
+		" remote " + itoa(len(s.chans[Remote].active)) + "/" + itoa(cfg.Concurrency[Remote]))
+}
+
+// handle books the outcome of one delivery: the recipient is marked done
+// only after a success, or after its failure is in bounce/N.
+func (s *Sender) handle(r reply) error {
+	c := s.chans[r.ch]
+	j, ok := c.active[r.Delnum]
+	if !ok {
+		s.log.line("warning: unexpected report for delivery " + itoa(r.Delnum+1))
+		return nil
+	}
+	if s.crashAt(stepReplied) {
+		return errCrash
+	}
+	delete(c.active, r.Delnum)
+	m := j.m
+	m.inflight[r.ch]--
+	text := r.Text
+	result := r.Result
+	if result == spawn.Deferral && !s.now().Before(m.birth.Add(s.cfg.Load().Lifetime)) {
+		result = spawn.Failure
+		text = strings.TrimRight(text, "\n") + "\nGiving up: the message has been in the queue longer than queuelifetime."
+	}
+	d := "delivery " + itoa(r.Delnum+1) + ": "
+	switch result {
+	case spawn.Success:
+		s.log.line(d + "success: " + Safe(text))
+		s.markDone(m, r.ch, j.r)
+	case spawn.Failure:
+		s.log.line(d + "failure: " + Safe(text))
+		if err := s.addBounce(m, j.r, text); err != nil {
+			s.log.line("warning: unable to append to bounce/" + m.id.String() + ": " + Safe(err.Error()))
+			j.r.state = pending
+			m.deferred[r.ch] = true
+		} else {
+			s.markDone(m, r.ch, j.r)
+		}
+	default:
+		s.log.line(d + "deferral: " + Safe(text))
+		j.r.state = pending
+		m.deferred[r.ch] = true
+	}
+	if s.crashAt(stepMarked) {
+		return errCrash
+	}
+	s.status()
+	s.roundEnd(m, r.ch)
+	return nil
+}
+
+func (s *Sender) markDone(m *message, ch Channel, r *rcpt) {
+	path := s.Q.Local(m.id)
+	if ch == Remote {
+		path = s.Q.Remote(m.id)
+	}
+	err := func() error {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		if _, err := f.WriteAt([]byte{'D'}, r.Offset); err != nil {
+			f.Close()
+			return err
+		}
+		if err := syscall.Fdatasync(int(f.Fd())); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}()
+	if err != nil {
+		// The delivery will be repeated: better twice than never.
+		s.log.line("warning: unable to mark delivery done in " + Safe(path) + ": " + Safe(err.Error()))
+		r.state = pending
+		m.deferred[ch] = true
+		return
+	}
+	r.state = done
+}
+
+func (s *Sender) addBounce(m *message, r *rcpt, text string) error {
+	path := s.Q.Bounce(m.id)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(BounceReport(r.Addr, text)); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return queue.SyncDir(dirOf(path))
+}
+
+// roundEnd reschedules a channel whose round is over and finishes the
+// message when nothing is left.
+func (s *Sender) roundEnd(m *message, ch Channel) {
+	if m.finished || m.inflight[ch] > 0 || m.queued[ch] > 0 {
+		return
+	}
+	if m.deferred[ch] && !m.removed {
+		m.deferred[ch] = false
+		s.schedule(m, ch, NextRetry(m.birth, s.now(), ch))
+	}
+	s.maybeDone(m)
+}
+
+func (s *Sender) maybeDone(m *message) {
+	if m.finished {
+		return
+	}
+	for ch := range m.r {
+		if m.inflight[ch] > 0 || m.queued[ch] > 0 || (!m.removed && m.left(Channel(ch)) > 0) {
+			return
+		}
+	}
+	if !m.bounceRetry.IsZero() {
+		return
+	}
+	s.messDone(m)
+}
+
+// messDone sends the bounce if there is one, then takes the message out
+// of the queue: bounce, local, remote, info, then intd and mess through
+// qmail-clean.
+func (s *Sender) messDone(m *message) {
+	q := s.Q
+	id := m.id
+	if !m.removed {
+		if _, err := os.Stat(q.Bounce(id)); err == nil {
+			if !s.injectBounce(m) {
+				m.bounceRetry = s.now().Add(time.Minute)
+				s.wakeBy(m.bounceRetry)
+				return
+			}
+			if s.crashAt(stepBounceQueued) {
+				s.crashed = true
+				return
+			}
+		}
+	}
+	if err := removeSync(q.Bounce(id), true); err != nil {
+		s.log.line("warning: unable to remove bounce/" + id.String() + ": " + Safe(err.Error()))
+		m.bounceRetry = s.now().Add(time.Minute)
+		s.wakeBy(m.bounceRetry)
+		return
+	}
+	for _, p := range []string{q.Local(id), q.Remote(id), q.Info(id)} {
+		if err := removeSync(p, false); err != nil {
+			s.log.line("warning: unable to remove " + Safe(p) + ": " + Safe(err.Error()))
+		}
+	}
+	if s.crashAt(stepFilesRemoved) {
+		s.crashed = true
+		return
+	}
+	m.finished = true
+	delete(s.msgs, id)
+	if err := s.clean.do("foop", id); err != nil {
+		s.log.line("warning: qmail-clean unable to clean up msg " + id.String())
+	}
+	s.log.line("end msg " + id.String())
+}

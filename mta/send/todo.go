@@ -1,0 +1,120 @@
+package send
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/quail-mta/quail/mta/queue"
+)
+
+// SleepTodo is how often todo/ is scanned without a trigger.
+const SleepTodo = 25 * time.Minute
+
+// todoLoop preprocesses todo/ in its own goroutine, the way the
+// ext_todo patch's qmail-todo does in its own process: a burst of new
+// mail then never holds up the delivery loop (the "silly qmail
+// syndrome"), and the delivery loop never holds up the intake.
+func (s *Sender) todoLoop(wake <-chan struct{}, stop <-chan struct{}) {
+	tick := time.NewTicker(SleepTodo)
+	defer tick.Stop()
+	for {
+		ids, err := s.Q.Todos()
+		if err != nil {
+			s.log.line("warning: unable to scan todo: " + Safe(err.Error()))
+		}
+		for _, id := range ids {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			m, err := s.preprocess(id)
+			if err == errCrash {
+				s.lostc <- errCrash
+				return
+			}
+			if err != nil {
+				s.log.line("warning: trouble with todo/" + id.String() + ": " + Safe(err.Error()))
+				continue
+			}
+			if m != nil {
+				select {
+				case s.newc <- m:
+				case <-stop:
+					return
+				}
+			}
+		}
+		select {
+		case <-wake:
+		case <-tick.C:
+		case <-stop:
+			return
+		}
+	}
+}
+
+// preprocess takes message id from S4 to S5: it routes the recipients,
+// writes info, local and remote (each fsync'd, then their directories),
+// and has qmail-clean remove intd and todo. Until todo is gone a crash
+// just makes it start over.
+func (s *Sender) preprocess(id queue.ID) (*message, error) {
+	q := s.Q
+	b, err := os.ReadFile(q.Todo(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.log.line("new msg " + id.String())
+	t, err := queue.ParseTodo(b)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(q.Mess(id))
+	if err != nil {
+		return nil, err
+	}
+	cfg := s.cfg.Load()
+	var lists [2][]string
+	for _, r := range t.Recips {
+		ch, addr := cfg.Router.Route(r)
+		lists[ch] = append(lists[ch], addr)
+	}
+	// A bounce file cannot belong to a message still in todo: any found is
+	// debris of an older message with the same inode.
+	if err := removeSync(q.Bounce(id), true); err != nil {
+		return nil, err
+	}
+	files := [2]string{Local: q.Local(id), Remote: q.Remote(id)}
+	for ch, l := range lists {
+		if len(l) == 0 {
+			err = removeSync(files[ch], false)
+		} else {
+			err = writeSync(files[ch], queue.FormatRecips(l))
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := writeSync(q.Info(id), append(append([]byte{'F'}, t.Sender...), 0)); err != nil {
+		return nil, err
+	}
+	for _, f := range []string{q.Info(id), files[Local], files[Remote]} {
+		if err := queue.SyncDir(filepath.Dir(f)); err != nil {
+			return nil, err
+		}
+	}
+	s.log.line("info msg " + id.String() + ": bytes " + itoa(int(fi.Size())) + " from <" + Safe(t.Sender) + "> qp " + t.PID + " uid " + t.UID)
+	if s.crashAt(stepPreprocessed) {
+		return nil, errCrash
+	}
+	if err := s.clean.do("todo", id); err != nil {
+		return nil, err
+	}
+	return loadMessage(q, id)
+}

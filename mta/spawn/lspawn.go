@@ -1,0 +1,130 @@
+package spawn
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/qmailhome"
+	"github.com/quail-mta/quail/mta/queue"
+	"github.com/quail-mta/quail/mta/users"
+)
+
+// SingleUser reports whether the qmail home is a single-user instance:
+// the file control/singleuser exists. Then every program runs as the
+// invoking user, root included, and deliveries go to that user's files.
+func SingleUser(home string) bool {
+	_, err := os.Stat(filepath.Join(home, "control", "singleuser"))
+	return err == nil
+}
+
+// Local delivers local mail for qmail-lspawn(8).
+type Local struct {
+	Home           string
+	Queue          *queue.Queue
+	DefaultDeliver string // qmail-local's last argument, e.g. ./Maildir/
+	Program        string // qmail-local
+	SingleUser     bool
+	Env            []string
+	Lookup         func(home, local string) (users.Assignment, bool, error)
+}
+
+// QmailLspawn is qmail-lspawn(8): it reads delivery requests from
+// qmail-send and runs qmail-local for each, as the user the address
+// belongs to.
+func QmailLspawn(inv *cli.Invocation) int {
+	if len(inv.Args) < 2 {
+		return inv.Usage("defaultdelivery")
+	}
+	home := qmailhome.Dir(inv.Getenv)
+	q, err := queue.Open(home)
+	if err != nil {
+		return inv.Fatal(cli.ExitTemporary, "unable to open queue: %v", err)
+	}
+	l := &Local{
+		Home: home, Queue: q, DefaultDeliver: inv.Args[1],
+		Program:    Program(home, "qmail-local"),
+		SingleUser: SingleUser(home),
+		Env:        inv.Env,
+		Lookup:     users.Lookup,
+	}
+	if err := Serve(inv.Stdin, inv.Stdout, l.Deliver); err != nil {
+		return inv.Fatal(cli.ExitTemporary, "unable to talk to qmail-send: %v", err)
+	}
+	return 0
+}
+
+// Deliver runs one local delivery and returns its result and report.
+func (l *Local) Deliver(r Request) (byte, string) {
+	local, domain := r.Recip, ""
+	if i := strings.LastIndexByte(r.Recip, '@'); i >= 0 {
+		local, domain = r.Recip[:i], r.Recip[i+1:]
+	}
+	a, ok, err := l.Lookup(l.Home, local)
+	if err != nil {
+		return Deferral, "Unable to look up the recipient's user. (#4.3.0)"
+	}
+	if !ok {
+		return Failure, "Sorry, no mailbox here by that name. (#5.1.1)"
+	}
+	var cred *syscall.Credential
+	if !l.SingleUser {
+		if a.UID == 0 {
+			return Deferral, "Mail to uid 0 is not delivered. (#4.3.0)"
+		}
+		if os.Getuid() == 0 {
+			cred = &syscall.Credential{Uid: uint32(a.UID), Gid: uint32(a.GID), Groups: []uint32{}}
+		} else if a.UID != os.Getuid() {
+			return Deferral, "Unable to switch to the recipient's uid. (#4.3.0)"
+		}
+	}
+	mess, err := os.Open(l.Queue.Mess(r.ID))
+	if err != nil {
+		return Deferral, "Unable to open the message file. (#4.3.0)"
+	}
+	defer mess.Close()
+	out := &capped{}
+	cmd := exec.Command(l.Program, "--", a.User, a.Home, local, a.Dash, a.Ext, domain, r.Sender, l.DefaultDeliver)
+	cmd.Env = l.Env
+	cmd.Stdin = mess
+	cmd.Stdout = out
+	cmd.Stderr = out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	err = cmd.Run()
+	text := strings.TrimRight(out.String(), "\n")
+	return CommandResult(err, text, "qmail-local")
+}
+
+// CommandResult maps how a delivery program ended to a result, with
+// qmail-command(8)'s rules: 0 and 99 success; 100 and 64, 65, 70, 76,
+// 77, 78, 112 permanent failure; any other code, or a signal, temporary.
+func CommandResult(err error, text, prog string) (byte, string) {
+	if err == nil {
+		return Success, text
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return Deferral, "Unable to run " + prog + ". (#4.3.0)"
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Exited() {
+		return Deferral, prog + " crashed. (#4.3.0)"
+	}
+	switch ws.ExitStatus() {
+	case 0, 99:
+		return Success, text
+	case 64, 65, 70, 76, 77, 78, 100, 112:
+		if text == "" {
+			text = prog + " failed permanently. (#5.3.0)"
+		}
+		return Failure, text
+	}
+	if text == "" {
+		text = prog + " failed temporarily. (#4.3.0)"
+	}
+	return Deferral, text
+}
