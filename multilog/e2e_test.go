@@ -42,7 +42,7 @@ func TestEndOfInputClosesCleanly(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 	s := readLog(t, filepath.Join(dir, "main"))
-	if s.current != "one\ntwo\n" || s.currentMode != 0744 || strings.Join(s.others, " ") != "lock" {
+	if s.current != "one\ntwo\n" || s.currentMode != 0744 || strings.Join(s.others, " ") != "lock:-rw-------" {
 		t.Fatalf("got %v %q", s, s.current)
 	}
 	fi, _ := os.Stat(filepath.Join(dir, "main"))
@@ -171,7 +171,7 @@ func TestProcessorRetried(t *testing.T) {
 	if len(s.archives) != 1 || s.state != "seen\n" {
 		t.Fatalf("%v", s)
 	}
-	archived := strings.TrimPrefix(s.archives[0], "s:")
+	archived := strings.TrimPrefix(s.archives[0], "s:-rwxr--r--:")
 	if strings.ToLower(archived)+s.current != in.String() || archived != strings.ToUpper(archived) {
 		t.Errorf("archive %q + current %q is not the input", archived, s.current)
 	}
@@ -193,8 +193,9 @@ func TestTotalSizeCap(t *testing.T) {
 	total := 0
 	var kept strings.Builder
 	for _, a := range s.archives {
-		total += len(a) - 2
-		kept.WriteString(a[2:])
+		body := archiveBody(a)
+		total += len(body)
+		kept.WriteString(body)
 	}
 	if total > 10000 || len(s.archives) < 2 {
 		t.Errorf("%d archives of %d bytes in all, cap 10000", len(s.archives), total)
@@ -237,7 +238,7 @@ func TestKilledLeavesUnsafe(t *testing.T) {
 			t.Fatalf("%s: exit %d", next, code)
 		}
 		s := readLog(t, filepath.Join(dir, "main"))
-		if len(s.archives) != 1 || s.archives[0] != "u:before\nthe kill\n" || s.current != "after\n" {
+		if len(s.archives) != 1 || s.archives[0] != "u:-rw-r--r--:before\nthe kill\n" || s.current != "after\n" {
 			t.Errorf("%s after the kill: %v", next, s)
 		}
 	}
@@ -273,7 +274,7 @@ func TestFullDiskLosesNothing(t *testing.T) {
 	s := readLog(t, filepath.Join(mnt, "log"))
 	var all strings.Builder
 	for _, a := range s.archives {
-		all.WriteString(a[2:])
+		all.WriteString(archiveBody(a))
 	}
 	all.WriteString(s.current)
 	if all.String() != in.String() {
@@ -301,7 +302,23 @@ func TestUnwritableDirectoryPauses(t *testing.T) {
 	if code := m.wait(t); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	if s := readLog(t, log); len(s.archives) != 1 || s.archives[0] != "s:one\n" || s.current != "two\n" {
+	if s := readLog(t, log); len(s.archives) != 1 || archiveBody(s.archives[0]) != "one\n" || s.current != "two\n" {
 		t.Errorf("%v", s)
+	}
+}
+
+func TestSetupFailures(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"./missing/main"}, "multilog: fatal: unable to open directory ./missing/main: "},
+		{[]string{"=missing/status", "./main"}, "multilog: fatal: unable to create missing/status: "},
+	}
+	for _, tc := range tests {
+		stderr, code := runOn(t, ours(t), t.TempDir(), []byte("x\n"), tc.args...)
+		if code != 111 || !strings.HasPrefix(stderr, tc.want) {
+			t.Errorf("%q: exit %d, %q", tc.args, code, stderr)
+		}
 	}
 }

@@ -55,8 +55,8 @@ func runOn(t *testing.T, prog, dir string, input []byte, args ...string) (string
 type logState struct {
 	current, state string
 	currentMode    os.FileMode
-	archives       []string // suffix ":" contents, oldest first
-	others         []string // names of other files, sorted
+	archives       []string // suffix ":" mode ":" contents, oldest first
+	others         []string // "name:mode" of the other files, sorted
 }
 
 func readLog(t *testing.T, dir string) logState {
@@ -84,9 +84,11 @@ func readLog(t *testing.T, dir string) logState {
 			s.state = string(b)
 		case strings.HasPrefix(n, "@") && len(n) == 27:
 			b, _ := os.ReadFile(p)
-			s.archives = append(s.archives, n[26:]+":"+string(b))
+			fi, _ := os.Stat(p)
+			s.archives = append(s.archives, fmt.Sprintf("%s:%v:%s", n[26:], fi.Mode().Perm(), b))
 		default:
-			s.others = append(s.others, n)
+			fi, _ := os.Stat(p)
+			s.others = append(s.others, fmt.Sprintf("%s:%v", n, fi.Mode().Perm()))
 		}
 	}
 	return s
@@ -96,7 +98,7 @@ func (s logState) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "current (%v) %d bytes, state %q, others %q, %d archives:", s.currentMode, len(s.current), s.state, s.others, len(s.archives))
 	for _, a := range s.archives {
-		fmt.Fprintf(&b, " %s...(%d)", a[:2], len(a)-2)
+		fmt.Fprintf(&b, " %.13s...(%d)", a, len(a))
 	}
 	return b.String()
 }
@@ -199,4 +201,11 @@ func (s *started) stderrText() string {
 	mu.Lock()
 	defer mu.Unlock()
 	return s.stderr.String()
+}
+
+// archiveBody is the contents part of a logState archive entry.
+func archiveBody(a string) string {
+	_, rest, _ := strings.Cut(a, ":")
+	_, body, _ := strings.Cut(rest, ":")
+	return body
 }
