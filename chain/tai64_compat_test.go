@@ -17,7 +17,11 @@ import (
 // zones with unusual rules: half-hour and 45-minute offsets, negative DST,
 // southern-hemisphere DST, a 30-minute DST shift.
 var zones = []string{"UTC", "America/New_York", "Europe/London", "Europe/Dublin", "Asia/Kolkata",
-	"Australia/Lord_Howe", "Pacific/Chatham", "America/St_Johns", "Africa/Casablanca", "Asia/Tokyo"}
+	"Australia/Lord_Howe", "Pacific/Chatham", "America/St_Johns", "Africa/Casablanca", "Asia/Tokyo",
+	// POSIX rule strings that name no zoneinfo file, and ones that fail to
+	// parse (UTC for both).
+	"XYZ-3", "<+0530>-5:30", "CET-1CEST,M3.5.0,M10.5.0/3", "NZST-12NZDT,M9.5.0,M4.1.0/3",
+	"<-03>3<-02>,M3.5.0/-2,M10.5.0/-1", "XYZ-3ABC,J60/2,J300/2", "XYZ-3ABC,59,299", "bogus!!", "UTC0"}
 
 // labelCorpus is tai64nlocal input that Debian's tool survives (it crashes
 // on times beyond struct tm's year), covering the parser's corners.

@@ -19,7 +19,13 @@ import (
 // unchanged. The time zone comes from $TZ as in the C library. It exits 0
 // at end of input, 111 when it cannot read or write.
 func Tai64nlocal(inv *cli.Invocation) int {
-	return filterExit(inv, Localize(inv.Stdin, inv.Stdout, localZone(inv.Env)))
+	return filterExit(inv, localize(inv.Stdin, inv.Stdout, localZone(inv.Env)))
+}
+
+// zone is where tai64nlocal's times are shown: loc, except before 1970
+// when early is set (see posixZone).
+type zone struct {
+	loc, early *time.Location
 }
 
 // Localize is tai64nlocal's filter, converting to times in loc.
@@ -31,8 +37,12 @@ func Tai64nlocal(inv *cli.Invocation) int {
 // which is what "@" followed by anything but a real label gives), the
 // label is written back as "@" and the 24 hex digits it was read as.
 func Localize(r io.Reader, w io.Writer, loc *time.Location) error {
+	return localize(r, w, zone{loc: loc})
+}
+
+func localize(r io.Reader, w io.Writer, z zone) error {
 	f := newFilter(r, w)
-	c := newLocalClock(loc)
+	c := newLocalClock(z)
 	const (
 		lineStart = iota
 		inLabel
@@ -104,15 +114,15 @@ var hexDigit = func() (t [256]int8) {
 // in the same second, so the formatted date and time of the last second is
 // kept.
 type localClock struct {
-	loc     *time.Location
+	zone    zone
 	lastSec int64
 	valid   bool // last holds lastSec's text, or lastBad says it has none
 	lastBad bool
 	last    []byte
 }
 
-func newLocalClock(loc *time.Location) *localClock {
-	return &localClock{loc: loc, last: make([]byte, 0, 48)}
+func newLocalClock(z zone) *localClock {
+	return &localClock{zone: z, last: make([]byte, 0, 48)}
 }
 
 // maxLocalSec bounds the seconds handed to the time package, far beyond
@@ -128,7 +138,11 @@ func (c *localClock) appendStamp(dst []byte, l tai64.Label) []byte {
 		if secs > maxLocalSec || secs < -maxLocalSec {
 			c.lastBad = true
 		} else {
-			t := time.Unix(secs, 0).In(c.loc)
+			loc := c.zone.loc
+			if secs < 0 && c.zone.early != nil {
+				loc = c.zone.early
+			}
+			t := time.Unix(secs, 0).In(loc)
 			year := int64(t.Year())
 			if year-1900 > 1<<31-1 || year-1900 < -1<<31 {
 				c.lastBad = true
@@ -180,32 +194,35 @@ func appendPadded(dst []byte, v uint64, width int) []byte {
 // localZone finds the zone localtime(3) would use for env's $TZ: unset
 // means /etc/localtime, empty means UTC, a leading ':' is dropped, an
 // absolute name is a file, any other name is looked up in the zoneinfo
-// database. A zone that cannot be loaded is UTC, as in the C library.
-// POSIX rule strings ("EST5EDT,M3.2.0,M11.1.0") that name no file are not
-// understood and also give UTC.
-func localZone(env []string) *time.Location {
+// database, and a name that is no zone there is read as a POSIX rule
+// string ("CET-1CEST,M3.5.0,M10.5.0/3"). What cannot be understood is UTC,
+// as in the C library.
+func localZone(env []string) zone {
 	tz, ok := cli.Lookup(env, "TZ")
 	if !ok {
 		tz = "/etc/localtime"
 	}
 	tz = strings.TrimPrefix(tz, ":")
+	utc := zone{loc: time.UTC}
 	if tz == "" || tz == "UTC" {
-		return time.UTC
+		return utc
 	}
 	if strings.HasPrefix(tz, "/") {
 		data, err := os.ReadFile(tz)
 		if err != nil {
-			return time.UTC
+			return utc
 		}
 		loc, err := time.LoadLocationFromTZData("Local", data)
 		if err != nil {
-			return time.UTC
+			return utc
 		}
-		return loc
+		return zone{loc: loc}
 	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return time.UTC
+	if loc, err := time.LoadLocation(tz); err == nil {
+		return zone{loc: loc}
 	}
-	return loc
+	if z, err := posixZone(tz); err == nil {
+		return z
+	}
+	return utc
 }

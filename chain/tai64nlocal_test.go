@@ -69,20 +69,34 @@ func TestLocalizeZone(t *testing.T) {
 }
 
 func TestLocalZone(t *testing.T) {
+	jan := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+	jul := time.Date(2026, 7, 15, 12, 0, 0, 0, time.UTC)
+	old := time.Date(1960, 7, 15, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
-		why  string
-		env  []string
-		want string // a zone name, or "" for the file-loaded local zone
+		why           string
+		env           []string
+		jan, jul, old int // UTC offsets in hours
 	}{
-		{"empty TZ is UTC", []string{"TZ="}, "UTC"},
-		{"a leading colon is dropped", []string{"TZ=:UTC"}, "UTC"},
-		{"an unknown zone is UTC", []string{"TZ=No/Such_Zone"}, "UTC"},
-		{"a named zone", []string{"TZ=Europe/Berlin"}, "Europe/Berlin"},
+		{"empty TZ is UTC", []string{"TZ="}, 0, 0, 0},
+		{"a leading colon is dropped", []string{"TZ=:Europe/Berlin"}, 1, 2, 1},
+		{"an unknown name that is no rule either is UTC", []string{"TZ=No/Such_Zone"}, 0, 0, 0},
+		{"a named zone", []string{"TZ=Europe/Berlin"}, 1, 2, 1},
+		{"a POSIX rule without summer time", []string{"TZ=XYZ-3"}, 3, 3, 3},
+		{"a POSIX rule with summer time", []string{"TZ=CET-1CEST,M3.5.0,M10.5.0/3"}, 1, 2, 1},
+		{"before 1970 a southern rule is in summer time, as in glibc", []string{"TZ=NZST-12NZDT,M9.5.0,M4.1.0/3"}, 13, 12, 13},
 	}
 	for _, tc := range tests {
-		got := localZone(tc.env).String()
-		if got != tc.want {
-			t.Errorf("%s: localZone(%q) = %q, want %q", tc.why, tc.env, got, tc.want)
+		z := localZone(tc.env)
+		offset := func(at time.Time) int {
+			loc := z.loc
+			if at.Unix() < 0 && z.early != nil {
+				loc = z.early
+			}
+			_, off := at.In(loc).Zone()
+			return off / 3600
+		}
+		if j, l, o := offset(jan), offset(jul), offset(old); j != tc.jan || l != tc.jul || o != tc.old {
+			t.Errorf("%s: localZone(%q) offsets %d, %d, %d; want %d, %d, %d", tc.why, tc.env, j, l, o, tc.jan, tc.jul, tc.old)
 		}
 	}
 }
