@@ -1,0 +1,11 @@
+// Command svc: see man/svc.8.
+package main
+
+import (
+	"os"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/supervise"
+)
+
+func main() { os.Exit(supervise.Svc(cli.FromOS("svc"))) }
