@@ -12,7 +12,7 @@ import (
 // MX is one mail exchanger.
 type MX struct {
 	Pref uint16
-	Host string // lower case, no trailing dot; "" for a null MX (RFC 7505)
+	Host string // as hostName gives it; "" for a null MX (RFC 7505)
 }
 
 // lookup resolves name and qtype, following CNAMEs, and returns the records
@@ -70,7 +70,9 @@ func fqdn(name string) (string, bool) {
 }
 
 // hostName turns a name from an answer into the form programs use: lower
-// case, no trailing dot.
+// case, no trailing dot. A byte that is not a letter, digit, hyphen or
+// underscore stays escaped as miekg/dns writes it ("\032" for a space, like
+// djbdns's octal escapes), so such a name can never pass for a plain one.
 func hostName(s string) string {
 	return strings.ToLower(strings.TrimSuffix(s, "."))
 }
@@ -129,7 +131,7 @@ func (r *Resolver) IP(ctx context.Context, name string) ([]netip.Addr, error) {
 }
 
 // TXT returns one string per TXT record, its character-strings concatenated
-// (RFC 7208 section 3.3).
+// (RFC 7208 section 3.3), as the bytes that were on the wire.
 func (r *Resolver) TXT(ctx context.Context, name string) ([]string, error) {
 	rrs, err := r.lookup(ctx, name, dns.TypeTXT)
 	if err != nil {
@@ -137,7 +139,11 @@ func (r *Resolver) TXT(ctx context.Context, name string) ([]string, error) {
 	}
 	out := make([]string, 0, len(rrs))
 	for _, rr := range rrs {
-		out = append(out, strings.Join(rr.(*dns.TXT).Txt, ""))
+		var b strings.Builder
+		for _, s := range rr.(*dns.TXT).Txt {
+			b.WriteString(unescapeTXT(s))
+		}
+		out = append(out, b.String())
 	}
 	return out, nil
 }

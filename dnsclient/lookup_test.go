@@ -31,6 +31,7 @@ loop2.example.       CNAME loop1.example.
 25.2.0.192.in-addr.arpa. PTR Mail.Example.
 5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR six.example.
 deep.sub.example.    A     192.0.2.9
+escaped.example.     TXT   "tab\009quote\"back\\ \195\169"
 `
 
 func resolver(srv ...*dnstest.Server) *dnsclient.Resolver {
@@ -75,6 +76,8 @@ func TestLookups(t *testing.T) {
 		{"IP with only A", func() (any, error) { return r.IP(ctx(t), "v4only.example") }, addrs("192.0.2.4")},
 		{"TXT strings of a record are concatenated, one string per record", func() (any, error) { return r.TXT(ctx(t), "example") },
 			[]string{"v=spf1 ip4:192.0.2.0/24 -all", "second record"}},
+		{"TXT gives the bytes on the wire, not miekg/dns's escapes", func() (any, error) { return r.TXT(ctx(t), "escaped.example") },
+			[]string{"tab\tquote\"back\\ \u00e9"}},
 		{"MX in answer order, host lower-cased without dot", func() (any, error) { return r.MX(ctx(t), "example") },
 			[]dnsclient.MX{{10, "mail.example"}, {20, "backup.example"}}},
 		{"null MX has an empty host", func() (any, error) { return r.MX(ctx(t), "nullmx.example") }, []dnsclient.MX{{0, ""}}},
