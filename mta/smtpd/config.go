@@ -23,17 +23,24 @@ type Config struct {
 	Databytes int64         // control/databytes or $DATABYTES; 0 = no limit
 	Timeout   time.Duration // control/timeoutsmtpd, default 1200 s
 
-	Rcpthosts      *HostList // nil: no control/rcpthosts (qmail then accepts any recipient)
-	MoreRcpthosts  string    // path of control/morercpthosts.cdb, "" if absent
-	BadMailFrom    []string  // control/badmailfrom: addresses and @domains
-	RelayClient    *string   // $RELAYCLIENT: set means relaying allowed, value appended to recipients
-	MaxRecipients  int       // $MAXRECIPIENTS (Spamcontrol); 0 = no limit
-	QueueProgram   string    // $QMAILQUEUE or QMAILHOME/bin/qmail-queue
-	RemoteIP       string    // $TCPREMOTEIP
-	RemoteHost     string    // $TCPREMOTEHOST or "unknown"
-	RemoteInfo     string    // $TCPREMOTEINFO, "" if unset
-	LocalIP        string    // $TCPLOCALIP
-	MaxCommandLine int       // longest command line accepted
+	Rcpthosts     *HostList    // nil: no control/rcpthosts (qmail then accepts any recipient)
+	MoreRcpthosts string       // path of control/morercpthosts.cdb, "" if absent
+	BadMailFrom   *PatternList // control/badmailfrom
+	BadRcptTo     *PatternList // control/badrcptto
+	BadHelo       *PatternList // control/badhelo
+	// BadMailFromUnknown (control/badmailfromunknown) applies to clients
+	// without a reverse DNS name only.
+	BadMailFromUnknown *PatternList
+	RelayClient        *string // $RELAYCLIENT: set means relaying allowed, value appended to recipients
+	MaxRecipients      int     // $MAXRECIPIENTS (Spamcontrol); 0 = no limit
+	QueueProgram       string  // $QMAILQUEUE or QMAILHOME/bin/qmail-queue
+	RemoteIP           string  // $TCPREMOTEIP
+	RemoteHost         string  // $TCPREMOTEHOST or "unknown"
+	RemoteInfo         string  // $TCPREMOTEINFO, "" if unset
+	LocalIP            string  // $TCPLOCALIP
+	MaxCommandLine     int     // longest command line accepted
+
+	Filters Filters // Spamcontrol's envelope checks
 
 	TLSMode       TLSMode    // $UCSPITLS
 	TLS           TLSStarter // nil: no UCSPI-TLS descriptors
@@ -91,7 +98,17 @@ func LoadConfig(home string, env Lookup) (*Config, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("unable to read %s: %w", more, err)
 	}
-	if c.BadMailFrom, err = ctl.Lines("badmailfrom"); err != nil {
+	for _, f := range []struct {
+		name string
+		dst  **PatternList
+	}{{"badmailfrom", &c.BadMailFrom}, {"badrcptto", &c.BadRcptTo}, {"badhelo", &c.BadHelo}, {"badmailfromunknown", &c.BadMailFromUnknown}} {
+		lines, err := ctl.Lines(f.name)
+		if err != nil {
+			return nil, err
+		}
+		*f.dst = NewPatternList(lines)
+	}
+	if err := c.loadFilters(ctl, env); err != nil {
 		return nil, err
 	}
 	if v, ok := env("RELAYCLIENT"); ok {
@@ -174,20 +191,4 @@ func (c *Config) domainAllowed(domain string) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// badMailFrom is qmail's bmfcheck: the address itself or its "@domain".
-func (c *Config) badMailFrom(addr string) bool {
-	if len(c.BadMailFrom) == 0 {
-		return false
-	}
-	lower := strings.ToLower(addr)
-	at := strings.LastIndexByte(lower, '@')
-	for _, b := range c.BadMailFrom {
-		b = strings.ToLower(b)
-		if b == lower || (at >= 0 && b == lower[at:]) {
-			return true
-		}
-	}
-	return false
 }

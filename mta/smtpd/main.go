@@ -1,6 +1,9 @@
 package smtpd
 
 import (
+	"strings"
+
+	"github.com/quail-mta/quail/dnsclient"
 	"runtime"
 
 	"github.com/quail-mta/quail/internal/cli"
@@ -23,6 +26,16 @@ func Main(inv *cli.Invocation) int {
 		return 1
 	}
 	cfg.CheckPassword = inv.Args[1:]
+	f := &cfg.Filters
+	if f.SPFBehavior > 0 || f.MFDNSCheck || strings.Contains(f.HeloCheck, "=") {
+		r, err := dnsclient.FromEnv(inv.Getenv)
+		if err != nil {
+			out.WriteString("421 unable to read DNS configuration (#4.3.0)\r\n")
+			inv.Warn("unable to read DNS configuration: %v", err)
+			return 1
+		}
+		f.DNS = r
+	}
 	s := NewSession(cfg, in, out, inv.Stderr, inv.Env)
 	if err := s.Run(); err != nil {
 		return cli.ExitTemporary

@@ -45,6 +45,7 @@ type Session struct {
 	mailFrom  string
 	rcpts     []string
 	sizeGiven int64
+	spfHeader string // Received-SPF field for the message, "" without SPF
 }
 
 // MaxErrors is how many bad commands a client may send before the
@@ -199,6 +200,7 @@ func (s *Session) resetTransaction() {
 	s.mailFrom = ""
 	s.rcpts = nil
 	s.sizeGiven = 0
+	s.spfHeader = ""
 }
 
 // protocol names the session as RFC 3848 does for the Received line.
@@ -365,15 +367,48 @@ func (s *Session) cmdMail(arg string) error {
 		s.logf("Reject", "MAIL", "Size", "", "size:"+strconv.FormatInt(size, 10))
 		return nil
 	}
-	if s.cfg.badMailFrom(addr) {
+	if s.cfg.BadMailFrom.Match(addr) {
 		s.mailFrom = addr
 		s.fail(553, "5.7.1", "sorry, your envelope sender is in my badmailfrom list (#5.7.1)")
 		s.logf("Reject", "MAIL", "Badmailfrom", "", "")
 		s.mailFrom = ""
 		return nil
 	}
-	s.haveMail = true
 	s.mailFrom = addr
+	if reason, temp := s.heloProblem(); reason != "" {
+		if temp {
+			s.reply(451, "4.4.3", "sorry, unable to check your HELO/EHLO greeting, try again later (#4.4.3)")
+		} else {
+			s.fail(553, "5.7.1", "sorry, your HELO/EHLO greeting is not acceptable here (#5.7.1)")
+		}
+		s.logf("Reject", "MAIL", reason, "", "")
+		s.mailFrom = ""
+		return nil
+	}
+	if reason, temp := s.senderProblem(addr); reason != "" {
+		if temp {
+			s.reply(451, "4.4.3", "sorry, unable to check your envelope sender domain, try again later (#4.4.3)")
+		} else if reason == "Badmailfromunknown" {
+			s.fail(553, "5.7.1", "sorry, your envelope sender is not accepted from hosts without reverse DNS (#5.7.1)")
+		} else {
+			s.fail(553, "5.1.8", "sorry, your envelope sender domain must exist (#5.1.8)")
+		}
+		s.logf("Reject", "MAIL", reason, "", "")
+		s.mailFrom = ""
+		return nil
+	}
+	if code, enh, text := s.spfAction(addr); code != 0 {
+		if code >= 500 {
+			s.fail(code, enh, text)
+		} else {
+			s.reply(code, enh, text)
+		}
+		s.logf("Reject", "MAIL", "SPF", "", "")
+		s.mailFrom = ""
+		s.spfHeader = ""
+		return nil
+	}
+	s.haveMail = true
 	s.sizeGiven = size
 	s.reply(250, "2.1.0", "ok")
 	return nil
@@ -389,6 +424,12 @@ func (s *Session) cmdRcpt(arg string) error {
 		s.fail(555, "5.5.4", "syntax error (#5.5.4)")
 		return nil
 	}
+	if s.cfg.BadRcptTo.Match(addr) {
+		s.fail(553, "5.7.1", "sorry, your envelope recipient is in my badrcptto list (#5.7.1)")
+		s.logf("Reject", "RCPT", "Badrcptto", addr, "")
+		return nil
+	}
+	s.tarpit()
 	if s.cfg.MaxRecipients > 0 && len(s.rcpts) >= s.cfg.MaxRecipients {
 		s.fail(452, "4.5.3", "sorry, too many recipients (#4.5.3)")
 		s.logf("Reject", "RCPT", "Maxrecipients", addr, "")
@@ -459,6 +500,9 @@ func (s *Session) cmdData(string) error {
 	if err := s.out.Flush(); err != nil {
 		q.Abort()
 		return err
+	}
+	if s.spfHeader != "" {
+		io.WriteString(q, s.spfHeader)
 	}
 	io.WriteString(q, s.receivedLine())
 	limit := int64(-1)

@@ -146,7 +146,7 @@ func TestErrorReplies(t *testing.T) {
 	prog, dir := fakeQueue(t)
 	cfg := testConfig(prog)
 	cfg.Databytes = 10
-	cfg.BadMailFrom = []string{"spam@bad.test", "@worse.test"}
+	cfg.BadMailFrom = NewPatternList([]string{"spam@bad.test", "@worse.test"})
 	cases := []struct{ why, in, codes string }{
 		{"RCPT before MAIL", "RCPT TO:<u@test>\r\n", "220 503"},
 		{"DATA before RCPT", "MAIL FROM:<>\r\nDATA\r\n", "220 250 503"},

@@ -1,0 +1,277 @@
+package smtpd
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/quail-mta/quail/dnsclient"
+	"github.com/quail-mta/quail/mta/control"
+	"github.com/quail-mta/quail/mta/spf"
+)
+
+// Filters are the Spamcontrol envelope checks, each switched on by a
+// control file or an environment variable (usually set per client by
+// tcprules):
+//
+//	HELOCHECK    "." HELO/EHLO required before MAIL; "!" also a valid
+//	             host name or the client's own address literal; "=" also
+//	             a name that exists in DNS
+//	MFDNSCHECK   the sender's domain must have an MX or address record
+//	TARPITCOUNT  recipients accepted at full speed (default 0: no tarpit)
+//	TARPITDELAY  seconds to wait before answering each further RCPT (5)
+//	SPFBEHAVIOR  0..6 as control/spfbehavior (see spfAction)
+type Filters struct {
+	HeloCheck   string // "" off, else the letters above
+	MFDNSCheck  bool
+	TarpitCount int
+	TarpitDelay time.Duration
+
+	SPFBehavior int    // control/spfbehavior, $SPFBEHAVIOR
+	SPFRules    string // control/spfrules: local rules tried before "all"
+
+	DNS spf.Resolver // nil: no DNS checks possible (they then pass)
+}
+
+func (c *Config) loadFilters(ctl control.Dir, env Lookup) error {
+	f := &c.Filters
+	if v, ok := env("HELOCHECK"); ok {
+		f.HeloCheck = v
+		if v == "" {
+			f.HeloCheck = "."
+		}
+	}
+	_, f.MFDNSCheck = env("MFDNSCHECK")
+	var err error
+	if f.TarpitCount, err = ctl.Int("tarpitcount", 0); err != nil {
+		return err
+	}
+	delay, err := ctl.Int("tarpitdelay", 5)
+	if err != nil {
+		return err
+	}
+	if f.SPFBehavior, err = ctl.Int("spfbehavior", 0); err != nil {
+		return err
+	}
+	for _, v := range []struct {
+		name string
+		dst  *int
+	}{{"TARPITCOUNT", &f.TarpitCount}, {"TARPITDELAY", &delay}, {"SPFBEHAVIOR", &f.SPFBehavior}} {
+		if s, ok := env(v.name); ok && s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 {
+				return fmt.Errorf("bad %s %q", v.name, s)
+			}
+			*v.dst = n
+		}
+	}
+	f.TarpitDelay = time.Duration(delay) * time.Second
+	rules, err := ctl.Lines("spfrules")
+	if err != nil {
+		return err
+	}
+	f.SPFRules = strings.Join(rules, " ")
+	return nil
+}
+
+// dnsTimeout bounds each DNS-based check of one command.
+const dnsTimeout = 20 * time.Second
+
+// heloProblem returns why the HELO name is refused, "" if it is fine.
+// temporary is set when DNS could not answer.
+func (s *Session) heloProblem() (reason string, temporary bool) {
+	if s.cfg.BadHelo.Match(s.helo) && s.helo != "" {
+		return "Badhelo", false
+	}
+	hc := s.cfg.Filters.HeloCheck
+	if hc == "" {
+		return "", false
+	}
+	if s.helo == "" {
+		return "Helo_missing", false
+	}
+	if !strings.ContainsAny(hc, "!=") {
+		return "", false
+	}
+	if lit, ok := strings.CutPrefix(s.helo, "["); ok {
+		lit = strings.TrimSuffix(lit, "]")
+		lit = strings.TrimPrefix(strings.ToLower(lit), "ipv6:")
+		a, err := netip.ParseAddr(lit)
+		r, err2 := netip.ParseAddr(s.cfg.RemoteIP)
+		if err != nil || err2 != nil || a.Unmap() != r.Unmap() {
+			return "Helo_literal", false
+		}
+		return "", false
+	}
+	if !validHostName(s.helo) {
+		return "Helo_syntax", false
+	}
+	if !strings.Contains(hc, "=") || s.cfg.Filters.DNS == nil {
+		return "", false
+	}
+	exists, temp := s.domainExists(s.helo)
+	if temp {
+		return "Helo_DNS", true
+	}
+	if !exists {
+		return "Helo_DNS", false
+	}
+	return "", false
+}
+
+// validHostName: at least two labels of letters, digits and hyphens.
+func validHostName(h string) bool {
+	h = strings.TrimSuffix(h, ".")
+	labels := strings.Split(h, ".")
+	if len(labels) < 2 || len(h) > 253 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	// An all-numeric last label is an IP address pretending to be a name.
+	last := labels[len(labels)-1]
+	_, err := strconv.Atoi(last)
+	return err != nil
+}
+
+// domainExists says whether name has an MX or an address record.
+func (s *Session) domainExists(name string) (exists, temporary bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), dnsTimeout)
+	defer cancel()
+	dns := s.cfg.Filters.DNS
+	mx, err := dns.MX(ctx, name)
+	if err == nil && len(mx) > 0 {
+		return true, false
+	}
+	if err != nil && dnsclient.IsTemporary(err) {
+		return false, true
+	}
+	a, err := dns.A(ctx, name)
+	if err == nil && len(a) > 0 {
+		return true, false
+	}
+	if err != nil && dnsclient.IsTemporary(err) {
+		return false, true
+	}
+	aaaa, err := dns.AAAA(ctx, name)
+	if err == nil && len(aaaa) > 0 {
+		return true, false
+	}
+	return false, err != nil && dnsclient.IsTemporary(err)
+}
+
+// senderProblem runs the checks on MAIL FROM beyond badmailfrom.
+func (s *Session) senderProblem(addr string) (reason string, temporary bool) {
+	if s.cfg.RemoteHost == "unknown" && s.cfg.BadMailFromUnknown.Match(addr) {
+		return "Badmailfromunknown", false
+	}
+	if s.cfg.Filters.MFDNSCheck && addr != "" && s.cfg.Filters.DNS != nil {
+		d := Domain(addr)
+		if d == "" {
+			return "Sender_DNS", false
+		}
+		exists, temp := s.domainExists(d)
+		if temp {
+			return "Sender_DNS", true
+		}
+		if !exists {
+			return "Sender_DNS", false
+		}
+	}
+	return "", false
+}
+
+// spfAction evaluates SPF for MAIL FROM and returns a reply that refuses
+// it, or code 0 to go on. The levels are qmail-spf's:
+//
+//	0 no SPF at all           4 also refuse softfail
+//	1 Received-SPF only       5 also refuse neutral
+//	2 also defer temperror    6 refuse everything but pass
+//	3 also refuse fail
+//
+// Relay clients and authenticated users are not checked.
+func (s *Session) spfAction(addr string) (code int, enh, text string) {
+	level := s.cfg.Filters.SPFBehavior
+	s.spfHeader = ""
+	if level == 0 || s.cfg.Filters.DNS == nil || s.cfg.RelayClient != nil || s.authUser != "" {
+		return 0, "", ""
+	}
+	ip, err := netip.ParseAddr(s.cfg.RemoteIP)
+	if err != nil {
+		return 0, "", ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dnsTimeout)
+	defer cancel()
+	c := &spf.Checker{DNS: s.cfg.Filters.DNS, Receiver: s.cfg.Me, LocalRules: s.cfg.Filters.SPFRules}
+	out := c.Check(ctx, ip, addr, s.helo)
+	s.spfHeader = s.receivedSPF(out, addr)
+	r := out.Result
+	refuse := func(min int) bool { return level >= min }
+	switch {
+	case r == spf.TempError && refuse(2):
+		return 451, "4.4.3", "SPF lookup failed, try again later (#4.4.3)"
+	case r == spf.Fail && refuse(3):
+		text := "SPF: " + out.Domain + " does not allow " + s.cfg.RemoteIP + " to send its mail (#5.7.1)"
+		if out.Explanation != "" {
+			text = "SPF: " + safeLog(out.Explanation) + " (#5.7.1)"
+		}
+		return 550, "5.7.23", text
+	case r == spf.SoftFail && refuse(4):
+		return 550, "5.7.23", "SPF: " + out.Domain + " does not designate " + s.cfg.RemoteIP + " (softfail) (#5.7.1)"
+	case r == spf.Neutral && refuse(5):
+		return 550, "5.7.23", "SPF: " + out.Domain + " neither permits nor denies " + s.cfg.RemoteIP + " (#5.7.1)"
+	case r != spf.Pass && refuse(6):
+		return 550, "5.7.23", "SPF: sender not permitted (" + string(r) + ") (#5.7.1)"
+	}
+	return 0, "", ""
+}
+
+// receivedSPF is the Received-SPF header field of RFC 7208 section 9.1.
+func (s *Session) receivedSPF(out spf.Outcome, addr string) string {
+	comment := fmt.Sprintf("%s: domain of %s", s.cfg.Me, addr)
+	switch out.Result {
+	case spf.Pass:
+		comment += " designates " + s.cfg.RemoteIP + " as permitted sender"
+	case spf.Fail, spf.SoftFail:
+		comment += " does not designate " + s.cfg.RemoteIP + " as permitted sender"
+	case spf.Neutral:
+		comment += " neither permits nor denies " + s.cfg.RemoteIP
+	case spf.None:
+		comment = s.cfg.Me + ": " + out.Domain + " does not publish SPF"
+	default:
+		comment = s.cfg.Me + ": SPF evaluation for " + out.Domain + " failed"
+	}
+	return fmt.Sprintf("Received-SPF: %s (%s) client-ip=%s; envelope-from=\"%s\"; helo=%s;\n",
+		out.Result, safeHeaderText(comment), s.cfg.RemoteIP, safeHeaderText(addr), safeHeaderText(s.helo))
+}
+
+// safeHeaderText keeps a header field on one line of printable bytes.
+func safeHeaderText(v string) string {
+	b := []byte(v)
+	for i, c := range b {
+		if c < ' ' || c > '~' || c == '"' || c == '(' || c == ')' {
+			b[i] = '?'
+		}
+	}
+	return string(b)
+}
+
+// tarpit delays the reply to a recipient beyond TARPITCOUNT.
+func (s *Session) tarpit() {
+	f := s.cfg.Filters
+	if f.TarpitCount > 0 && len(s.rcpts) >= f.TarpitCount && f.TarpitDelay > 0 {
+		s.sleep(f.TarpitDelay)
+	}
+}

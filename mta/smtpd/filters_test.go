@@ -1,0 +1,160 @@
+package smtpd
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quail-mta/quail/dnsclient"
+	"github.com/quail-mta/quail/dnsclient/dnstest"
+)
+
+func TestPatternList(t *testing.T) {
+	p := NewPatternList([]string{"spam@bad.test", "@worse.test", "*@*.dyn.test", "!ok@x.dyn.test", "host?.test"})
+	cases := []struct {
+		v    string
+		want bool
+	}{
+		{"SPAM@bad.test", true},
+		{"other@bad.test", false},
+		{"a@worse.test", true},
+		{"a@sub.worse.test", false},
+		{"a@x.dyn.test", true},
+		{"ok@x.dyn.test", false},
+		{"host1.test", true},
+		{"host12.test", false},
+		{"", false},
+	}
+	for _, c := range cases {
+		if got := p.Match(c.v); got != c.want {
+			t.Errorf("Match(%q) = %v", c.v, got)
+		}
+	}
+	if !glob("a*b*c", "axxbyyc") || glob("a*b", "ab c") || !glob("*", "") {
+		t.Errorf("glob")
+	}
+}
+
+const filterZone = `
+pass.test.      TXT "v=spf1 ip4:127.0.0.9 -all"
+fail.test.      TXT "v=spf1 -all"
+soft.test.      TXT "v=spf1 ~all"
+neutral.test.   TXT "v=spf1 ?all"
+none.test.      MX  10 mx.none.test.
+mx.none.test.   A   192.0.2.1
+perm.test.      TXT "v=spf1 bogus -all"
+temp.test.      TXT "v=spf1 -all"
+good.helo.test. A   127.0.0.9
+`
+
+func TestSPFLevels(t *testing.T) {
+	srv := dnstest.Start(t, filterZone)
+	srv.Fail("temp.test", dnstest.ServFail)
+	prog, dir := fakeQueue(t)
+	cases := []struct {
+		sender string
+		level  int
+		code   string
+		result string
+	}{
+		{"a@pass.test", 6, "250", "pass"},
+		{"a@fail.test", 3, "550", "fail"},
+		{"a@fail.test", 2, "250", "fail"},
+		{"a@soft.test", 4, "550", "softfail"},
+		{"a@soft.test", 3, "250", "softfail"},
+		{"a@neutral.test", 5, "550", "neutral"},
+		{"a@neutral.test", 4, "250", "neutral"},
+		{"a@none.test", 5, "250", "none"},
+		{"a@none.test", 6, "550", "none"},
+		{"a@temp.test", 2, "451", "temperror"},
+		{"a@temp.test", 1, "250", "temperror"},
+		{"a@perm.test", 5, "250", "permerror"},
+		{"a@perm.test", 6, "550", "permerror"},
+	}
+	for _, c := range cases {
+		cfg := testConfig(prog)
+		cfg.Filters.SPFBehavior = c.level
+		cfg.Filters.DNS = dnsclient.New([]string{srv.Addr})
+		in := "HELO good.helo.test\r\nMAIL FROM:<" + c.sender + ">\r\nRCPT TO:<u@test>\r\nDATA\r\nx\r\n.\r\n"
+		for _, f := range []string{"msg0"} {
+			os.Remove(filepath.Join(dir, f))
+		}
+		out, _ := dialog(t, cfg, []string{"QDIR=" + dir, "PATH=/bin:/usr/bin"}, in)
+		codes := strings.Fields(replyCodes(out))
+		if codes[2] != c.code {
+			t.Errorf("%s at level %d: MAIL got %s, want %s\n%s", c.sender, c.level, codes[2], c.code, out)
+			continue
+		}
+		if c.code == "250" {
+			msg, _ := os.ReadFile(filepath.Join(dir, "msg0"))
+			if !strings.HasPrefix(string(msg), "Received-SPF: "+c.result+" (") {
+				t.Errorf("%s: header %q", c.sender, msg)
+			}
+		}
+	}
+}
+
+func TestHeloAndSenderChecks(t *testing.T) {
+	srv := dnstest.Start(t, filterZone)
+	srv.Fail("down.helo.test", dnstest.ServFail)
+	prog, _ := fakeQueue(t)
+	cases := []struct {
+		why, helocheck string
+		mfdns          bool
+		helo, sender   string
+		code           string
+	}{
+		{"no check, no HELO", "", false, "", "a@b", "250"},
+		{"HELO required", ".", false, "", "a@b", "553"},
+		{"HELO given", ".", false, "anything", "a@b", "250"},
+		{"syntax: single label", "!", false, "localhost", "a@b", "553"},
+		{"syntax: an IP pretending to be a name", "!", false, "127.0.0.9", "a@b", "553"},
+		{"syntax: own literal", "!", false, "[127.0.0.9]", "a@b", "250"},
+		{"syntax: another literal", "!", false, "[192.0.2.1]", "a@b", "553"},
+		{"DNS: exists", "=", false, "good.helo.test", "a@b", "250"},
+		{"DNS: does not exist", "=", false, "bad.helo.test", "a@b", "553"},
+		{"DNS: server failure defers", "=", false, "down.helo.test", "a@b", "451"},
+		{"sender domain exists (MX)", "", true, "x", "a@none.test", "250"},
+		{"sender domain does not exist", "", true, "x", "a@nowhere.test", "553"},
+		{"null sender is not checked", "", true, "x", "", "250"},
+	}
+	for _, c := range cases {
+		cfg := testConfig(prog)
+		cfg.Filters.HeloCheck = c.helocheck
+		cfg.Filters.MFDNSCheck = c.mfdns
+		cfg.Filters.DNS = dnsclient.New([]string{srv.Addr})
+		in := "MAIL FROM:<" + c.sender + ">\r\n"
+		if c.helo != "" {
+			in = "HELO " + c.helo + "\r\n" + in
+		}
+		out, _ := dialog(t, cfg, nil, in)
+		codes := strings.Fields(replyCodes(out))
+		if got := codes[len(codes)-1]; got != c.code {
+			t.Errorf("%s: %s, want %s\n%s", c.why, got, c.code, out)
+		}
+	}
+}
+
+func TestBadrcpttoAndTarpit(t *testing.T) {
+	prog, _ := fakeQueue(t)
+	cfg := testConfig(prog)
+	cfg.BadRcptTo = NewPatternList([]string{"abuse-trap@test"})
+	cfg.BadHelo = NewPatternList([]string{"*.spammer.test"})
+	cfg.Filters.TarpitCount = 2
+	cfg.Filters.TarpitDelay = 3 * time.Second
+	var out bytes.Buffer
+	in := "HELO ok\r\nMAIL FROM:<a@b>\r\nRCPT TO:<abuse-trap@test>\r\nRCPT TO:<1@test>\r\nRCPT TO:<2@test>\r\nRCPT TO:<3@test>\r\nRCPT TO:<4@test>\r\nHELO x.spammer.test\r\nMAIL FROM:<a@b>\r\n"
+	s := NewSession(cfg, strings.NewReader(in), &out, nil, nil)
+	var slept []time.Duration
+	s.sleep = func(d time.Duration) { slept = append(slept, d) }
+	s.Run()
+	if got := replyCodes(out.String()); got != "220 250 250 553 250 250 250 250 250 553" {
+		t.Errorf("codes %s\n%s", got, out.String())
+	}
+	if len(slept) != 2 || slept[0] != 3*time.Second {
+		t.Errorf("tarpit slept %v, want two delays of 3s (recipients 3 and 4)", slept)
+	}
+}
