@@ -1,0 +1,11 @@
+// Command maildirmake; see maildirmake(1).
+package main
+
+import (
+	"os"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/mta/usertools"
+)
+
+func main() { os.Exit(usertools.MaildirMake(cli.FromOS("maildirmake"))) }

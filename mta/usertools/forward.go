@@ -1,0 +1,77 @@
+package usertools
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/qmailhome"
+	"github.com/quail-mta/quail/mta/qqclient"
+)
+
+// inject sends DTLINE and the message on stdin to qmail-queue for
+// recipients, from sender. It prints "name: qp N" on success.
+func inject(inv *cli.Invocation, msg io.Reader, sender, dtline string, recips []string, okCode int) int {
+	in := qqclient.Injection{
+		Home:    qmailhome.Dir(inv.Getenv),
+		Program: qqclient.Program(inv.Getenv),
+		Env:     inv.Env,
+		Stderr:  inv.Stderr,
+	}
+	r := in.Run([]byte(dtline), msg, sender, recips)
+	if !r.OK() {
+		code := 111
+		if r.Permanent() {
+			code = 100
+		}
+		return inv.Fatal(code, "%s", r.Reason())
+	}
+	fmt.Fprintf(inv.Stderr, "%s: qp %d\n", inv.Name, r.Pid)
+	return okCode
+}
+
+// Forward is forward(1): it forwards the message on stdin to the
+// addresses in its arguments, with NEWSENDER as the envelope sender and
+// DTLINE in front, as qmail-local's own forwarding does.
+func Forward(inv *cli.Invocation) int {
+	sender, ok := inv.Getenv("NEWSENDER")
+	if !ok {
+		return inv.Fatal(100, "NEWSENDER not set")
+	}
+	dtline, ok := inv.Getenv("DTLINE")
+	if !ok {
+		return inv.Fatal(100, "DTLINE not set")
+	}
+	return inject(inv, inv.Stdin, sender, dtline, inv.Args[1:], 0)
+}
+
+// CondRedirect is condredirect(1): it runs program; if that exits 0 the
+// message goes to newaddress (envelope sender SENDER) and condredirect
+// exits 99 so that qmail-local skips the rest of the .qmail file; 111 is a
+// temporary failure; any other code lets delivery go on (exit 0).
+func CondRedirect(inv *cli.Invocation) int {
+	if len(inv.Args) < 3 {
+		return inv.Usage("newaddress program [ arg ... ]")
+	}
+	code, crashed := child(inv, inv.Args[2:], nil)
+	switch {
+	case crashed:
+		return inv.Fatal(111, "child crashed")
+	case code == 111:
+		return inv.Fatal(111, "temporary child error")
+	case code != 0:
+		return 0
+	}
+	if _, err := inv.Stdin.Seek(0, io.SeekStart); err != nil {
+		return inv.Fatal(111, "unable to rewind: %v", err)
+	}
+	sender, ok := inv.Getenv("SENDER")
+	if !ok {
+		return inv.Fatal(100, "SENDER not set")
+	}
+	dtline, ok := inv.Getenv("DTLINE")
+	if !ok {
+		return inv.Fatal(100, "DTLINE not set")
+	}
+	return inject(inv, inv.Stdin, sender, dtline, []string{inv.Args[1]}, 99)
+}
