@@ -1,0 +1,96 @@
+package tcpenv
+
+import (
+	"net/netip"
+	"strconv"
+
+	"github.com/quail-mta/quail/internal/cli"
+)
+
+// Info is what is known about one TCP connection. A nil string pointer
+// means unknown: the variable is removed from the environment rather than
+// set empty, as the original does.
+type Info struct {
+	Local, Remote netip.AddrPort
+	LocalHost     *string
+	RemoteHost    *string
+	RemoteInfo    *string
+	// ForceV6 is tcpserver's -6: IPv4 peers are described as v4-mapped
+	// IPv6 addresses with PROTO=TCP6.
+	ForceV6 bool
+}
+
+// IsV4 reports whether the connection is IPv4 (native or v4-mapped), which
+// is what decides between PROTO=TCP and PROTO=TCP6.
+func (i Info) IsV4() bool { return i.Remote.Addr().Unmap().Is4() }
+
+// Proto is the value of $PROTO: TCP for IPv4 peers, TCP6 for IPv6 ones and
+// for every peer under -6.
+func (i Info) Proto() string {
+	if i.IsV4() && !i.ForceV6 {
+		return "TCP"
+	}
+	return "TCP6"
+}
+
+// IPText is the text of an address in $TCPLOCALIP and $TCPREMOTEIP: dotted
+// IPv4 for an IPv4 peer, compact IPv6 otherwise, with the zone dropped.
+func (i Info) IPText(a netip.Addr) string {
+	a = a.WithZone("")
+	if a.Unmap().Is4() && !i.ForceV6 {
+		return a.Unmap().String()
+	}
+	return IP6Text(a)
+}
+
+// IP6Text is the IPv6 text of an address, IPv4 ones v4-mapped
+// (::ffff:1.2.3.4), as the TCP6 variables and tcpserver's log lines show it.
+func IP6Text(a netip.Addr) string {
+	a = a.WithZone("")
+	if a.Is4() {
+		a = netip.AddrFrom16(a.As16())
+	}
+	return a.String()
+}
+
+// Interface is the zone (interface name) of a link-local remote address,
+// "" when there is none: the value of $TCP6INTERFACE.
+func (i Info) Interface() string {
+	return i.Remote.Addr().Zone()
+}
+
+// Apply returns env with the connection's variables set and the unknown
+// ones removed.
+func (i Info) Apply(env []string) []string {
+	set := func(name, value string) { env = cli.Setenv(env, name, value) }
+	opt := func(name string, value *string) {
+		if value == nil {
+			env = cli.Unsetenv(env, name)
+		} else {
+			set(name, *value)
+		}
+	}
+	lport := strconv.Itoa(int(i.Local.Port()))
+	rport := strconv.Itoa(int(i.Remote.Port()))
+	set("PROTO", i.Proto())
+	set("TCPLOCALIP", i.IPText(i.Local.Addr()))
+	set("TCPLOCALPORT", lport)
+	opt("TCPLOCALHOST", i.LocalHost)
+	set("TCPREMOTEIP", i.IPText(i.Remote.Addr()))
+	set("TCPREMOTEPORT", rport)
+	opt("TCPREMOTEHOST", i.RemoteHost)
+	opt("TCPREMOTEINFO", i.RemoteInfo)
+	set("TCP6LOCALIP", IP6Text(i.Local.Addr()))
+	set("TCP6LOCALPORT", lport)
+	opt("TCP6LOCALHOST", i.LocalHost)
+	set("TCP6REMOTEIP", IP6Text(i.Remote.Addr()))
+	set("TCP6REMOTEPORT", rport)
+	opt("TCP6REMOTEHOST", i.RemoteHost)
+	opt("TCP6REMOTEINFO", i.RemoteInfo)
+	if z := i.Interface(); z != "" {
+		set("TCP6INTERFACE", z)
+	} else {
+		env = cli.Unsetenv(env, "TCP6INTERFACE")
+	}
+	return env
+}

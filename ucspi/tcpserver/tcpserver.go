@@ -1,0 +1,256 @@
+// Package tcpserver is tcpserver(1) of ucspi-tcp 0.88 with Felix von
+// Leitner's IPv6 patch (Debian's ucspi-tcp-ipv6): it turns the options into
+// a server.Config, binds, drops privileges and serves.
+//
+// Exit codes: 0 after SIGTERM; 100 for a usage error; 111 when the address
+// cannot be resolved or bound, or privileges cannot be dropped.
+package tcpserver
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/quail-mta/quail/dnsclient"
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/getopt"
+	"github.com/quail-mta/quail/ucspi/server"
+)
+
+// Options is tcpserver 0.88's getopt string with the IPv6 patch's -4, -6
+// and -I, plus C (our default per-address limit).
+const Options = "46dDvqQhHrR1UXx:t:u:g:l:b:B:c:I:pPoOC:"
+
+const synopsis = "[ -461UXpPhHrRoOdDqQv ] [ -c limit ] [ -C maxconip ] [ -x rules.cdb ] [ -B banner ] [ -g gid ] [ -u uid ] [ -b backlog ] [ -l localname ] [ -t timeout ] [ -I interface ] host port program"
+
+// Defaults of tcpserver 0.88.
+const (
+	DefaultLimit        = 40
+	DefaultBacklog      = 20
+	DefaultIdentTimeout = 26 * time.Second
+)
+
+// Main runs tcpserver and returns its exit code.
+func Main(inv *cli.Invocation) int {
+	cfg := server.Config{
+		Name:         "tcpserver",
+		Limit:        DefaultLimit,
+		Backlog:      DefaultBacklog,
+		RemoteHost:   true,
+		Ident:        true,
+		IdentTimeout: DefaultIdentTimeout,
+		Stderr:       inv.Stderr,
+	}
+	v4only := false
+	printPort := false
+	p := getopt.New(inv.Args, Options)
+	for {
+		c, arg, ok, err := p.Next()
+		if err != nil {
+			return inv.Usage(synopsis)
+		}
+		if !ok {
+			break
+		}
+		num := func(min int) (int, bool) {
+			n, err := strconv.Atoi(arg)
+			return n, err == nil && n >= min
+		}
+		good := true
+		switch c {
+		case '4':
+			v4only = true
+		case '6':
+			cfg.ForceV6 = true
+		case 'd':
+			cfg.NoDelay = false
+		case 'D':
+			cfg.NoDelay = true
+		case 'v':
+			cfg.Verbose, cfg.Quiet = true, false
+		case 'q':
+			cfg.Verbose, cfg.Quiet = false, true
+		case 'Q':
+			cfg.Verbose, cfg.Quiet = false, false
+		case 'h':
+			cfg.RemoteHost = true
+		case 'H':
+			cfg.RemoteHost = false
+		case 'r':
+			cfg.Ident = true
+		case 'R':
+			cfg.Ident = false
+		case 'p':
+			cfg.Paranoid = true
+		case 'P':
+			cfg.Paranoid = false
+		case 'o':
+			cfg.KeepIPOptions = true
+		case 'O':
+			cfg.KeepIPOptions = false
+		case '1':
+			printPort = true
+		case 'X':
+			cfg.AllowMissingRules = true
+		case 'x':
+			cfg.Rules = arg
+		case 'B':
+			cfg.Banner = arg
+		case 'l':
+			name := arg
+			cfg.LocalHost = &name
+		case 'I':
+			cfg.Interface = arg
+		case 'U':
+			if v, ok := inv.Getenv("UID"); ok {
+				cfg.UID, good = numText(v)
+			}
+			if v, ok := inv.Getenv("GID"); ok && good {
+				cfg.GID, good = numText(v)
+			}
+		case 'u':
+			cfg.UID, good = num(0)
+		case 'g':
+			cfg.GID, good = num(0)
+		case 'c':
+			cfg.Limit, good = num(1)
+		case 'C':
+			cfg.MaxConIP, good = num(0)
+		case 'b':
+			cfg.Backlog, good = num(0)
+		case 't':
+			var secs int
+			secs, good = num(0)
+			cfg.IdentTimeout = time.Duration(secs) * time.Second
+		}
+		if !good {
+			return inv.Usage(synopsis)
+		}
+	}
+	rest := p.Rest()
+	if len(rest) < 3 {
+		return inv.Usage(synopsis)
+	}
+	host, port := rest[0], rest[1]
+	cfg.Argv = rest[2:]
+	cfg.Env = inv.Env
+
+	var resolver *dnsclient.Resolver
+	needDNS := cfg.RemoteHost || cfg.LocalHost == nil || !isLiteral(host)
+	if needDNS {
+		r, err := dnsclient.FromEnv(inv.Getenv)
+		if err != nil {
+			return inv.Fatal(cli.ExitTemporary, "unable to read DNS configuration: %v", err)
+		}
+		resolver = r
+		cfg.Resolver = r
+	}
+	portNum, err := parsePort(port)
+	if err != nil {
+		return inv.Fatal(cli.ExitTemporary, "unable to figure out port number for %s", port)
+	}
+	var lookup Lookup
+	if resolver != nil {
+		lookup = resolver
+	}
+	addr, dual, err := ListenAddr(context.Background(), host, v4only, lookup)
+	if err != nil {
+		return inv.Fatal(cli.ExitTemporary, "temporarily unable to figure out IP address for %s: %v", host, err)
+	}
+	cfg.Listen = netip.AddrPortFrom(addr, portNum)
+	cfg.DualStack = dual
+	if printPort {
+		cfg.PortOut = inv.Stdout
+	}
+
+	srv, err := server.Listen(&cfg)
+	if err != nil {
+		return inv.Fatal(cli.ExitTemporary, "%s", err)
+	}
+	if err := srv.DropPrivileges(); err != nil {
+		return inv.Fatal(cli.ExitTemporary, "%s", err)
+	}
+	if err := srv.Serve(); err != nil {
+		return inv.Fatal(cli.ExitTemporary, "%s", err)
+	}
+	return cli.ExitOK
+}
+
+func numText(s string) (int, bool) {
+	n, err := strconv.Atoi(s)
+	return n, err == nil && n >= 0
+}
+
+// parsePort reads a port number or a service name from /etc/services.
+func parsePort(s string) (uint16, error) {
+	if n, err := strconv.ParseUint(s, 10, 16); err == nil {
+		return uint16(n), nil
+	}
+	n, err := net.LookupPort("tcp", s)
+	return uint16(n), err
+}
+
+func isLiteral(host string) bool {
+	if host == "" || host == "0" {
+		return true
+	}
+	_, err := netip.ParseAddr(host)
+	return err == nil
+}
+
+// Lookup resolves a host name to addresses (dnsclient.Resolver has it).
+type Lookup interface {
+	IP(ctx context.Context, name string) ([]netip.Addr, error)
+	Qualify(name string) []string
+}
+
+// ListenAddr turns tcpserver's host argument into the address to bind:
+// "" and "0" mean every address, IPv4 and IPv6 on one socket (IPv4 only
+// under -4); "::" means every IPv6 address only; an address is taken as it
+// is; a name is looked up and its first address used.
+func ListenAddr(ctx context.Context, host string, v4only bool, r Lookup) (addr netip.Addr, dualStack bool, err error) {
+	switch host {
+	case "", "0":
+		if v4only {
+			return netip.IPv4Unspecified(), false, nil
+		}
+		return netip.IPv6Unspecified(), true, nil
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		if a.Is4In6() {
+			a = a.Unmap()
+		}
+		if v4only && !a.Is4() {
+			return netip.Addr{}, false, errNoV4
+		}
+		return a, false, nil
+	}
+	if r == nil {
+		return netip.Addr{}, false, errNoV4
+	}
+	var lastErr error = errNoAddr
+	for _, name := range r.Qualify(host) {
+		addrs, err := r.IP(ctx, name)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		for _, a := range addrs {
+			if a = a.Unmap(); !v4only || a.Is4() {
+				return a, false, nil
+			}
+		}
+	}
+	return netip.Addr{}, false, lastErr
+}
+
+type hostError string
+
+func (e hostError) Error() string { return string(e) }
+
+const (
+	errNoV4   = hostError("no IPv4 address")
+	errNoAddr = hostError("no address")
+)
