@@ -34,6 +34,11 @@ type Filters struct {
 	SPFRules    string // control/spfrules: local rules tried before "all"
 
 	DNS spf.Resolver // nil: no DNS checks possible (they then pass)
+
+	// Warlord: control/badmimetypes when $BADMIMETYPE is set,
+	// control/badloadertypes when $BADLOADERTYPE is set.
+	BadMimeTypes   []string
+	BadLoaderTypes []string
 }
 
 func (c *Config) loadFilters(ctl control.Dir, env Lookup) error {
@@ -74,6 +79,16 @@ func (c *Config) loadFilters(ctl control.Dir, env Lookup) error {
 		return err
 	}
 	f.SPFRules = strings.Join(rules, " ")
+	if _, ok := env("BADMIMETYPE"); ok {
+		if f.BadMimeTypes, err = ctl.Lines("badmimetypes"); err != nil {
+			return err
+		}
+	}
+	if _, ok := env("BADLOADERTYPE"); ok {
+		if f.BadLoaderTypes, err = ctl.Lines("badloadertypes"); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

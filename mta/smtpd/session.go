@@ -514,7 +514,12 @@ func (s *Session) cmdData(string) error {
 		// so allow one timeout's worth per 64 KiB of databytes too.
 		d.SetReadDeadline(s.now().Add(s.cfg.Timeout))
 	}
-	res, err := ReadData(s.in, &deadlineWriter{q, s}, limit)
+	var sink io.Writer = q
+	warlord := NewWarlord(s.cfg.Filters.BadMimeTypes, s.cfg.Filters.BadLoaderTypes)
+	if warlord != nil {
+		sink = io.MultiWriter(q, warlord)
+	}
+	res, err := ReadData(s.in, &deadlineWriter{sink, s}, limit)
 	if err != nil {
 		q.Abort()
 		return s.readFailed(err)
@@ -528,6 +533,10 @@ func (s *Session) cmdData(string) error {
 		q.Abort()
 		s.fail(552, "5.3.4", "sorry, that message size exceeds my databytes limit (#5.3.4)")
 		s.logf("Reject", "DATA", "Databytes", "", extra)
+	case warlord.Hit() != "":
+		q.Abort()
+		s.fail(554, "5.7.1", "sorry, this message contains an attachment type we do not accept (#5.3.4)")
+		s.logf("Reject", "DATA", "Warlord", "", extra+" "+safeLog(warlord.Hit()))
 	case res.Hops > 100:
 		q.Abort()
 		s.reply(554, "5.4.6", "too many hops, this message is looping (#5.4.6)")
