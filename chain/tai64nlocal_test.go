@@ -127,3 +127,24 @@ func FuzzLocalize(f *testing.F) {
 		}
 	})
 }
+
+// The streaming parser reads a label as tai64.ParseText does, whatever the
+// number of digits.
+func TestLocalizeAgreesWithParseText(t *testing.T) {
+	for _, label := range []string{"@", "@0", "@4000000069000000", "@400000006900000000000000", "@ff400000006900000012345678",
+		"@3fffffffffffffff00000000", "@4000000069000000abcdef01", "@400000000000000a3b9aca00"} {
+		in := label + " x\n"
+		l, n, err := tai64.ParseText([]byte(in))
+		if err != nil || n != len(label) {
+			t.Fatalf("ParseText(%q) = %v, %d, %v", in, l, n, err)
+		}
+		want := string(newLocalClock(zone{loc: time.UTC}).appendStamp(nil, l)) + " x\n"
+		var out bytes.Buffer
+		if err := Localize(strings.NewReader(in), &out, time.UTC); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != want {
+			t.Errorf("Localize(%q) = %q; ParseText's label gives %q", in, out.String(), want)
+		}
+	}
+}
