@@ -298,3 +298,19 @@ func TestIPv6Server(t *testing.T) {
 		t.Errorf("got %v, %v", a, err)
 	}
 }
+
+func TestUnreachableServer(t *testing.T) {
+	// Port 1 on loopback: nothing listens, the kernel answers with ICMP
+	// port unreachable, and the next server is asked.
+	good := dnstest.Start(t, zone)
+	r := dnsclient.New([]string{"127.0.0.1:1", good.Addr})
+	r.Timeouts = []time.Duration{time.Second}
+	a, err := r.A(ctx(t), "mail.example")
+	if err != nil || !slices.Equal(a, addrs("192.0.2.25")) {
+		t.Errorf("got %v, %v", a, err)
+	}
+	_, err = dnsclient.New([]string{"127.0.0.1:1"}).A(ctx(t), "mail.example")
+	if !dnsclient.IsTemporary(err) {
+		t.Errorf("no server at all: got %v, want a temporary error", err)
+	}
+}
