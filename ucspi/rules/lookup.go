@@ -13,7 +13,9 @@ import (
 type Query struct {
 	// IP is the remote address in the text form tcpserver puts in
 	// TCPREMOTEIP: dotted IPv4, or compact IPv6 as ucspi-tcp-ipv6 prints
-	// it. The caller converts v4-mapped peers to dotted IPv4.
+	// it (FormatIP gives that text, which differs from netip's String for
+	// some IPv6 addresses). The caller converts v4-mapped peers to dotted
+	// IPv4.
 	IP string
 	// Host is the remote host name; "" means unknown.
 	Host string
