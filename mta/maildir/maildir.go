@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -96,12 +97,22 @@ func Deliver(dir string, prefix []byte, msg io.Reader) (string, error) {
 			return "", fmt.Errorf("%w: %s/%s is not a directory", ErrNotMaildir, dir, s)
 		}
 	}
-	name := UniqueName(time.Now())
-	tmp := filepath.Join(dir, "tmp", name)
-	dst := filepath.Join(dir, "new", name)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("unable to create %s: %w", tmp, err)
+	var f *os.File
+	var tmp, dst string
+	for try := 0; ; try++ {
+		name := UniqueName(time.Now())
+		tmp = filepath.Join(dir, "tmp", name)
+		dst = filepath.Join(dir, "new", name)
+		var err error
+		f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			break
+		}
+		// A name already taken (a reused pid on a clock that went back)
+		// gets a fresh one; the counter alone makes it differ.
+		if !errors.Is(err, fs.ErrExist) || try == 2 {
+			return "", fmt.Errorf("unable to create %s: %w", tmp, err)
+		}
 	}
 	if err := writeSynced(f, prefix, msg); err != nil {
 		os.Remove(tmp)

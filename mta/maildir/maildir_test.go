@@ -141,3 +141,27 @@ func TestClean(t *testing.T) {
 		t.Error("a tmp file younger than 36 hours was removed")
 	}
 }
+
+func TestConcurrentDeliveriesGetDistinctNames(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "Maildir")
+	if err := Create(dir); err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			_, err := Deliver(dir, nil, strings.NewReader("x"))
+			errs <- err
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	ents, _ := os.ReadDir(filepath.Join(dir, "new"))
+	if len(ents) != n {
+		t.Errorf("%d messages in new/, want %d", len(ents), n)
+	}
+}
