@@ -48,9 +48,11 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) ([]dns
 	}
 }
 
-// fqdn checks name and returns it with the trailing dot the wire form needs.
-// Only bytes that read the same in miekg/dns's presentation format are
-// allowed, so what is asked is exactly what was given.
+// fqdn checks name and returns it with the trailing dot the wire form needs,
+// in miekg/dns's canonical presentation form (bytes such as '@' or ';'
+// escaped), which is how names in replies come back, so that the question
+// and the answers compare equal. A backslash is refused: the name given is
+// taken byte for byte, never as escapes.
 func fqdn(name string) (string, bool) {
 	n := strings.TrimSuffix(name, ".")
 	if n == "" || len(n) > 253 {
@@ -66,7 +68,16 @@ func fqdn(name string) (string, bool) {
 			}
 		}
 	}
-	return n + ".", true
+	var buf [256]byte
+	off, err := dns.PackDomainName(n+".", buf[:], 0, nil, false)
+	if err != nil {
+		return "", false
+	}
+	canon, _, err := dns.UnpackDomainName(buf[:off], 0)
+	if err != nil {
+		return "", false
+	}
+	return canon, true
 }
 
 // hostName turns a name from an answer into the form programs use: lower

@@ -31,6 +31,7 @@ loop2.example.       CNAME loop1.example.
 25.2.0.192.in-addr.arpa. PTR Mail.Example.
 5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR six.example.
 deep.sub.example.    A     192.0.2.9
+odd\@\;\(x\)\"$.example. A  192.0.2.64
 escaped.example.     TXT   "tab\009quote\"back\\ \195\169"
 `
 
@@ -70,6 +71,7 @@ func TestLookups(t *testing.T) {
 	}{
 		{"A record", func() (any, error) { return r.A(ctx(t), "mail.example") }, addrs("192.0.2.25")},
 		{"trailing dot and upper case are the same name", func() (any, error) { return r.A(ctx(t), "MAIL.example.") }, addrs("192.0.2.25")},
+		{"bytes special to miekg/dns in a name", func() (any, error) { return r.A(ctx(t), `odd@;(x)"$.example`) }, addrs("192.0.2.64")},
 		{"AAAA record", func() (any, error) { return r.AAAA(ctx(t), "mail.example") }, addrs("2001:db8::25")},
 		{"IP gives A then AAAA", func() (any, error) { return r.IP(ctx(t), "mail.example") }, addrs("192.0.2.25", "2001:db8::25")},
 		{"IP with only AAAA", func() (any, error) { return r.IP(ctx(t), "v6only.example") }, addrs("2001:db8::6")},
