@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/quail-mta/quail/internal/cli"
 )
@@ -53,7 +54,18 @@ func TCPRules(inv *cli.Invocation) int {
 		os.Remove(tmpPath)
 		return inv.Fatal(cli.ExitTemporary, "unable to move %s to %s: %v", tmpPath, cdbPath, cause(err))
 	}
+	syncDir(filepath.Dir(cdbPath))
 	return cli.ExitOK
+}
+
+// syncDir makes the rename durable. 0.88 does not do it; it is best effort
+// here too, since the new database is already in place and some file
+// systems refuse to sync a directory.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
 
 // cause strips the operation and path os errors repeat, since the
