@@ -99,7 +99,7 @@ func TestTCPRulesCheckProgram(t *testing.T) {
 		{"no environment: 0.0.0.0, no host: the empty key", []string{path}, nil, 0, "rule :\nset environment variable X=default\nallow connection\n", ""},
 		{"an empty TCPREMOTEHOST is a known host, as in 0.88", []string{path}, []string{"TCPREMOTEHOST="}, 0, "rule =:\ndeny connection\n", ""},
 		{"deny stops the listing", []string{path}, []string{"TCPREMOTEIP=1.2.3.4"}, 0, "rule 1.2.3.4:\ndeny connection\n", ""},
-		{"CIDR rules show their key", []string{path}, []string{"TCPREMOTEIP=10.1.2.3"}, 0, "rule \n10.0.0.0/8:\nset environment variable C=cidr\nallow connection\n", ""},
+		{"CIDR rules show the block, without the key's newline", []string{path}, []string{"TCPREMOTEIP=10.1.2.3"}, 0, "rule 10.0.0.0/8:\nset environment variable C=cidr\nallow connection\n", ""},
 	}
 	for _, tc := range tests {
 		stdout, stderr, code := runTool(t, dir, bin, tc.args, nil, tc.env)

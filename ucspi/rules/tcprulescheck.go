@@ -3,6 +3,7 @@ package rules
 import (
 	"bufio"
 	"os"
+	"strings"
 
 	"github.com/colinmarc/cdb"
 	"github.com/quail-mta/quail/internal/cli"
@@ -67,7 +68,9 @@ func TCPRulesCheck(inv *cli.Invocation) int {
 
 // writeCheck renders one matched rule the way 0.88's tcprulescheck does.
 func writeCheck(out *bufio.Writer, key string, value []byte) {
-	out.WriteString("rule " + key + ":\n")
+	// A CIDR key's leading newline only keeps it apart from 0.88 keys; the
+	// rest is the rule as the administrator would write it.
+	out.WriteString("rule " + strings.TrimPrefix(key, "\n") + ":\n")
 	for _, rec := range records(value) {
 		if len(rec) == 0 {
 			continue
