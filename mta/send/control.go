@@ -14,6 +14,7 @@ import (
 func (s *Sender) signal(sig os.Signal) {
 	switch sig {
 	case syscall.SIGALRM:
+		s.pokeTodo()
 		now := s.now()
 		for _, m := range s.msgs {
 			for ch := range m.next {

@@ -45,6 +45,7 @@ type Sender struct {
 	stopped bool
 	crash   step // tests: stop dead at this step
 	crashed bool
+	wake    chan struct{}
 }
 
 type reply struct {
@@ -130,18 +131,24 @@ func (s *Sender) Run(cfg *Config, l Links) error {
 	for ch, r := range []io.Reader{l.LspawnR, l.RspawnR} {
 		go s.readReplies(Channel(ch), r, lost)
 	}
+	// The FIFOs are open before todo/ is first scanned, so that a message
+	// queued in between finds a reader for its trigger.
 	wake := make(chan struct{}, 1)
+	s.wake = wake
 	if l.Trigger != "" {
-		go listenFIFO(l.Trigger, stop, func(string) {
-			select {
-			case wake <- struct{}{}:
-			default:
-			}
-		})
+		f, err := os.OpenFile(l.Trigger, os.O_RDWR, 0)
+		if err != nil {
+			return err
+		}
+		go listenFIFO(f, stop, func(string) { s.pokeTodo() })
 	}
 	toolc := make(chan string, 16)
 	if l.ToolFIFO != "" {
-		go listenFIFO(l.ToolFIFO, stop, func(line string) {
+		f, err := os.OpenFile(l.ToolFIFO, os.O_RDWR, 0)
+		if err != nil {
+			return err
+		}
+		go listenFIFO(f, stop, func(line string) {
 			select {
 			case toolc <- line:
 			case <-stop:
@@ -207,11 +214,7 @@ func (s *Sender) readReplies(ch Channel, r io.Reader, lost func(error)) {
 
 // listenFIFO reads a FIFO held open for writing too, so that it never
 // sees end of file, and hands on each line (or read) it gets.
-func listenFIFO(path string, stop <-chan struct{}, got func(string)) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return
-	}
+func listenFIFO(f *os.File, stop <-chan struct{}, got func(string)) {
 	go func() { <-stop; f.Close() }()
 	sc := bufio.NewScanner(f)
 	sc.Split(scanChunks)
@@ -233,6 +236,14 @@ func scanChunks(data []byte, atEOF bool) (int, []byte, error) {
 		return 0, nil, nil
 	}
 	return 0, nil, nil
+}
+
+// pokeTodo makes the todo goroutine scan todo/ again.
+func (s *Sender) pokeTodo() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
 func (s *Sender) active() int { return len(s.chans[Local].active) + len(s.chans[Remote].active) }

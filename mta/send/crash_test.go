@@ -1,0 +1,270 @@
+package send
+
+import (
+	"bytes"
+	"errors"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quail-mta/quail/internal/testbin"
+)
+
+// TestCrashConsistency injects many messages while qmail-send,
+// qmail-lspawn and qmail-local are killed with SIGKILL at random
+// instants and qmail-start is started again each time qmail-send is gone.
+// Afterwards every message whose qmail-queue exited 0 is in the Maildir;
+// a message delivered twice is allowed only for deliveries under way at a
+// kill (at most concurrencylocal per kill of qmail-send or qmail-lspawn,
+// one per kill of qmail-local), and the count is logged. pid/, intd/,
+// todo/, info/, local/, remote/ and bounce/ end empty.
+//
+// QUAIL_CRASH_MESSAGES sets the number of messages (default 2000, 300
+// with -short).
+func TestCrashConsistency(t *testing.T) {
+	n := 2000
+	if testing.Short() {
+		n = 300
+	}
+	if v, err := strconv.Atoi(os.Getenv("QUAIL_CRASH_MESSAGES")); err == nil && v > 0 {
+		n = v
+	}
+	const conc = 10
+	in := newInstance(t, map[string]string{"concurrencylocal": strconv.Itoa(conc)})
+	qq := testbin.Path(t, "qmail-queue")
+	start := time.Now()
+
+	// The supervisor: qmail-start again whenever qmail-send is gone.
+	var (
+		mu       sync.Mutex
+		sendPid  int
+		stopping atomic.Bool
+		restarts atomic.Int32
+	)
+	supDone := make(chan struct{})
+	go func() {
+		defer close(supDone)
+		for !stopping.Load() {
+			logf, err := os.OpenFile(in.logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			cmd := exec.Command(testbin.Path(t, "qmail-start"), "./Maildir/")
+			cmd.Env = in.env()
+			cmd.Stdout, cmd.Stderr = logf, logf
+			if err := cmd.Start(); err != nil {
+				t.Error(err)
+				logf.Close()
+				return
+			}
+			logf.Close()
+			mu.Lock()
+			sendPid = cmd.Process.Pid
+			mu.Unlock()
+			cmd.Wait()
+			restarts.Add(1)
+		}
+	}()
+	currentSend := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return sendPid
+	}
+
+	// The killer.
+	var kills [3]atomic.Int32 // qmail-send, qmail-lspawn, qmail-local
+	killDone := make(chan struct{})
+	stopKill := make(chan struct{})
+	go func() {
+		defer close(killDone)
+		rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+		for {
+			select {
+			case <-stopKill:
+				return
+			case <-time.After(time.Duration(20+rng.Intn(200)) * time.Millisecond):
+			}
+			sp := currentSend()
+			if sp == 0 {
+				continue
+			}
+			var lspawns, locals []int
+			for _, c := range children(sp) {
+				if comm(c) == "qmail-lspawn" {
+					lspawns = append(lspawns, c)
+				}
+			}
+			// Old qmail-lspawns finishing their deliveries are orphans now;
+			// their qmail-local children are fair game too.
+			for _, p := range allProcs("qmail-lspawn", in.home) {
+				for _, c := range children(p) {
+					if comm(c) == "qmail-local" {
+						locals = append(locals, c)
+					}
+				}
+			}
+			switch k := rng.Intn(10); {
+			case k < 4:
+				if syscall.Kill(sp, syscall.SIGKILL) == nil {
+					kills[0].Add(1)
+				}
+			case k < 7 && len(lspawns) > 0:
+				if syscall.Kill(lspawns[0], syscall.SIGKILL) == nil {
+					kills[1].Add(1)
+				}
+			case len(locals) > 0:
+				if syscall.Kill(locals[rng.Intn(len(locals))], syscall.SIGKILL) == nil {
+					kills[2].Add(1)
+				}
+			}
+		}
+	}()
+
+	// The injectors.
+	var accepted sync.Map
+	var failedQ atomic.Int32
+	var wg sync.WaitGroup
+	next := atomic.Int32{}
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1))
+				if i > n {
+					return
+				}
+				code, err := injectOne(qq, in.env(), i)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if code == 0 {
+					accepted.Store(i, true)
+				} else {
+					failedQ.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stopKill)
+	<-killDone
+	injected := time.Since(start)
+	var want []int
+	accepted.Range(func(k, _ any) bool { want = append(want, k.(int)); return true })
+
+	// Drain: deferred deliveries are retried at once on SIGALRM.
+	seqRx := regexp.MustCompile(`(?m)^X-Seq: (\d+)$`)
+	var got map[int]int
+	var files int
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		got, files = map[int]int{}, 0
+		ents, _ := os.ReadDir(filepath.Join(in.maildir, "new"))
+		if len(ents) >= len(want) {
+			for _, e := range ents {
+				b, err := os.ReadFile(filepath.Join(in.maildir, "new", e.Name()))
+				if err != nil {
+					continue
+				}
+				if m := seqRx.FindSubmatch(b); m != nil {
+					s, _ := strconv.Atoi(string(m[1]))
+					got[s]++
+					files++
+				}
+			}
+		}
+		missing := 0
+		for _, s := range want {
+			if got[s] == 0 {
+				missing++
+			}
+		}
+		if missing == 0 && len(in.queueFiles("todo", "info")) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d accepted messages never delivered; queue: %v", missing, len(want), in.queueFiles(allDirs...))
+		}
+		if sp := currentSend(); sp != 0 {
+			syscall.Kill(sp, syscall.SIGALRM)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stopping.Store(true)
+	if sp := currentSend(); sp != 0 {
+		syscall.Kill(sp, syscall.SIGTERM)
+	}
+	<-supDone
+	waitGone(t, append(allProcs("qmail-lspawn", in.home), allProcs("qmail-local", in.home)...))
+
+	dups := files - len(got)
+	bound := int(kills[0].Load()+kills[1].Load())*conc + int(kills[2].Load())
+	t.Logf("%d messages injected in %v (%d refused by qmail-queue), all %d delivered after %v; kills: qmail-send %d, qmail-lspawn %d, qmail-local %d; restarts %d; delivered twice: %d (bound %d)",
+		n, injected.Round(time.Millisecond), failedQ.Load(), len(want), time.Since(start).Round(time.Millisecond),
+		kills[0].Load(), kills[1].Load(), kills[2].Load(), restarts.Load(), dups, bound)
+	if dups > bound {
+		t.Errorf("%d duplicate deliveries, more than the %d kills can explain", dups, bound)
+	}
+	if f := in.queueFiles("pid", "intd", "todo", "info", "local", "remote", "bounce"); len(f) != 0 {
+		t.Errorf("left in the queue: %v", f)
+	}
+	// A kill between the last bookkeeping step and qmail-clean's removal
+	// leaves a finished mess file (S2), removed after 36 hours.
+	t.Logf("finished messages left in mess/ for the 36-hour cleanup: %d", len(in.queueFiles("mess")))
+}
+
+func injectOne(qq string, env []string, seq int) (int, error) {
+	er, ew, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	cmd := exec.Command(qq)
+	cmd.Env = env
+	cmd.Stdin = bytes.NewReader([]byte("X-Seq: " + strconv.Itoa(seq) + "\n\nmessage " + strconv.Itoa(seq) + "\n"))
+	cmd.Stdout = er
+	if err := cmd.Start(); err != nil {
+		er.Close()
+		ew.Close()
+		return 0, err
+	}
+	er.Close()
+	ew.Write([]byte("Fcrash@localhost\x00Tjoe@localhost\x00\x00"))
+	ew.Close()
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), nil
+	}
+	return 0, err
+}
+
+// allProcs lists the running processes named name that belong to the
+// instance with qmail home home (by QMAILHOME in their environment), so
+// that no other test's processes are touched.
+func allProcs(name, home string) []int {
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	mark := []byte("\x00QMAILHOME=" + home + "\x00")
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil || comm(p) != name || zombie(p) {
+			continue
+		}
+		env, _ := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if bytes.Contains(append([]byte{0}, env...), mark) {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,144 @@
+package send
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+var allDirs = []string{"pid", "intd", "todo", "info", "local", "remote", "bounce", "mess"}
+
+// TestDeliverAndBounce follows one message with a local and a refused
+// remote recipient through the log lines of qmail-log(5), the Maildir
+// and the bounce, and checks the queue is empty afterwards.
+func TestDeliverAndBounce(t *testing.T) {
+	in := newInstance(t, nil)
+	in.start()
+	in.waitLog(`status: local 0/10 remote 0/20\n`)
+	if code := in.inject("Subject: one\n\nbody\n", "sender@localhost", "joe@localhost", "x@fail.example"); code != 0 {
+		t.Fatalf("qmail-queue exit %d", code)
+	}
+	m := in.waitLog(`new msg (\d+)\n`)
+	id := m[1]
+	in.waitLog(`info msg ` + id + `: bytes \d+ from <sender@localhost> qp \d+ uid \d+\n`)
+	in.waitLog(`starting delivery (\d+): msg ` + id + ` to local joe@localhost\n`)
+	in.waitLog(`starting delivery (\d+): msg ` + id + ` to remote x@fail.example\n`)
+	in.waitLog(`delivery \d+: success: `)
+	in.waitLog(`delivery \d+: failure: Sorry, fail.example refuses x@fail.example.\n`)
+	in.waitLog(`bounce msg ` + id + ` qp \d+\n`)
+	in.waitLog(`end msg ` + id + `\n`)
+	mail := in.waitMail(2)
+	var bounce string
+	for _, msg := range mail {
+		if strings.Contains(msg, "Subject: failure notice") {
+			bounce = msg
+		}
+	}
+	for _, want := range []string{
+		"Return-Path: <>\n",
+		"From: MAILER-DAEMON@localhost\n",
+		"To: sender@localhost\n",
+		"\nHi. This is the qmail-send program at localhost.\n",
+		"\n<x@fail.example>:\nSorry, fail.example refuses x@fail.example.\n\n--- Below this line is a copy of the message.\n\nReturn-Path: <sender@localhost>\nReceived: (qmail ",
+		"Subject: one\n\nbody\n",
+	} {
+		if !strings.Contains(bounce, want) {
+			t.Errorf("bounce lacks %q:\n%s", want, bounce)
+		}
+	}
+	in.waitLog(`end msg \d+\n(.|\n)*end msg \d+\n`) // the bounce's own end
+	if err := in.stop(); err != nil {
+		t.Errorf("qmail-send exit after SIGTERM: %v", err)
+	}
+	if !strings.HasSuffix(in.log(), "status: exiting\n") {
+		t.Errorf("log does not end with status: exiting:\n%s", in.log())
+	}
+	if f := in.queueFiles(allDirs...); len(f) != 0 {
+		t.Errorf("queue not empty: %v", f)
+	}
+	// Every line is one of qmail-log(5)'s.
+	known := regexp.MustCompile(`^(status: local \d+/\d+ remote \d+/\d+|status: exiting|new msg \d+|info msg \d+: bytes \d+ from <[^>]*> qp \d+ uid \d+|starting delivery \d+: msg \d+ to (local|remote) \S+|delivery \d+: (success|failure|deferral): .*|bounce msg \d+ qp \d+|end msg \d+)$`)
+	for _, l := range strings.Split(strings.TrimSuffix(in.log(), "\n"), "\n") {
+		if !known.MatchString(l) {
+			t.Errorf("log line not in qmail-log(5) form: %q", l)
+		}
+	}
+}
+
+// TestRetryOnAlarm: a deferred delivery waits for its retry time; SIGALRM
+// makes qmail-send try it at once.
+func TestRetryOnAlarm(t *testing.T) {
+	in := newInstance(t, nil)
+	in.start()
+	if code := in.inject("Subject: two\n\n", "s@localhost", "a@defer.example"); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	in.waitLog(`delivery \d+: deferral: Try again later.\n`)
+	os.WriteFile(filepath.Join(in.home, "ok"), nil, 0o644)
+	in.signal(syscall.SIGALRM)
+	in.waitLog(`delivery \d+: success: accepted by defer.example\n`)
+	in.waitLog(`end msg \d+\n`)
+}
+
+// TestLifetimeAndTripleBounce: with queuelifetime 0 a deferral is final;
+// the bounce of a message from #@[] is discarded.
+func TestLifetimeAndTripleBounce(t *testing.T) {
+	in := newInstance(t, map[string]string{"queuelifetime": "0"})
+	in.start()
+	in.inject("Subject: three\n\n", "#@[]", "a@defer.example")
+	in.waitLog(`delivery \d+: failure: Try again later./Giving up: `)
+	m := in.waitLog(`triple bounce: discarding bounce/(\d+)\n`)
+	in.waitLog(`end msg ` + m[1] + `\n`)
+	if n := len(in.mail()); n != 0 {
+		t.Errorf("%d messages delivered, want none", n)
+	}
+}
+
+// TestHupRereadsControls: concurrencylocal changes on SIGHUP, and
+// virtualdomains too.
+func TestHupRereadsControls(t *testing.T) {
+	in := newInstance(t, nil)
+	in.start()
+	in.waitLog(`status: local 0/10 remote 0/20\n`)
+	in.control("concurrencylocal", "3")
+	in.control("virtualdomains", "virt.example:pre")
+	in.signal(syscall.SIGHUP)
+	// The next status line shows the new limit; a message for the
+	// virtual domain is delivered locally with the prepended address.
+	deadline := 0
+	for deadline < 200 && !strings.Contains(in.log(), "local 0/3") {
+		in.inject("Subject: v\n\n", "s@localhost", "mike@virt.example")
+		in.waitLog(`end msg \d+\n`)
+		deadline++
+	}
+	in.waitLog(`starting delivery \d+: msg \d+ to local pre-mike@virt.example\n`)
+	in.waitLog(`status: local \d/3 remote 0/20\n`)
+	mail := in.waitMail(1)
+	if !strings.Contains(mail[0], "Delivered-To: pre-mike@virt.example\n") {
+		t.Errorf("delivered without the prepended address:\n%s", mail[0])
+	}
+}
+
+// TestSendMutex: a second qmail-send on the same queue refuses to start.
+func TestSendMutex(t *testing.T) {
+	in := newInstance(t, nil)
+	in.start()
+	in.waitLog(`status: local 0/10 remote 0/20\n`)
+	second := newInstanceSameHome(t, in)
+	second.start()
+	select {
+	case err := <-second.waited:
+		second.cmd = nil
+		if err == nil {
+			t.Error("second qmail-send exited 0")
+		}
+	case <-timeout(t):
+		t.Fatal("second qmail-send still runs")
+	}
+	if !strings.Contains(second.log(), "alert: cannot start: qmail-send is already running") {
+		t.Errorf("no alert in log: %q", second.log())
+	}
+}
