@@ -38,7 +38,7 @@ func (s *Server) handle(fd int, local, remote netip.AddrPort) {
 	}
 	if c.Banner != "" {
 		if err := writeAll(fd, c.Banner); err != nil {
-			s.log.warn("dropping connection, unable to print banner: " + errText(err))
+			s.log.warn("dropping connection, unable to print banner: " + tcpenv.ErrText(err))
 			return
 		}
 	}
@@ -70,7 +70,7 @@ func (s *Server) handle(fd int, local, remote netip.AddrPort) {
 		switch {
 		case err != nil && c.AllowMissingRules && errors.Is(err, fs.ErrNotExist):
 		case err != nil:
-			s.log.warn("dropping connection, unable to read " + c.Rules + ": " + errText(err))
+			s.log.warn("dropping connection, unable to read " + c.Rules + ": " + tcpenv.ErrText(err))
 			return
 		case d.Deny:
 			s.log.info(connLine("deny", 0, info))
@@ -95,7 +95,7 @@ func (s *Server) handle(fd int, local, remote netip.AddrPort) {
 	}
 	prog, err := pathexec.Lookup(c.Argv[0], sess.Env)
 	if err != nil {
-		s.log.warn("dropping connection, unable to run " + c.Argv[0] + ": " + errText(err))
+		s.log.warn("dropping connection, unable to run " + c.Argv[0] + ": " + tcpenv.ErrText(err))
 		return
 	}
 	pid, err := s.spawn(sess, prog, maxConIP)
@@ -141,7 +141,7 @@ func (s *Server) spawn(sess *Session, prog string, maxConIP int) (int, error) {
 	}
 	pid, err := syscall.ForkExec(prog, s.cfg.Argv, &syscall.ProcAttr{Env: sess.Env, Files: files})
 	if err != nil {
-		return 0, errors.New("unable to run " + s.cfg.Argv[0] + ": " + errText(err))
+		return 0, errors.New("unable to run " + s.cfg.Argv[0] + ": " + tcpenv.ErrText(err))
 	}
 	s.children[pid] = &child{ip: ip, session: sess}
 	s.perIP[ip]++
@@ -202,20 +202,4 @@ func writeAll(fd int, s string) error {
 		b = b[n:]
 	}
 	return nil
-}
-
-// errText is an error in the words djb's tools use for the common causes.
-func errText(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		switch errno {
-		case syscall.ENOENT:
-			return "file does not exist"
-		case syscall.EACCES:
-			return "access denied"
-		case syscall.EADDRINUSE:
-			return "address already used"
-		}
-	}
-	return err.Error()
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/quail-mta/quail/ucspi/tcpenv"
 	"net"
 	"net/netip"
 	"syscall"
@@ -96,5 +97,5 @@ type OpError struct {
 	Err error
 }
 
-func (e *OpError) Error() string { return "unable to " + e.Op + ": " + errText(e.Err) }
+func (e *OpError) Error() string { return "unable to " + e.Op + ": " + tcpenv.ErrText(e.Err) }
 func (e *OpError) Unwrap() error { return e.Err }

@@ -60,8 +60,18 @@ func (i Info) Interface() string {
 }
 
 // Apply returns env with the connection's variables set and the unknown
-// ones removed.
+// ones removed, the TCP6 twins included, as Debian's tcpserver sets them.
 func (i Info) Apply(env []string) []string {
+	return i.apply(env, true)
+}
+
+// ApplyTCP is Apply without the TCP6 variables, which Debian's tcpclient
+// does not set.
+func (i Info) ApplyTCP(env []string) []string {
+	return i.apply(env, false)
+}
+
+func (i Info) apply(env []string, tcp6 bool) []string {
 	set := func(name, value string) { env = cli.Setenv(env, name, value) }
 	opt := func(name string, value *string) {
 		if value == nil {
@@ -80,6 +90,9 @@ func (i Info) Apply(env []string) []string {
 	set("TCPREMOTEPORT", rport)
 	opt("TCPREMOTEHOST", i.RemoteHost)
 	opt("TCPREMOTEINFO", i.RemoteInfo)
+	if !tcp6 {
+		return env
+	}
 	set("TCP6LOCALIP", IP6Text(i.Local.Addr()))
 	set("TCP6LOCALPORT", lport)
 	opt("TCP6LOCALHOST", i.LocalHost)
