@@ -53,3 +53,24 @@ func waitSilent(fd int, d time.Duration) (silence, error) {
 		return spoke, nil
 	}
 }
+
+// maxDrain bounds what drainPending throws away.
+const maxDrain = 64 << 10
+
+// drainPending reads and discards what the client has already sent, without
+// waiting for more, so that closing the connection sends a FIN rather than a
+// reset that could destroy the 554 reply before the client reads it.
+func drainPending(fd int) {
+	var buf [4096]byte
+	for total := 0; total < maxDrain; {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if n, err := unix.Poll(fds, 0); err != nil || n == 0 || fds[0].Revents&unix.POLLIN == 0 {
+			return
+		}
+		r, err := unix.Read(fd, buf[:])
+		if err != nil || r <= 0 {
+			return
+		}
+		total += r
+	}
+}

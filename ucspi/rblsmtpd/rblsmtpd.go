@@ -140,7 +140,8 @@ func greetDelay(inv *cli.Invocation, ip string, d time.Duration) (done bool, cod
 	if d <= 0 {
 		return false, 0
 	}
-	s, err := waitSilent(int(inv.Stdin.Fd()), d)
+	fd := int(inv.Stdin.Fd())
+	s, err := waitSilent(fd, d)
 	if err != nil {
 		return true, inv.Fatal(cli.ExitTemporary, "unable to read from network: %v", err)
 	}
@@ -149,6 +150,7 @@ func greetDelay(inv *cli.Invocation, ip string, d time.Duration) (done bool, cod
 		reply := pregreetReply[:len(pregreetReply)-2]
 		io.WriteString(inv.Stderr, logLine(ip, os.Getpid(), reply))
 		inv.Stdout.WriteString(pregreetReply)
+		drainPending(fd)
 		return true, cli.ExitOK
 	case hungUp:
 		return true, cli.ExitOK
