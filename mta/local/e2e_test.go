@@ -383,3 +383,14 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestHostAndExtParts(t *testing.T) {
+	r := newRig(t)
+	r.file(".qmail-a-b-c-d", "|echo \"$EXT|$EXT2|$EXT3|$EXT4|$HOST|$HOST2|$HOST3|$HOST4|$LOCAL\"\n", 0o600)
+	// "--" ends the options, as qmail-lspawn passes it.
+	res := r.runArgs(nil, "--", "joe", r.home, "joe-a-b-c-d", "-", "a-b-c-d", "mx.mail.example.com", "s@x", "./Mailbox")
+	want := "a-b-c-d|b-c-d|c-d|d|mx.mail.example.com|mx.mail.example|mx.mail|mx|joe-a-b-c-d\n"
+	if res.code != 0 || !strings.HasPrefix(res.stdout, want) {
+		t.Errorf("exit %d stdout %q stderr %q; want %q", res.code, res.stdout, res.stderr, want)
+	}
+}
