@@ -122,7 +122,7 @@ func FuzzLookup(f *testing.F) {
 			i = &info
 		}
 		mapGet := func(k []byte) ([]byte, error) { return first[string(k)], nil }
-		key, value, found, _ := find(mapGet, ip, h, i)
+		key, value, found, _ := find(mapGet, lookupIP(ip), h, i)
 		want := Decision{}
 		if found {
 			want = decode(key, value)

@@ -56,7 +56,9 @@ func LookupFile(path string, q Query) (Decision, error) {
 }
 
 // Lookup tries the keys for q in tcpserver's order and decodes the first
-// rule found:
+// rule found. An IP that parses as an address is first rewritten with
+// FormatIP, so v4-mapped and RFC 5952 texts find the same rules as the
+// text Debian's tcpserver uses. The order:
 //
 //  1. INFO@IP and 2. INFO@=HOST (when the IDENT answer is known),
 //  3. IP, 4. =HOST,
@@ -72,11 +74,21 @@ func Lookup(db *cdb.CDB, q Query) (Decision, error) {
 	if q.Info != "" {
 		info = &q.Info
 	}
-	key, value, found, err := find(db.Get, q.IP, host, info)
+	key, value, found, err := find(db.Get, lookupIP(q.IP), host, info)
 	if err != nil || !found {
 		return Decision{}, err
 	}
 	return decode(key, value), nil
+}
+
+// lookupIP rewrites an address in the text Debian's tcpserver uses, so a
+// caller that wrote an IPv6 peer with netip's String (RFC 5952) still gets
+// the keys tcpserver would try. Text that is not an address stays as it is.
+func lookupIP(ip string) string {
+	if a, err := netip.ParseAddr(ip); err == nil {
+		return FormatIP(a)
+	}
+	return ip
 }
 
 // find walks the key order, reading keys through get (a cdb's Get). host and info are nil when unknown: tcprulescheck

@@ -39,6 +39,7 @@ info@=mail.example.com:allow,R=/info-host/
 =.com:allow,R=/dot-com/
 =:allow,R=/any-host/
 :deny
+2001:db8:3:1:1:1::1:allow,R=/fefe-text/
 2001:db8::1:allow,R=/ip6/
 2001:db8::/32:allow,R=/cidr6-32/
 2001:db8:1::/48:allow,R=/cidr6-48/
@@ -68,6 +69,8 @@ info@=mail.example.com:allow,R=/info-host/
 		{"IPv6 CIDR longest first", Query{IP: "2001:db8:1::5"}, "cidr6-48"},
 		{"IPv6 CIDR shorter", Query{IP: "2001:db8:7::5"}, "cidr6-32"},
 		{"IPv6 outside every rule", Query{IP: "2001:db9::1"}, "deny"},
+		{"RFC 5952 text is rewritten as tcpserver writes it", Query{IP: "2001:db8:3:1:1:1:0:1"}, "fefe-text"},
+		{"v4-mapped text is looked up as IPv4", Query{IP: "::ffff:10.1.2.3"}, "ip"},
 	}
 	for _, tc := range tests {
 		d, err := LookupFile(path, tc.q)
