@@ -10,6 +10,7 @@
 // kinds of mail readers see them; a file still locked after LockTimeout is
 // a temporary failure. Data are fsync'd before success is reported, and on
 // any failure the file is truncated back to its size before the delivery.
+// The directory is fsync'd too, in case the file was just created.
 package mbox
 
 import (
@@ -19,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -153,7 +155,21 @@ func Deliver(path, fromLine string, prefix []byte, msg io.Reader) error {
 		}
 		return &Error{"write", path, err}
 	}
+	// The file may have been created just now: its directory entry must
+	// be durable too before the delivery counts.
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return &Error{"write", path, err}
+	}
 	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // Lock takes an exclusive flock and an exclusive fcntl lock on f, trying

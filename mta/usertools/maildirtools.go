@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -109,6 +110,10 @@ func Maildir2mbox(inv *cli.Invocation) int {
 	}
 	if err := os.Rename(tmp, mail); err != nil {
 		return inv.Fatal(111, "unable to move %s to %s: %v", tmp, mail, errText(err))
+	}
+	// The new mbox must be durable before the messages go.
+	if err := maildir.SyncDir(filepath.Dir(mail)); err != nil {
+		return inv.Fatal(111, "%v", err)
 	}
 	for _, m := range msgs {
 		if err := os.Remove(m.Path); err != nil {
