@@ -16,11 +16,11 @@ func Except(inv *cli.Invocation) int {
 	code, crashed := child(inv, inv.Args[1:], nil)
 	switch {
 	case crashed:
-		return inv.Fatal(111, "child crashed")
+		return inv.Fatal(cli.ExitTemporary, "child crashed")
 	case code == 0:
-		return 100
-	case code == 111:
-		return inv.Fatal(111, "temporary child error")
+		return cli.ExitPermanent
+	case code == cli.ExitTemporary:
+		return inv.Fatal(cli.ExitTemporary, "temporary child error")
 	}
 	return 0
 }
@@ -36,14 +36,14 @@ func BounceSaying(inv *cli.Invocation) int {
 		code, crashed := child(inv, inv.Args[2:], nil)
 		switch {
 		case crashed:
-			return inv.Fatal(111, "child crashed")
-		case code == 111:
-			return inv.Fatal(111, "temporary child error")
+			return inv.Fatal(cli.ExitTemporary, "child crashed")
+		case code == cli.ExitTemporary:
+			return inv.Fatal(cli.ExitTemporary, "temporary child error")
 		case code != 0:
 			return 0
 		}
 	}
 	// The text is the bounce's explanation, printed as it is.
 	io.WriteString(inv.Stderr, inv.Args[1]+"\n")
-	return 100
+	return cli.ExitPermanent
 }

@@ -28,6 +28,10 @@ import (
 	"github.com/quail-mta/quail/mta/internal/tempfail"
 )
 
+// ExitSkipRest is qmail-command(8)'s "delivered; ignore the rest of the
+// .qmail file", condredirect's exit code after a redirect.
+const ExitSkipRest = 99
+
 // child runs argv as a child with the invocation's environment and
 // descriptors (stdin replaced when in is non-nil). It returns the exit
 // code; a program that cannot be run gives 111 if the reason may pass and
@@ -36,9 +40,9 @@ func child(inv *cli.Invocation, argv []string, in *os.File) (code int, crashed b
 	path, err := pathexec.Lookup(argv[0], inv.Env)
 	if err != nil {
 		if tempfail.Temporary(err) {
-			return 111, false
+			return cli.ExitTemporary, false
 		}
-		return 100, false
+		return cli.ExitPermanent, false
 	}
 	cmd := exec.Command(path, argv[1:]...)
 	cmd.Args[0] = argv[0]
@@ -51,9 +55,9 @@ func child(inv *cli.Invocation, argv []string, in *os.File) (code int, crashed b
 	cmd.Stderr = inv.Stderr
 	if err := cmd.Start(); err != nil {
 		if tempfail.Temporary(err) {
-			return 111, false
+			return cli.ExitTemporary, false
 		}
-		return 100, false
+		return cli.ExitPermanent, false
 	}
 	return waitCode(cmd.Wait())
 }
@@ -69,5 +73,5 @@ func waitCode(err error) (code int, crashed bool) {
 		}
 		return 0, true
 	}
-	return 111, false
+	return cli.ExitTemporary, false
 }

@@ -20,9 +20,9 @@ func inject(inv *cli.Invocation, msg io.Reader, sender, dtline string, recips []
 	}
 	r := in.Run([]byte(dtline), msg, sender, recips)
 	if !r.OK() {
-		code := 111
+		code := cli.ExitTemporary
 		if r.Permanent() {
-			code = 100
+			code = cli.ExitPermanent
 		}
 		return inv.Fatal(code, "%s", r.Reason())
 	}
@@ -36,11 +36,11 @@ func inject(inv *cli.Invocation, msg io.Reader, sender, dtline string, recips []
 func Forward(inv *cli.Invocation) int {
 	sender, ok := inv.Getenv("NEWSENDER")
 	if !ok {
-		return inv.Fatal(100, "NEWSENDER not set")
+		return inv.Fatal(cli.ExitPermanent, "NEWSENDER not set")
 	}
 	dtline, ok := inv.Getenv("DTLINE")
 	if !ok {
-		return inv.Fatal(100, "DTLINE not set")
+		return inv.Fatal(cli.ExitPermanent, "DTLINE not set")
 	}
 	return inject(inv, inv.Stdin, sender, dtline, inv.Args[1:], 0)
 }
@@ -56,22 +56,22 @@ func CondRedirect(inv *cli.Invocation) int {
 	code, crashed := child(inv, inv.Args[2:], nil)
 	switch {
 	case crashed:
-		return inv.Fatal(111, "child crashed")
-	case code == 111:
-		return inv.Fatal(111, "temporary child error")
+		return inv.Fatal(cli.ExitTemporary, "child crashed")
+	case code == cli.ExitTemporary:
+		return inv.Fatal(cli.ExitTemporary, "temporary child error")
 	case code != 0:
 		return 0
 	}
 	if _, err := inv.Stdin.Seek(0, io.SeekStart); err != nil {
-		return inv.Fatal(111, "unable to rewind: %v", err)
+		return inv.Fatal(cli.ExitTemporary, "unable to rewind: %v", err)
 	}
 	sender, ok := inv.Getenv("SENDER")
 	if !ok {
-		return inv.Fatal(100, "SENDER not set")
+		return inv.Fatal(cli.ExitPermanent, "SENDER not set")
 	}
 	dtline, ok := inv.Getenv("DTLINE")
 	if !ok {
-		return inv.Fatal(100, "DTLINE not set")
+		return inv.Fatal(cli.ExitPermanent, "DTLINE not set")
 	}
-	return inject(inv, inv.Stdin, sender, dtline, []string{inv.Args[1]}, 99)
+	return inject(inv, inv.Stdin, sender, dtline, []string{inv.Args[1]}, ExitSkipRest)
 }

@@ -22,11 +22,11 @@ func MaildirMake(inv *cli.Invocation) int {
 	}
 	name := inv.Args[1]
 	if err := os.Mkdir(name, 0o700); err != nil {
-		return inv.Fatal(111, "unable to mkdir %s: %v", name, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to mkdir %s: %v", name, errText(err))
 	}
 	for _, s := range maildir.Subdirs {
 		if err := os.Mkdir(name+"/"+s, 0o700); err != nil {
-			return inv.Fatal(111, "unable to mkdir %s/%s: %v", name, s, errText(err))
+			return inv.Fatal(cli.ExitTemporary, "unable to mkdir %s/%s: %v", name, s, errText(err))
 		}
 	}
 	return 0
@@ -47,73 +47,73 @@ func errText(err error) string {
 func Maildir2mbox(inv *cli.Invocation) int {
 	dir, ok := inv.Getenv("MAILDIR")
 	if !ok {
-		return inv.Fatal(111, "MAILDIR not set")
+		return inv.Fatal(cli.ExitTemporary, "MAILDIR not set")
 	}
 	mail, ok := inv.Getenv("MAIL")
 	if !ok {
-		return inv.Fatal(111, "MAIL not set")
+		return inv.Fatal(cli.ExitTemporary, "MAIL not set")
 	}
 	tmp, ok := inv.Getenv("MAILTMP")
 	if !ok {
-		return inv.Fatal(111, "MAILTMP not set")
+		return inv.Fatal(cli.ExitTemporary, "MAILTMP not set")
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		if err == nil {
 			err = fmt.Errorf("not a directory")
 		}
-		return inv.Fatal(111, "unable to chdir to %s: %v", dir, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to chdir to %s: %v", dir, errText(err))
 	}
 	now := time.Now()
 	maildir.Clean(dir, now)
 	msgs, err := maildir.Scan(dir, true, true, now)
 	if err != nil {
-		return inv.Fatal(111, "%v", err)
+		return inv.Fatal(cli.ExitTemporary, "%v", err)
 	}
 	if len(msgs) == 0 {
 		return 0
 	}
 	lock, err := os.OpenFile(mail, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return inv.Fatal(111, "unable to lock %s: %v", mail, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to lock %s: %v", mail, errText(err))
 	}
 	defer lock.Close()
 	if err := mbox.Lock(lock, mbox.LockTimeout); err != nil {
-		return inv.Fatal(111, "unable to lock %s: %v", mail, err)
+		return inv.Fatal(cli.ExitTemporary, "unable to lock %s: %v", mail, err)
 	}
 	old, err := os.Open(mail)
 	if err != nil {
-		return inv.Fatal(111, "unable to read %s: %v", mail, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to read %s: %v", mail, errText(err))
 	}
 	defer old.Close()
 	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return inv.Fatal(111, "unable to create %s: %v", tmp, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to create %s: %v", tmp, errText(err))
 	}
 	defer out.Close()
 	bw := bufio.NewWriterSize(out, 64<<10)
 	if _, err := io.Copy(bw, old); err != nil {
-		return inv.Fatal(111, "unable to copy %s to %s: %v", mail, tmp, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to copy %s to %s: %v", mail, tmp, errText(err))
 	}
 	for _, m := range msgs {
 		if err := appendMessage(bw, m); err != nil {
-			return inv.Fatal(111, "%v", err)
+			return inv.Fatal(cli.ExitTemporary, "%v", err)
 		}
 	}
 	if err := bw.Flush(); err != nil {
-		return inv.Fatal(111, "unable to write to %s: %v", tmp, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to write to %s: %v", tmp, errText(err))
 	}
 	if err := out.Sync(); err != nil {
-		return inv.Fatal(111, "unable to write to %s: %v", tmp, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to write to %s: %v", tmp, errText(err))
 	}
 	if err := out.Close(); err != nil {
-		return inv.Fatal(111, "unable to write to %s: %v", tmp, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to write to %s: %v", tmp, errText(err))
 	}
 	if err := os.Rename(tmp, mail); err != nil {
-		return inv.Fatal(111, "unable to move %s to %s: %v", tmp, mail, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to move %s to %s: %v", tmp, mail, errText(err))
 	}
 	// The new mbox must be durable before the messages go.
 	if err := maildir.SyncDir(filepath.Dir(mail)); err != nil {
-		return inv.Fatal(111, "%v", err)
+		return inv.Fatal(cli.ExitTemporary, "%v", err)
 	}
 	for _, m := range msgs {
 		if err := os.Remove(m.Path); err != nil {

@@ -24,17 +24,17 @@ const maxSummaryRead = 1 << 20
 func MaildirWatch(inv *cli.Invocation) int {
 	dir, ok := inv.Getenv("MAILDIR")
 	if !ok {
-		return inv.Fatal(111, "MAILDIR not set")
+		return inv.Fatal(cli.ExitTemporary, "MAILDIR not set")
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return inv.Fatal(111, "unable to chdir to %s", dir)
+		return inv.Fatal(cli.ExitTemporary, "unable to chdir to %s", dir)
 	}
 	for {
 		now := time.Now()
 		maildir.Clean(dir, now)
 		msgs, err := maildir.Scan(dir, true, false, now)
 		if err != nil {
-			return inv.Fatal(111, "%v", err)
+			return inv.Fatal(cli.ExitTemporary, "%v", err)
 		}
 		var screen bytes.Buffer
 		screen.WriteString("\033[;H\033[;J")
@@ -48,7 +48,7 @@ func MaildirWatch(inv *cli.Invocation) int {
 			s.WriteTo(&screen)
 		}
 		if _, err := inv.Stdout.Write(screen.Bytes()); err != nil {
-			return inv.Fatal(111, "unable to write output: %v", err)
+			return inv.Fatal(cli.ExitTemporary, "unable to write output: %v", err)
 		}
 		time.Sleep(WatchInterval)
 	}

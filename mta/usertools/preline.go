@@ -52,15 +52,15 @@ func Preline(inv *cli.Invocation) int {
 	}
 	path, err := pathexec.Lookup(argv[0], inv.Env)
 	if err != nil {
-		code := 100
+		code := cli.ExitPermanent
 		if tempfail.Temporary(err) {
-			code = 111
+			code = cli.ExitTemporary
 		}
 		return inv.Fatal(code, "unable to run %s: %v", argv[0], err)
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		return inv.Fatal(111, "unable to create pipe: %v", err)
+		return inv.Fatal(cli.ExitTemporary, "unable to create pipe: %v", err)
 	}
 	cmd := exec.Command(path, argv[1:]...)
 	cmd.Args[0] = argv[0]
@@ -71,9 +71,9 @@ func Preline(inv *cli.Invocation) int {
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()
-		code := 100
+		code := cli.ExitPermanent
 		if tempfail.Temporary(err) {
-			code = 111
+			code = cli.ExitTemporary
 		}
 		return inv.Fatal(code, "unable to run %s: %v", argv[0], err)
 	}
@@ -91,10 +91,10 @@ func Preline(inv *cli.Invocation) int {
 	pw.Close()
 	code, crashed := waitCode(cmd.Wait())
 	if cerr != nil {
-		return inv.Fatal(111, "unable to copy input: %v", cerr)
+		return inv.Fatal(cli.ExitTemporary, "unable to copy input: %v", cerr)
 	}
 	if crashed {
-		return inv.Fatal(111, "child crashed")
+		return inv.Fatal(cli.ExitTemporary, "child crashed")
 	}
 	return code
 }
