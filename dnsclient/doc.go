@@ -22,8 +22,8 @@
 //   - SERVFAIL, REFUSED and every other error code, a timeout or an unusable
 //     reply move on to the next server; when none answers the failure is
 //     temporary (IsTemporary);
-//   - NXDOMAIN, and NOERROR without records of the type asked, are
-//     ErrNotFound, the permanent "no such" answer;
+//   - NXDOMAIN (ErrNXDomain) and NOERROR without records of the type asked
+//     (ErrNoData) are both ErrNotFound, the permanent "no such" answer;
 //   - CNAME chains in an answer are followed (case-insensitively, at most
 //     MaxCNAME links in all); when a chain ends without data the target is
 //     asked for in turn, within the same bound.

@@ -10,6 +10,19 @@ import (
 // (NXDOMAIN) or has no records of the type asked for.
 var ErrNotFound = errors.New("no such name or no data")
 
+// ErrNXDomain and ErrNoData tell the two kinds of ErrNotFound apart, for
+// the programs that care (an MX lookup falls back to the address only when
+// the name exists); errors.Is(err, ErrNotFound) holds for both.
+var (
+	ErrNXDomain error = &notFound{"no such name"}
+	ErrNoData   error = &notFound{"no data of that type"}
+)
+
+type notFound struct{ text string }
+
+func (e *notFound) Error() string { return e.text }
+func (e *notFound) Unwrap() error { return ErrNotFound }
+
 // ErrInvalidName reports a name that cannot be put in a query (an empty
 // label, a label over 63 bytes, a name over 253 bytes, a backslash, a
 // control character or a space). It is permanent.

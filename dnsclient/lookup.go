@@ -38,8 +38,11 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) ([]dns
 		if len(a.records) > 0 {
 			return a.records, nil
 		}
-		if a.nx || a.links == 0 {
-			return nil, fail(ErrNotFound, false)
+		if a.nx {
+			return nil, fail(ErrNXDomain, false)
+		}
+		if a.links == 0 {
+			return nil, fail(ErrNoData, false)
 		}
 		// The chain ended in a name the reply says nothing about: a cache
 		// that did not chase the alias. Ask for the end in turn.

@@ -125,6 +125,8 @@ func TestNegativeAnswers(t *testing.T) {
 		temporary bool
 	}{
 		{"NXDOMAIN is not found", first(r.A(ctx(t), "nosuch.example")), true, false},
+		{"NXDOMAIN is ErrNXDomain", nxOnly(first(r.A(ctx(t), "nosuch.example"))), true, false},
+		{"no data is ErrNoData", noDataOnly(first(r.AAAA(ctx(t), "v4only.example"))), true, false},
 		{"name without that type is not found", first(r.AAAA(ctx(t), "v4only.example")), true, false},
 		{"an empty non-terminal has no data", first(r.A(ctx(t), "sub.example")), true, false},
 		{"IP of a name without addresses is not found", first(r.IP(ctx(t), "example")), true, false},
@@ -148,6 +150,22 @@ func TestNegativeAnswers(t *testing.T) {
 			t.Errorf("%s: IsTemporary=%v, want %v (%v)", tc.why, got, tc.temporary, tc.err)
 		}
 	}
+}
+
+// nxOnly keeps err only when it is ErrNXDomain and not ErrNoData.
+func nxOnly(err error) error {
+	if errors.Is(err, dnsclient.ErrNXDomain) && !errors.Is(err, dnsclient.ErrNoData) {
+		return err
+	}
+	return nil
+}
+
+// noDataOnly keeps err only when it is ErrNoData and not ErrNXDomain.
+func noDataOnly(err error) error {
+	if errors.Is(err, dnsclient.ErrNoData) && !errors.Is(err, dnsclient.ErrNXDomain) {
+		return err
+	}
+	return nil
 }
 
 func first[T any](_ T, err error) error { return err }
