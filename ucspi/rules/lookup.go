@@ -91,9 +91,10 @@ func lookupIP(ip string) string {
 	return ip
 }
 
-// find walks the key order, reading keys through get (a cdb's Get). host and info are nil when unknown: tcprulescheck
-// can be told an empty but known host through an empty TCPREMOTEHOST, which
-// then takes part in the lookup as 0.88 does.
+// find walks the key order, reading keys through get (a cdb's Get). host
+// and info are nil when unknown: tcprulescheck can be told an empty but
+// known host through an empty TCPREMOTEHOST, which then takes part in the
+// lookup as 0.88 does.
 func find(get func(key []byte) ([]byte, error), ip string, host, info *string) (key string, value []byte, found bool, err error) {
 	try := func(k string) bool {
 		if err != nil {
@@ -133,7 +134,10 @@ func find(get func(key []byte) ([]byte, error), ip string, host, info *string) (
 			return
 		}
 	}
-	if cidrFind(get, ip, try) {
+	if ok, ierr := cidrFind(get, ip, try); ok || ierr != nil {
+		if ierr != nil && err == nil {
+			err = ierr
+		}
 		return
 	}
 	if host != nil {
@@ -153,15 +157,15 @@ func find(get func(key []byte) ([]byte, error), ip string, host, info *string) (
 
 // cidrFind tries the CIDR keys for ip, longest prefix first, consulting the
 // index key so that a cdb without CIDR rules costs one extra probe.
-func cidrFind(get func(key []byte) ([]byte, error), ip string, try func(string) bool) bool {
+func cidrFind(get func(key []byte) ([]byte, error), ip string, try func(string) bool) (bool, error) {
 	addr, err := netip.ParseAddr(ip)
 	if err != nil {
-		return false
+		return false, nil
 	}
 	addr = addr.WithZone("")
 	idx, err := get([]byte(cidrIndexKey))
-	if err != nil || idx == nil {
-		return false
+	if err != nil {
+		return false, fmt.Errorf("look up the CIDR index: %w", err)
 	}
 	for _, bits := range parseCIDRIndex(idx, addr.Is4()) {
 		p, err := addr.Prefix(bits)
@@ -169,10 +173,10 @@ func cidrFind(get func(key []byte) ([]byte, error), ip string, try func(string) 
 			continue
 		}
 		if try(cidrKey(p)) {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // decode turns a cdb value into a Decision the way tcpserver applies it:
