@@ -104,3 +104,29 @@ func TestGetpwCommand(t *testing.T) {
 		t.Errorf("no argument: exit %d, want 100", code)
 	}
 }
+
+func TestPw2uReadsUsersFiles(t *testing.T) {
+	home := t.TempDir()
+	u := filepath.Join(home, "users")
+	os.MkdirAll(u, 0o755)
+	os.WriteFile(filepath.Join(u, "include"), []byte("# who\nJoe\nalias\nann  \n"), 0o644)
+	os.WriteFile(filepath.Join(u, "exclude"), []byte("ann\n"), 0o644)
+	os.WriteFile(filepath.Join(u, "mailnames"), []byte("joe:joe.smith:js\nnocolon\n"), 0o644)
+	os.WriteFile(filepath.Join(u, "subusers"), []byte("sales:joe:s:\n"), 0o644)
+	os.WriteFile(filepath.Join(u, "append"), []byte("=x:joe:1001:100:/home/joe:::\n"), 0o644)
+	pw := "joe:x:1001:100::/home/joe:/bin/sh\nbob:x:1005:100::/home/bob:/bin/sh\n" +
+		"ann:x:1004:100::/home/ann:/bin/sh\nalias:x:7790:2108::/var/qmail/alias:/bin/true\n"
+	code, out, stderr := run(t, []string{"QMAILHOME=" + home}, pw, "qmail-pw2u", "-H", "-c", "+")
+	want := "=joe.smith:joe:1001:100:/home/joe:::\n+joe.smith+:joe:1001:100:/home/joe:-::\n" +
+		"=js:joe:1001:100:/home/joe:::\n+js+:joe:1001:100:/home/joe:-::\n" +
+		"+:alias:7790:2108:/var/qmail/alias:-::\n" +
+		"=alias:alias:7790:2108:/var/qmail/alias:::\n+alias+:alias:7790:2108:/var/qmail/alias:-::\n" +
+		"=sales:joe:1001:100:/home/joe:-:s:\n+sales+:joe:1001:100:/home/joe:-:s-:\n" +
+		"=x:joe:1001:100:/home/joe:::\n.\n"
+	if code != 0 || out != want {
+		t.Errorf("exit %d stderr %q\ngot\n%s\nwant\n%s", code, stderr, out, want)
+	}
+	if code, _, stderr := run(t, []string{"QMAILHOME=" + home}, pw, "qmail-pw2u", "-x"); code != 100 || !strings.HasPrefix(stderr, "qmail-pw2u: usage: ") {
+		t.Errorf("bad option: %d %q", code, stderr)
+	}
+}
