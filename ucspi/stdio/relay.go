@@ -51,7 +51,8 @@ func runBehind(inv *cli.Invocation, tool string) int {
 	helper := &exec.Cmd{
 		Path:       selfPath(),
 		Args:       []string{tool + relaySuffix, strconv.Itoa(os.Getpid())},
-		Env:        []string{},
+		// One helper runs per connection: keep its runtime small.
+		Env:        []string{"GOMAXPROCS=1"},
 		Stdin:      inv.Stdin,
 		Stdout:     inv.Stdout,
 		Stderr:     stderr,
