@@ -49,8 +49,8 @@ func runBehind(inv *cli.Invocation, tool string) int {
 		return inv.Fatal(cli.ExitTemporary, "unable to create pipe: %v", err)
 	}
 	helper := &exec.Cmd{
-		Path:       selfPath(),
-		Args:       []string{tool + relaySuffix, strconv.Itoa(os.Getpid())},
+		Path: selfPath(),
+		Args: []string{tool + relaySuffix, strconv.Itoa(os.Getpid())},
 		// One helper runs per connection: keep its runtime small.
 		Env:        []string{"GOMAXPROCS=1"},
 		Stdin:      inv.Stdin,
