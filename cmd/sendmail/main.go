@@ -1,0 +1,11 @@
+// Command sendmail: see man/sendmail.8.
+package main
+
+import (
+	"os"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/mta/inject"
+)
+
+func main() { os.Exit(inject.Sendmail(cli.FromOS("sendmail"))) }

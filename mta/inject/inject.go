@@ -1,0 +1,370 @@
+package inject
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/getopt"
+	"github.com/quail-mta/quail/internal/qmailhome"
+	"github.com/quail-mta/quail/mta/control"
+	"github.com/quail-mta/quail/mta/qqueue"
+	"github.com/quail-mta/quail/mta/smtpd"
+)
+
+// Recipient strategies (qmail-inject's -a -A -h -H).
+const (
+	recipDefault = iota // arguments if there are any, else the header
+	recipArgs           // -a: arguments only
+	recipHeader         // -h: header only
+	recipBoth           // -A, -H: arguments and header
+)
+
+// Settings are what qmail-inject takes from controls and environment.
+type Settings struct {
+	DefaultHost   string // control/defaulthost, else me; $QMAILHOST, $MAILHOST
+	DefaultDomain string // control/defaultdomain, else me
+	PlusDomain    string // control/plusdomain, else me
+	IDHost        string // control/idhost, else me
+	User          string // $QMAILUSER, $MAILUSER, $USER, $LOGNAME
+	Name          string // $QMAILNAME, $MAILNAME, $NAME
+	SUser, SHost  string // $QMAILSUSER, $QMAILSHOST: envelope sender
+	Flags         string // $QMAILINJECT
+	MFTFile       string // $QMAILMFTFILE
+}
+
+func first(env func(string) (string, bool), keys ...string) (string, bool) {
+	for _, k := range keys {
+		if v, ok := env(k); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// LoadSettings reads the controls of home and the environment.
+func LoadSettings(home string, env func(string) (string, bool)) (*Settings, error) {
+	ctl := control.Open(home)
+	me, _, err := ctl.Line("me", "")
+	if err != nil {
+		return nil, err
+	}
+	get := func(name string) (string, error) {
+		v, _, err := ctl.Line(name, me)
+		return v, err
+	}
+	s := &Settings{}
+	if s.DefaultHost, err = get("defaulthost"); err != nil {
+		return nil, err
+	}
+	if s.DefaultDomain, err = get("defaultdomain"); err != nil {
+		return nil, err
+	}
+	if s.PlusDomain, err = get("plusdomain"); err != nil {
+		return nil, err
+	}
+	if s.IDHost, err = get("idhost"); err != nil {
+		return nil, err
+	}
+	if s.DefaultHost == "" && s.DefaultDomain == "" {
+		return nil, fmt.Errorf("unable to read %s: %w", filepath.Join(ctl.Path, "me"), control.ErrMissing)
+	}
+	if v, ok := first(env, "QMAILHOST", "MAILHOST"); ok {
+		s.DefaultHost = v
+	}
+	s.User, _ = first(env, "QMAILUSER", "MAILUSER", "USER", "LOGNAME")
+	if s.User == "" {
+		s.User = "anonymous"
+	}
+	s.Name, _ = first(env, "QMAILNAME", "MAILNAME", "NAME")
+	s.SUser, _ = env("QMAILSUSER")
+	s.SHost, _ = env("QMAILSHOST")
+	s.Flags, _ = env("QMAILINJECT")
+	s.MFTFile, _ = env("QMAILMFTFILE")
+	return s, nil
+}
+
+// Rewrite completes an address as qmail-header(5) says: no host gets
+// @defaulthost; a host without a dot gets .defaultdomain; a host ending in
+// '+' gets .plusdomain instead of the '+'. The empty address and address
+// literals stay as they are.
+func (s *Settings) Rewrite(addr string) string {
+	if addr == "" || addr == "<>" {
+		return addr
+	}
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return addr + "@" + s.DefaultHost
+	}
+	host := addr[at+1:]
+	switch {
+	case strings.HasPrefix(host, "["):
+		return addr
+	case strings.HasSuffix(host, "+"):
+		return addr[:at+1] + strings.TrimSuffix(host, "+") + "." + s.PlusDomain
+	case !strings.Contains(host, ".") && host != "":
+		return addr + "." + s.DefaultDomain
+	}
+	return addr
+}
+
+// Message is a message being prepared.
+type Message struct {
+	Fields     []Field
+	Recipients []string // envelope recipients found in the header
+	ReturnPath string
+	HasRP      bool
+}
+
+// Prepare rewrites the header: addresses completed, Bcc and Resent-Bcc,
+// Return-Path and Content-Length removed, From, Date and Message-ID added
+// when missing (their Resent- forms in resent mode), and
+// "Cc: recipient list not shown: ;" when there is no To or Cc.
+func (s *Settings) Prepare(fields []Field, now time.Time, pid int) *Message {
+	m := &Message{}
+	resent := false
+	for _, f := range fields {
+		if strings.HasPrefix(strings.ToLower(f.Name), "resent-") {
+			resent = true
+		}
+	}
+	have := map[string]bool{}
+	for _, f := range fields {
+		lname := strings.ToLower(f.Name)
+		if strings.Contains(s.Flags, "f") && (lname == "from") {
+			continue
+		}
+		if strings.Contains(s.Flags, "i") && (lname == "message-id") {
+			continue
+		}
+		if lname == "return-path" {
+			if !strings.Contains(s.Flags, "s") {
+				if spans := Addresses(f.Value); len(spans) > 0 {
+					m.ReturnPath = s.Rewrite(spans[0].Addr)
+					m.HasRP = true
+				} else if strings.Contains(f.Value, "<>") {
+					m.ReturnPath, m.HasRP = "", true
+				}
+			}
+			continue
+		}
+		if lname == "content-length" {
+			continue
+		}
+		if addressFields[lname] {
+			f.Value = s.rewriteValue(f.Value)
+			recipField := map[string]bool{"to": true, "cc": true, "bcc": true, "apparently-to": true}
+			if resent {
+				recipField = map[string]bool{"resent-to": true, "resent-cc": true, "resent-bcc": true}
+			}
+			if recipField[lname] {
+				for _, a := range Addresses(f.Value) {
+					if a.Addr != "" {
+						m.Recipients = append(m.Recipients, a.Addr)
+					}
+				}
+			}
+		}
+		have[lname] = true
+		if lname == "bcc" || lname == "resent-bcc" {
+			continue
+		}
+		m.Fields = append(m.Fields, f)
+	}
+	prefix := ""
+	if resent {
+		prefix = "Resent-"
+	}
+	lp := strings.ToLower(prefix)
+	if !have[lp+"message-id"] {
+		m.Fields = append(m.Fields, Field{Name: prefix + "Message-ID", Value: fmt.Sprintf(" <%d.%d.qmail@%s>", now.Unix(), pid, s.IDHost)})
+	}
+	if !have[lp+"date"] {
+		m.Fields = append(m.Fields, Field{Name: prefix + "Date", Value: " " + smtpd.Date822(now)})
+	}
+	if !have[lp+"from"] {
+		m.Fields = append(m.Fields, Field{Name: prefix + "From", Value: " " + s.fromValue()})
+	}
+	if !resent && !have["to"] && !have["cc"] {
+		m.Fields = append(m.Fields, Field{Name: "Cc", Value: " recipient list not shown: ;"})
+	}
+	return m
+}
+
+func (s *Settings) fromValue() string {
+	addr := s.User + "@" + s.DefaultHost
+	if s.Name == "" {
+		return addr
+	}
+	if strings.Contains(s.Flags, "c") {
+		return addr + " (" + s.Name + ")"
+	}
+	name := s.Name
+	if strings.ContainsAny(name, "()<>[]:;@\\,.\"") {
+		name = `"` + strings.ReplaceAll(strings.ReplaceAll(name, `\`, `\\`), `"`, `\"`) + `"`
+	}
+	return name + " <" + addr + ">"
+}
+
+// rewriteValue completes every address in a field value in place.
+func (s *Settings) rewriteValue(v string) string {
+	spans := Addresses(v)
+	for i := len(spans) - 1; i >= 0; i-- {
+		sp := spans[i]
+		nv := s.Rewrite(sp.Addr)
+		if nv != sp.Addr {
+			v = v[:sp.Start] + nv + v[sp.End:]
+		}
+	}
+	return v
+}
+
+// Sender picks the envelope sender: Return-Path (unless QMAILINJECT has
+// s), -f, $QMAILSUSER@$QMAILSHOST, then user@defaulthost; then the VERP
+// letters r (per recipient, "user-@host-@[]") and m (per message).
+func (s *Settings) Sender(m *Message, flagSender *string, now time.Time, pid int) string {
+	if m.HasRP {
+		return m.ReturnPath
+	}
+	if flagSender != nil {
+		return s.Rewrite(*flagSender)
+	}
+	user, host := s.User, s.DefaultHost
+	if s.SUser != "" {
+		user = s.SUser
+	}
+	if s.SHost != "" {
+		host = s.SHost
+	}
+	sender := user + "@" + host
+	if strings.Contains(s.Flags, "m") {
+		sender = fmt.Sprintf("%s-%d.%d@%s", user, now.Unix(), pid, host)
+	}
+	if strings.Contains(s.Flags, "r") {
+		at := strings.LastIndexByte(sender, '@')
+		sender = sender[:at] + "-@" + sender[at+1:] + "-@[]"
+	}
+	return sender
+}
+
+// Write writes the header fields and the blank line.
+func (m *Message) Write(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	for _, f := range m.Fields {
+		bw.WriteString(f.Name)
+		bw.WriteByte(':')
+		bw.WriteString(f.Value)
+		bw.WriteByte('\n')
+	}
+	bw.WriteByte('\n')
+	return bw.Flush()
+}
+
+const usage = "[ -nNaAhH ] [ -fsender ] [ recip ... ]"
+
+// Main is qmail-inject. Exit codes: 0 queued, 100 usage or a permanent
+// refusal, 111 temporary failure.
+func Main(inv *cli.Invocation) int {
+	strategy := recipDefault
+	printOnly := false
+	var flagSender *string
+	p := getopt.New(inv.Args, "nNaAhHf:")
+	for {
+		c, arg, ok, err := p.Next()
+		if err != nil {
+			return inv.Usage(usage)
+		}
+		if !ok {
+			break
+		}
+		switch c {
+		case 'n':
+			printOnly = true
+		case 'N':
+			printOnly = false
+		case 'a':
+			strategy = recipArgs
+		case 'h':
+			strategy = recipHeader
+		case 'A', 'H':
+			strategy = recipBoth
+		case 'f':
+			a := arg
+			flagSender = &a
+		}
+	}
+	args := p.Rest()
+	home := qmailhome.Dir(inv.Getenv)
+	s, err := LoadSettings(home, inv.Getenv)
+	if err != nil {
+		return inv.Fatal(cli.ExitTemporary, "unable to read controls: %v", err)
+	}
+	in := bufio.NewReaderSize(inv.Stdin, 64<<10)
+	fields, err := ReadHeader(in)
+	if err != nil {
+		if err == errHeaderTooLong {
+			return inv.Fatal(cli.ExitPermanent, "unable to read message: %v", err)
+		}
+		return inv.Fatal(cli.ExitTemporary, "unable to read message: %v", err)
+	}
+	now := time.Now()
+	pid := os.Getpid()
+	m := s.Prepare(fields, now, pid)
+	var recips []string
+	if strategy == recipDefault {
+		strategy = recipHeader
+		if len(args) > 0 {
+			strategy = recipArgs
+		}
+	}
+	if strategy == recipArgs || strategy == recipBoth {
+		for _, a := range args {
+			recips = append(recips, s.Rewrite(a))
+		}
+	}
+	if strategy == recipHeader || strategy == recipBoth {
+		recips = append(recips, m.Recipients...)
+	}
+	if len(recips) == 0 {
+		return inv.Fatal(cli.ExitPermanent, "no recipients")
+	}
+	sender := s.Sender(m, flagSender, now, pid)
+	if printOnly {
+		out := bufio.NewWriter(inv.Stdout)
+		fmt.Fprintf(out, "sender: %s\n", sender)
+		for _, r := range recips {
+			fmt.Fprintf(out, "recipient: %s\n", r)
+		}
+		m.Write(out)
+		io.Copy(out, in)
+		out.Flush()
+		return 0
+	}
+	prog := filepath.Join(home, "bin", "qmail-queue")
+	if v, ok := inv.Getenv("QMAILQUEUE"); ok && v != "" {
+		prog = v
+	}
+	q, err := qqueue.Start(prog, inv.Env)
+	if err != nil {
+		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", prog, err)
+	}
+	m.Write(q)
+	if _, err := io.Copy(q, in); err != nil {
+		q.Abort()
+		return inv.Fatal(cli.ExitTemporary, "unable to read message: %v", err)
+	}
+	r := q.Close(sender, recips)
+	if !r.OK() {
+		code := cli.ExitTemporary
+		if r.Permanent {
+			code = cli.ExitPermanent
+		}
+		return inv.Fatal(code, "%s", r.Text)
+	}
+	return 0
+}
