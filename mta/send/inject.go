@@ -41,7 +41,7 @@ func (s *Sender) injectBounce(m *message) bool {
 	head.Write(cfg.BounceHeader(to, double, s.now()))
 	head.Write(reports)
 	head.Write(BounceBreak(m.sender))
-	pid, err := runQueue(s.QueueProg, io.MultiReader(&head, mess), from, []string{to})
+	pid, err := runQueue(s.QueueProg, s.QueueEnv, io.MultiReader(&head, mess), from, []string{to})
 	if err != nil {
 		s.log.line("warning: trouble injecting bounce message, will try later: " + Safe(err.Error()))
 		return false
@@ -52,12 +52,13 @@ func (s *Sender) injectBounce(m *message) bool {
 
 // runQueue runs qmail-queue with the message from msg and returns its
 // pid once it exited 0.
-func runQueue(prog string, msg io.Reader, sender string, recips []string) (int, error) {
+func runQueue(prog string, env []string, msg io.Reader, sender string, recips []string) (int, error) {
 	envR, envW, err := os.Pipe()
 	if err != nil {
 		return 0, err
 	}
 	cmd := exec.Command(prog)
+	cmd.Env = env
 	cmd.Stdin = msg
 	cmd.Stdout = envR
 	if err := cmd.Start(); err != nil {

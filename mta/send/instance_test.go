@@ -295,3 +295,5 @@ func newInstanceSameHome(t *testing.T, in *instance) *instance {
 }
 
 func timeout(t *testing.T) <-chan time.Time { return time.After(30 * time.Second) }
+
+func sleepBriefly() { time.Sleep(10 * time.Millisecond) }

@@ -29,6 +29,7 @@ type Sender struct {
 	Home      string
 	Reload    func() (*Config, error) // rereads the control files (SIGHUP)
 	QueueProg string                  // qmail-queue, for bounces
+	QueueEnv  []string                // its environment; nil: ours
 	Now       func() time.Time
 
 	cfg     atomic.Pointer[Config]
