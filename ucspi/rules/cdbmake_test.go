@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"github.com/quail-mta/quail/internal/cdbmake"
+
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -30,7 +32,7 @@ func dumpCDB(t *testing.T, b []byte) []kv {
 		}
 	}
 	var out []kv
-	for p := uint32(cdbHeaderSize); p < end; {
+	for p := uint32(cdbmake.HeaderSize); p < end; {
 		kl := binary.LittleEndian.Uint32(b[p:])
 		vl := binary.LittleEndian.Uint32(b[p+4:])
 		out = append(out, kv{string(b[p+8 : p+8+kl]), string(b[p+8+kl : p+8+kl+vl])})
@@ -48,7 +50,7 @@ const hashZeroKey = "\x87\x9f\x87\x01\x01\xe8R"
 // djbFind is cdb_find: probe from (h>>8) % len until a slot whose position
 // is 0, comparing hash then key.
 func djbFind(b []byte, key string) (string, bool) {
-	h := cdbHash([]byte(key))
+	h := cdbmake.Hash([]byte(key))
 	pos := binary.LittleEndian.Uint32(b[(h&255)*8:])
 	n := binary.LittleEndian.Uint32(b[(h&255)*8+4:])
 	for i, slot := uint32(0), (h>>8)%max(n, 1); i < n; i, slot = i+1, (slot+1)%n {
@@ -70,16 +72,16 @@ func djbFind(b []byte, key string) (string, bool) {
 }
 
 func TestCDBHashZeroKey(t *testing.T) {
-	if h := cdbHash([]byte(hashZeroKey)); h != 0 {
+	if h := cdbmake.Hash([]byte(hashZeroKey)); h != 0 {
 		t.Fatalf("hash of the test key is %d, want 0", h)
 	}
 	var f memFile
-	w := newCDBWriter(&f)
+	w := cdbmake.New(&f)
 	// Other keys of table 0, added after it, probe through its slot.
 	var table0 []string
 	for i := 0; len(table0) < 40; i++ {
 		k := fmt.Sprintf("k%d", i)
-		if cdbHash([]byte(k))&255 == 0 {
+		if cdbmake.Hash([]byte(k))&255 == 0 {
 			table0 = append(table0, k)
 		}
 	}

@@ -3,6 +3,8 @@ package rules
 import (
 	"io"
 	"net/netip"
+
+	"github.com/quail-mta/quail/internal/cdbmake"
 )
 
 // Compile reads rules text from r and writes the cdb to dst, keys in line
@@ -10,7 +12,7 @@ import (
 // CIDR rule exists. Errors from Parse come back unchanged; errors writing dst
 // are wrapped in *WriteError.
 func Compile(r io.Reader, dst io.WriterAt) error {
-	w := newCDBWriter(dst)
+	w := cdbmake.New(dst)
 	used := map[netip.Prefix]bool{}
 	err := Parse(r, func(rule Rule) error {
 		for _, k := range rule.Keys {

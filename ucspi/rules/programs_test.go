@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"github.com/quail-mta/quail/internal/cdbmake"
+
 	"bytes"
 	"os"
 	"path/filepath"
@@ -46,7 +48,7 @@ func TestTCPRulesProgram(t *testing.T) {
 		switch {
 		case tc.cdb == "old" && string(got) != "old":
 			t.Errorf("%s: r.cdb changed", tc.why)
-		case tc.cdb == "new" && len(got) < cdbHeaderSize:
+		case tc.cdb == "new" && len(got) < cdbmake.HeaderSize:
 			t.Errorf("%s: r.cdb not replaced (%d bytes)", tc.why, len(got))
 		}
 		if _, err := os.Stat(filepath.Join(dir, "r.tmp")); tc.tmpGone && err == nil {

@@ -1,4 +1,15 @@
-package rules
+// Package cdbmake writes constant databases (https://cr.yp.to/cdb/cdb.txt)
+// exactly as djb's cdb_make does, so that a table built by quail is
+// byte-identical to one built by the C tools from the same records in the
+// same order (tcprules, qmail-newu, qmail-newmrh): records from offset
+// 2048, then for each of the 256 tables, in order, 2*count slots filled by
+// linear probing from (hash>>8) % len in insertion order, then the header
+// of (position, length) pairs.
+//
+// colinmarc/cdb's writer decides that a slot is free by its hash being
+// zero, which loses a key whose hash is zero; cdb_make looks at the
+// position, which is never zero. Reading stays with colinmarc/cdb.
+package cdbmake
 
 import (
 	"bufio"
@@ -7,26 +18,20 @@ import (
 	"io"
 )
 
-// cdbWriter writes a djb cdb exactly as cdb_make does (cdb.html; ucspi-tcp
-// 0.88 cdb_make.c), so that tcprules' output is byte-identical to the C
-// tool's for the same records in the same order: records from offset 2048,
-// then for each of the 256 tables, in order, 2*count slots filled by linear
-// probing from (hash>>8) % len in insertion order, then the header of
-// (position, length) pairs. colinmarc/cdb's writer decides that a slot is
-// free by its hash being zero, which breaks a key whose hash is zero; cdb_make
-// looks at the position, which is never zero.
-type cdbWriter struct {
+// Writer builds one cdb.
+type Writer struct {
 	dst    io.WriterAt
 	buf    *bufio.Writer
 	pos    uint32
-	tables [256][]cdbSlot
+	tables [256][]slot
 }
 
-type cdbSlot struct{ hash, pos uint32 }
+type slot struct{ hash, pos uint32 }
 
-const cdbHeaderSize = 2048
+// HeaderSize is the size of the table of tables at the start of a cdb.
+const HeaderSize = 2048
 
-var errCDBTooBig = errors.New("cdb would exceed 4 GiB")
+var ErrTooBig = errors.New("cdb would exceed 4 GiB")
 
 // offsetWriter turns an io.WriterAt into a sequential writer from an offset.
 type offsetWriter struct {
@@ -40,15 +45,17 @@ func (o *offsetWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func newCDBWriter(dst io.WriterAt) *cdbWriter {
-	return &cdbWriter{
+// New starts a cdb written to dst.
+func New(dst io.WriterAt) *Writer {
+	return &Writer{
 		dst: dst,
-		buf: bufio.NewWriterSize(&offsetWriter{dst, cdbHeaderSize}, 64<<10),
-		pos: cdbHeaderSize,
+		buf: bufio.NewWriterSize(&offsetWriter{dst, HeaderSize}, 64<<10),
+		pos: HeaderSize,
 	}
 }
 
-func cdbHash(b []byte) uint32 {
+// Hash is the cdb hash function.
+func Hash(b []byte) uint32 {
 	h := uint32(5381)
 	for _, c := range b {
 		h = (h<<5 + h) ^ uint32(c)
@@ -56,17 +63,17 @@ func cdbHash(b []byte) uint32 {
 	return h
 }
 
-func (w *cdbWriter) grow(n uint64) error {
+func (w *Writer) grow(n uint64) error {
 	if uint64(w.pos)+n > 0xffffffff {
-		return errCDBTooBig
+		return ErrTooBig
 	}
 	w.pos += uint32(n)
 	return nil
 }
 
 // Add appends one record. Duplicate keys are kept; a reader finds the first.
-func (w *cdbWriter) Add(key, value []byte) error {
-	h := cdbHash(key)
+func (w *Writer) Add(key, value []byte) error {
+	h := Hash(key)
 	start := w.pos
 	if err := w.grow(8 + uint64(len(key)) + uint64(len(value))); err != nil {
 		return err
@@ -79,20 +86,20 @@ func (w *cdbWriter) Add(key, value []byte) error {
 	if _, err := w.buf.Write(value); err != nil {
 		return err
 	}
-	w.tables[h&255] = append(w.tables[h&255], cdbSlot{h, start})
+	w.tables[h&255] = append(w.tables[h&255], slot{h, start})
 	return nil
 }
 
 // Finish writes the hash tables and the header.
-func (w *cdbWriter) Finish() error {
-	var header [cdbHeaderSize]byte
+func (w *Writer) Finish() error {
+	var header [HeaderSize]byte
 	var pair [8]byte
 	for i := range w.tables {
 		entries := w.tables[i]
 		n := uint32(len(entries)) * 2
 		binary.LittleEndian.PutUint32(header[i*8:], w.pos)
 		binary.LittleEndian.PutUint32(header[i*8+4:], n)
-		slots := make([]cdbSlot, n)
+		slots := make([]slot, n)
 		for _, e := range entries {
 			where := (e.hash >> 8) % n
 			for slots[where].pos != 0 {
