@@ -2,6 +2,7 @@ package multilog
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -43,10 +44,12 @@ func Main(inv *cli.Invocation) int {
 	// directory follow from it.
 	unix.Umask(022)
 	m, err := newMachine(s, inv)
+	if m != nil {
+		defer m.stop()
+	}
 	if err != nil {
 		return inv.Fatal(ExitTemporary, "%v", err)
 	}
-	defer m.stop()
 	for m.handleLine() {
 	}
 	m.quit()
@@ -69,7 +72,9 @@ type machine struct {
 	pos, blockEnd, end int
 	lastNL             bool // the last read ended with a newline
 
+	pollfds    [2]unix.PollFd
 	sigc       chan os.Signal
+	caught     chan struct{}
 	sigr, sigw int
 	term, alrm atomic.Bool
 }
@@ -77,12 +82,26 @@ type machine struct {
 func newMachine(s *Script, inv *cli.Invocation) (*machine, error) {
 	m := &machine{script: s, stderr: inv.Stderr, in: -1, lastNL: true, sigr: -1, sigw: -1}
 	copy(m.line[:], newlines)
+
+	// Signals are caught from the start, as 0.76 blocks them, and wake
+	// the poll in refill through a pipe; they are acted on only where
+	// 0.76 acts on them, between reads.
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		return nil, fmt.Errorf("unable to create pipe: %w", err)
+	}
+	m.sigr, m.sigw = p[0], p[1]
+	m.sigc = make(chan os.Signal, 4)
+	m.caught = make(chan struct{})
+	signal.Notify(m.sigc, syscall.SIGTERM, syscall.SIGALRM)
+	go m.catch()
+
 	warn := inv.Warn
 	for _, c := range s.Status {
 		f, err := openStatus(c, warn)
 		if err != nil {
 			m.closeAll()
-			return nil, err
+			return m, err
 		}
 		m.status = append(m.status, f)
 	}
@@ -90,7 +109,7 @@ func newMachine(s *Script, inv *cli.Invocation) (*machine, error) {
 		d, err := openLogDir(c, inv.Env, inv.Stderr, warn)
 		if err != nil {
 			m.closeAll()
-			return nil, err
+			return m, err
 		}
 		d.out = make([]byte, 0, writeChunk+2*maxLine+dtBufSize)
 		m.dirs = append(m.dirs, d)
@@ -101,21 +120,11 @@ func newMachine(s *Script, inv *cli.Invocation) (*machine, error) {
 	m.buf = make([]byte, readSize)
 	m.alertBuf = make([]byte, 0, alertMax+4)
 
-	// Signals wake the poll in refill through a pipe; they are acted on
-	// only where 0.76 acts on them, between reads.
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		m.closeAll()
-		return nil, err
-	}
-	m.sigr, m.sigw = p[0], p[1]
-	m.sigc = make(chan os.Signal, 4)
-	signal.Notify(m.sigc, syscall.SIGTERM, syscall.SIGALRM)
-	go m.catch()
 	return m, nil
 }
 
 func (m *machine) catch() {
+	defer close(m.caught)
 	for sig := range m.sigc {
 		if sig == syscall.SIGTERM {
 			m.term.Store(true)
@@ -129,6 +138,9 @@ func (m *machine) catch() {
 func (m *machine) stop() {
 	signal.Stop(m.sigc)
 	close(m.sigc)
+	<-m.caught // no write to sigw after it is closed
+	unix.Close(m.sigr)
+	unix.Close(m.sigw)
 }
 
 func (m *machine) closeAll() {
@@ -352,7 +364,9 @@ func (m *machine) wait() bool {
 			}
 		}
 	}
-	fds := []unix.PollFd{{Fd: int32(m.in), Events: unix.POLLIN}, {Fd: int32(m.sigr), Events: unix.POLLIN}}
+	fds := m.pollfds[:]
+	fds[0] = unix.PollFd{Fd: int32(m.in), Events: unix.POLLIN}
+	fds[1] = unix.PollFd{Fd: int32(m.sigr), Events: unix.POLLIN}
 	n, err := unix.Poll(fds, timeout)
 	if err != nil || n == 0 {
 		return false
