@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quail-mta/quail/mta/queue"
@@ -25,28 +27,8 @@ func (s *Sender) todoLoop(wake <-chan struct{}, stop <-chan struct{}) {
 		if err != nil {
 			s.log.line("warning: unable to scan todo: " + Safe(err.Error()))
 		}
-		for _, id := range ids {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			m, err := s.preprocess(id)
-			if err == errCrash {
-				s.lostc <- errCrash
-				return
-			}
-			if err != nil {
-				s.log.line("warning: trouble with todo/" + id.String() + ": " + Safe(err.Error()))
-				continue
-			}
-			if m != nil {
-				select {
-				case s.newc <- m:
-				case <-stop:
-					return
-				}
-			}
+		if !s.todoPass(ids, stop) {
+			return
 		}
 		select {
 		case <-wake:
@@ -55,6 +37,63 @@ func (s *Sender) todoLoop(wake <-chan struct{}, stop <-chan struct{}) {
 			return
 		}
 	}
+}
+
+// TodoWorkers is how many messages are preprocessed at once. Each one
+// waits for several fsyncs; running a few side by side lets the file
+// system commit them together.
+const TodoWorkers = 4
+
+// todoPass preprocesses the listed messages and hands them to the
+// delivery loop; it returns once all are done (so that no message is
+// ever preprocessed twice at once), or false when qmail-send stops.
+func (s *Sender) todoPass(ids []queue.ID, stop <-chan struct{}) bool {
+	jobs := make(chan queue.ID)
+	var wg sync.WaitGroup
+	var stopped atomic.Bool
+	for w := 0; w < min(TodoWorkers, len(ids)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range jobs {
+				if stopped.Load() {
+					continue // drain, so the sender never blocks
+				}
+				m, err := s.preprocess(id)
+				if err == errCrash {
+					stopped.Store(true)
+					s.lostc <- errCrash
+					continue
+				}
+				if err != nil {
+					s.log.line("warning: trouble with todo/" + id.String() + ": " + Safe(err.Error()))
+					continue
+				}
+				if m != nil {
+					select {
+					case s.newc <- m:
+					case <-stop:
+						stopped.Store(true)
+					}
+				}
+			}
+		}()
+	}
+	for _, id := range ids {
+		if stopped.Load() {
+			break
+		}
+		select {
+		case jobs <- id:
+		case <-stop:
+			close(jobs)
+			wg.Wait()
+			return false
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return !stopped.Load()
 }
 
 // preprocess takes message id from S4 to S5: it routes the recipients,
