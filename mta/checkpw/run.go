@@ -31,8 +31,20 @@ const MaxInput = 512
 // stdout and stderr are where the program's own output goes (for
 // qmail-popup the program is qmail-pop3d and talks to the client).
 func Check(argv, env []string, user, secret, extra []byte, stdin, stdout, stderr *os.File) (Verdict, error) {
+	v, _, err := run(argv, env, user, secret, extra, stdin, stdout, stderr)
+	return v, err
+}
+
+// CheckCode is Check for callers that give exit codes of their own a
+// meaning (recipient checkers: 2 is "not my address"); it also returns
+// the program's exit code, -1 when it did not exit normally.
+func CheckCode(argv, env []string, user, secret, extra []byte) (Verdict, int, error) {
+	return run(argv, env, user, secret, extra, nil, nil, nil)
+}
+
+func run(argv, env []string, user, secret, extra []byte, stdin, stdout, stderr *os.File) (Verdict, int, error) {
 	if len(argv) == 0 {
-		return Temporary, errors.New("no checkpassword program")
+		return Temporary, -1, errors.New("no checkpassword program")
 	}
 	data := make([]byte, 0, len(user)+len(secret)+len(extra)+3)
 	data = append(data, user...)
@@ -42,11 +54,11 @@ func Check(argv, env []string, user, secret, extra []byte, stdin, stdout, stderr
 	data = append(data, extra...)
 	data = append(data, 0)
 	if len(data) > MaxInput {
-		return Bad, errors.New("login data too long")
+		return Bad, -1, errors.New("login data too long")
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
-		return Temporary, err
+		return Temporary, -1, err
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
@@ -55,7 +67,7 @@ func Check(argv, env []string, user, secret, extra []byte, stdin, stdout, stderr
 	if err := cmd.Start(); err != nil {
 		r.Close()
 		w.Close()
-		return Temporary, fmt.Errorf("unable to run %s: %w", argv[0], err)
+		return Temporary, -1, fmt.Errorf("unable to run %s: %w", argv[0], err)
 	}
 	r.Close()
 	// The pipe holds 512 bytes without blocking; a program that never
@@ -64,20 +76,21 @@ func Check(argv, env []string, user, secret, extra []byte, stdin, stdout, stderr
 	w.Close()
 	err = cmd.Wait()
 	if err == nil {
-		return Good, nil
+		return Good, 0, nil
 	}
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
-		return Temporary, err
+		return Temporary, -1, err
 	}
 	ws, ok := ee.Sys().(syscall.WaitStatus)
 	if !ok || !ws.Exited() {
-		return Temporary, fmt.Errorf("%s crashed", argv[0])
+		return Temporary, -1, fmt.Errorf("%s crashed", argv[0])
 	}
-	switch ws.ExitStatus() {
+	code := ws.ExitStatus()
+	switch code {
 	case 1, 2:
-		return Bad, nil
+		return Bad, code, nil
 	default:
-		return Temporary, fmt.Errorf("%s exited %d", argv[0], ws.ExitStatus())
+		return Temporary, code, fmt.Errorf("%s exited %d", argv[0], code)
 	}
 }

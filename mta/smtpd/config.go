@@ -12,6 +12,7 @@ import (
 	"github.com/colinmarc/cdb"
 
 	"github.com/quail-mta/quail/mta/control"
+	"github.com/quail-mta/quail/mta/recipients"
 )
 
 // Config is what qmail-smtpd reads at start: control files and the
@@ -41,6 +42,11 @@ type Config struct {
 	MaxCommandLine     int     // longest command line accepted
 
 	Filters Filters // Spamcontrol's envelope checks
+
+	// Recipients are the sources of control/recipients (nil: no check);
+	// Recipients450 ($RECIPIENTS450) answers unknown ones with 450.
+	Recipients    []recipients.Source
+	Recipients450 bool
 
 	TLSMode       TLSMode    // $UCSPITLS
 	TLS           TLSStarter // nil: no UCSPI-TLS descriptors
@@ -111,6 +117,10 @@ func LoadConfig(home string, env Lookup) (*Config, error) {
 	if err := c.loadFilters(ctl, env); err != nil {
 		return nil, err
 	}
+	if c.Recipients, err = recipients.Load(home); err != nil {
+		return nil, err
+	}
+	_, c.Recipients450 = env("RECIPIENTS450")
 	if v, ok := env("RELAYCLIENT"); ok {
 		c.RelayClient = &v
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/quail-mta/quail/dnsclient"
 	"github.com/quail-mta/quail/dnsclient/dnstest"
+	"github.com/quail-mta/quail/mta/recipients"
 )
 
 func TestPatternList(t *testing.T) {
@@ -156,5 +157,30 @@ func TestBadrcpttoAndTarpit(t *testing.T) {
 	}
 	if len(slept) != 2 || slept[0] != 3*time.Second {
 		t.Errorf("tarpit slept %v, want two delays of 3s (recipients 3 and 4)", slept)
+	}
+}
+
+func TestRecipientValidation(t *testing.T) {
+	prog, dir := fakeQueue(t)
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, "users"), 0755)
+	os.WriteFile(filepath.Join(home, "users", "recipients"), []byte("u@test\n"), 0644)
+	if err := recipients.Build(home); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(prog)
+	cfg.Recipients = []recipients.Source{{CDB: filepath.Join(home, "users", "recipients.cdb")}}
+	in := "MAIL FROM:<a@b>\r\nRCPT TO:<u@test>\r\nRCPT TO:<forged@test>\r\nRCPT TO:<x@elsewhere.invalid>\r\n"
+	out, log := dialog(t, cfg, []string{"QDIR=" + dir}, in)
+	if got := replyCodes(out); got != "220 250 250 550 553" {
+		t.Errorf("%s\n%s", got, out)
+	}
+	if !strings.Contains(log, "Reject::RCPT::Recipients: ") {
+		t.Errorf("log:\n%s", log)
+	}
+	cfg.Recipients450 = true
+	out, _ = dialog(t, cfg, []string{"QDIR=" + dir}, in)
+	if got := replyCodes(out); got != "220 250 250 450 553" {
+		t.Errorf("RECIPIENTS450: %s", got)
 	}
 }

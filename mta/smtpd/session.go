@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/mta/qqueue"
+	"github.com/quail-mta/quail/mta/recipients"
 )
 
 // Queuer starts the queue program for one message (qqueue.Start in
@@ -435,6 +436,9 @@ func (s *Session) cmdRcpt(arg string) error {
 		s.logf("Reject", "RCPT", "Maxrecipients", addr, "")
 		return nil
 	}
+	if !s.recipientKnown(addr) {
+		return nil
+	}
 	if s.cfg.RelayClient != nil {
 		s.rcpts = append(s.rcpts, addr+*s.cfg.RelayClient)
 		s.reply(250, "2.1.5", "ok")
@@ -466,6 +470,34 @@ func (s *Session) cmdRcpt(arg string) error {
 	s.reply(250, "2.1.5", "ok")
 	s.logf("Accept", "RCPT", "Rcpthosts", addr, "")
 	return nil
+}
+
+// recipientKnown asks control/recipients about addr and answers the
+// client when the address is refused.
+func (s *Session) recipientKnown(addr string) bool {
+	if s.cfg.Recipients == nil {
+		return true
+	}
+	v, err := recipients.Check(s.cfg.Recipients, addr, s.env)
+	switch v {
+	case recipients.NoMailbox:
+		if s.cfg.Recipients450 {
+			s.reply(450, "4.1.1", "sorry, no mailbox here by that name (#4.1.1)")
+		} else {
+			s.fail(550, "5.1.1", "sorry, no mailbox here by that name (#5.1.1)")
+		}
+		s.logf("Reject", "RCPT", "Recipients", addr, "")
+		return false
+	case recipients.Temporary:
+		s.reply(451, "4.3.0", "sorry, unable to verify that recipient, try again later (#4.3.0)")
+		reason := "Recipients_check"
+		if err != nil {
+			reason += " " + safeLog(err.Error())
+		}
+		s.logf("Defer", "RCPT", reason, addr, "")
+		return false
+	}
+	return true
 }
 
 // ownLiteral allows an address literal naming this server itself (its
