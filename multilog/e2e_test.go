@@ -322,3 +322,34 @@ func TestSetupFailures(t *testing.T) {
 		}
 	}
 }
+
+// Killed while lines stream in, multilog leaves in current a prefix of
+// its input, which the next run archives as .u.
+func TestKilledWhileStreaming(t *testing.T) {
+	dir := t.TempDir()
+	m := startOn(t, ours(t), dir, "s16777215", "./main")
+	var in bytes.Buffer
+	for i := 0; i < 40000; i++ {
+		fmt.Fprintf(&in, "%06d %s\n", i, strings.Repeat("k", 93))
+	}
+	go m.stdin.Write(in.Bytes())
+	current := filepath.Join(dir, "main", "current")
+	waitFor(t, "200 KB in current", func() bool {
+		fi, err := os.Stat(current)
+		return err == nil && fi.Size() > 200000
+	})
+	m.cmd.Process.Kill()
+	m.wait(t)
+	m.stdin.Close()
+	if _, code := runOn(t, ours(t), dir, []byte("after\n"), "./main"); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	s := readLog(t, filepath.Join(dir, "main"))
+	if len(s.archives) != 1 || !strings.HasPrefix(s.archives[0], "u:") || s.current != "after\n" {
+		t.Fatalf("%v", s)
+	}
+	body := archiveBody(s.archives[0])
+	if len(body) < 200000 || !strings.HasPrefix(in.String(), body) {
+		t.Errorf("the .u archive (%d bytes) is not a prefix of the input", len(body))
+	}
+}
