@@ -7,17 +7,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/quail-mta/quail/internal/testbin"
 )
 
 // cdbTool returns freecdb's program (djb's cdb 0.75 tools, Debian package
-// freecdb), or skips: the package is not among the peers CI installs yet.
+// freecdb), a reference tool CI installs.
 func cdbTool(t *testing.T, name string) string {
 	t.Helper()
-	p := "/usr/bin/" + name
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s (Debian package freecdb) is not installed", p)
-	}
-	return p
+	return testbin.Peer(t, name)
 }
 
 // users/cdb as WriteCDB makes it must be byte for byte what djb's cdbmake

@@ -3,12 +3,12 @@ package users
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/colinmarc/cdb"
+
+	"github.com/quail-mta/quail/internal/cdbmake"
 )
 
 // WriteCDB writes entries to path in qmail-newu's users/cdb format: one
@@ -17,58 +17,14 @@ import (
 // path+".tmp", fsync'd and renamed over path, and the directory is
 // fsync'd, so a reader sees the old table or the new one, never a part.
 func WriteCDB(path string, entries []Entry) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("unable to open %s: %w", tmp, err)
-	}
-	err = writeRecords(f, entries)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("unable to write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("unable to move %s to %s: %w", tmp, path, err)
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-// seeker hides the file's Close from the cdb writer, so the file can be
-// fsync'd after the table is finished.
-type seeker struct{ io.WriteSeeker }
-
-func writeRecords(f *os.File, entries []Entry) error {
-	w, err := cdb.NewWriter(seeker{f}, nil)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if err := w.Put(e.Key(), e.Value()); err != nil {
-			return err
+	return cdbmake.WriteFile(path, func(add func(k, v []byte) error) error {
+		for _, e := range entries {
+			if err := add(e.Key(), e.Value()); err != nil {
+				return err
+			}
 		}
-	}
-	if err := w.Put(nil, wildChars(entries)); err != nil {
-		return err
-	}
-	return w.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("unable to open %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("unable to sync %s: %w", dir, err)
-	}
-	return nil
+		return add(nil, wildChars(entries))
+	})
 }
 
 // lookupCDB searches users/cdb the way qmail-lspawn does. A missing file
