@@ -1,0 +1,145 @@
+package remote
+
+import (
+	"context"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sort"
+
+	"github.com/quail-mta/quail/dnsclient"
+)
+
+// Resolver is what qmail-remote asks of DNS; *dnsclient.Resolver is one.
+type Resolver interface {
+	MX(ctx context.Context, name string) ([]dnsclient.MX, error)
+	IP(ctx context.Context, name string) ([]netip.Addr, error)
+}
+
+// Target is one address to try, with the preference of the MX it came
+// from and the name the certificate should carry.
+type Target struct {
+	IP   netip.Addr
+	Pref int
+	Name string
+}
+
+// resolveRelay finds the addresses of a relay from the routes: an address
+// literal, or the A and AAAA records of a name (never its MX, as qmail's
+// dns_ip).
+func resolveRelay(ctx context.Context, r Resolver, host string) ([]Target, *Outcome) {
+	if ip, ok := ParseLiteral(host); ok {
+		return []Target{{IP: ip}}, nil
+	}
+	ips, err := r.IP(ctx, host)
+	if err != nil {
+		if dnsclient.IsTemporary(err) {
+			return nil, &outDNSTemp
+		}
+		o := outDNSPerm(host)
+		return nil, &o
+	}
+	out := make([]Target, 0, len(ips))
+	for _, ip := range ips {
+		out = append(out, Target{IP: ip.Unmap(), Name: host})
+	}
+	return out, nil
+}
+
+// resolveMX lists the addresses to try for a mail domain, as qmail's
+// dns_mxip: the MX records by preference, equal preferences in random
+// order, each exchanger's IPv4 then IPv6 addresses; without MX records the
+// domain's own addresses (the implicit MX, RFC 5321 section 5.1). An
+// address literal is used as it is. A name that does not exist is a
+// permanent failure; an exchanger without addresses is skipped.
+func resolveMX(ctx context.Context, r Resolver, domain string, rnd *rand.Rand) ([]Target, *Outcome) {
+	if ip, ok := ParseLiteral(domain); ok && domain[0] == '[' {
+		return []Target{{IP: ip}}, nil
+	}
+	mxs, err := r.MX(ctx, domain)
+	if err != nil && dnsclient.IsTemporary(err) {
+		return nil, &outDNSTemp
+	}
+	if err != nil || len(mxs) == 0 {
+		ts, o := resolveRelay(ctx, r, domain)
+		if o != nil {
+			return nil, o
+		}
+		return ts, nil
+	}
+	if len(mxs) == 1 && mxs[0].Host == "" {
+		o := outNullMX(domain)
+		return nil, &o
+	}
+	// Shuffle, then sort stably by preference: equal preferences end up in
+	// random order.
+	rnd.Shuffle(len(mxs), func(i, j int) { mxs[i], mxs[j] = mxs[j], mxs[i] })
+	sort.SliceStable(mxs, func(i, j int) bool { return mxs[i].Pref < mxs[j].Pref })
+	var out []Target
+	soft := false
+	for _, mx := range mxs {
+		if mx.Host == "" {
+			continue
+		}
+		ips, err := r.IP(ctx, mx.Host)
+		if err != nil {
+			soft = soft || dnsclient.IsTemporary(err)
+			continue
+		}
+		for _, ip := range ips {
+			out = append(out, Target{IP: ip.Unmap(), Pref: int(mx.Pref), Name: mx.Host})
+		}
+	}
+	if len(out) == 0 {
+		if soft {
+			return nil, &outDNSTemp
+		}
+		return nil, &outNoMX
+	}
+	return out, nil
+}
+
+// IPMe lists this host's addresses, as qmail's ipme: every interface
+// address, 0.0.0.0 and ::, and control/moreipme.
+func IPMe(more []netip.Addr) map[netip.Addr]bool {
+	me := map[netip.Addr]bool{netip.IPv4Unspecified(): true, netip.IPv6Unspecified(): true}
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				if ip, ok := netip.AddrFromSlice(n.IP); ok {
+					me[ip.Unmap()] = true
+				}
+			}
+		}
+	}
+	for _, a := range more {
+		me[a] = true
+	}
+	return me
+}
+
+// dropSelf applies qmail-remote's rule against mail loops: when one of the
+// exchangers is this host, only exchangers with a strictly lower
+// preference are tried; when none is left, the host is a best-preference
+// MX that is not in control/locals and the message bounces.
+func dropSelf(ts []Target, me map[netip.Addr]bool) ([]Target, *Outcome) {
+	prefme := -1
+	for _, t := range ts {
+		if me[t.IP] && (prefme < 0 || t.Pref < prefme) {
+			prefme = t.Pref
+		}
+	}
+	if prefme < 0 {
+		return ts, nil
+	}
+	var out []Target
+	for _, t := range ts {
+		if t.Pref < prefme {
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 {
+		return nil, &outAmbigMX
+	}
+	return out, nil
+}

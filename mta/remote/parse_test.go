@@ -1,0 +1,322 @@
+package remote
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+func TestReadReply(t *testing.T) {
+	cases := []struct {
+		why   string
+		in    string
+		code  int
+		lines []string
+		text  string
+		err   error
+	}{
+		{"one line", "250 ok\r\n", 250, []string{"ok"}, "250 ok\n", nil},
+		{"bare LF accepted, as qmail does", "220 hi\n", 220, []string{"hi"}, "220 hi\n", nil},
+		{"multi-line", "250-mx.test\r\n250-PIPELINING\r\n250 SIZE 100\r\n", 250, []string{"mx.test", "PIPELINING", "SIZE 100"}, "250-mx.test\n250-PIPELINING\n250 SIZE 100\n", nil},
+		{"code alone", "354\r\n", 354, []string{""}, "354\n", nil},
+		{"letters for a code", "abc hello\r\n", 0, nil, "", ErrBadReply},
+		{"code out of range", "650 what\r\n", 0, nil, "", ErrBadReply},
+		{"continuation with another code", "250-a\r\n251 b\r\n", 0, nil, "", ErrBadReply},
+		{"bad separator", "250xok\r\n", 0, nil, "", ErrBadReply},
+		{"short line", "25\r\n", 0, nil, "", ErrBadReply},
+		{"end of stream inside a reply", "250-a\r\n", 0, nil, "", io.EOF},
+		{"line over the limit", "250 " + strings.Repeat("x", MaxLineBytes+10) + "\r\n", 0, nil, "", ErrBadReply},
+	}
+	for _, c := range cases {
+		t.Run(c.why, func(t *testing.T) {
+			for _, oneByte := range []bool{false, true} {
+				var r io.Reader = strings.NewReader(c.in)
+				if oneByte {
+					r = iotest.OneByteReader(r)
+				}
+				got, err := ReadReply(bufio.NewReaderSize(r, 16))
+				if c.err != nil {
+					if !errors.Is(err, c.err) {
+						t.Fatalf("err = %v, want %v", err, c.err)
+					}
+					return
+				}
+				if err != nil || got.Code != c.code || !reflect.DeepEqual(got.Lines, c.lines) || got.Text != c.text {
+					t.Fatalf("got %+v, %v", got, err)
+				}
+			}
+		})
+	}
+}
+
+// A long multi-line reply keeps only MaxReplyText bytes for the report.
+func TestReplyTextCap(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 200; i++ {
+		b.WriteString("550-" + strings.Repeat("y", 60) + "\r\n")
+	}
+	b.WriteString("550 end\r\n")
+	r, err := ReadReply(bufio.NewReader(strings.NewReader(b.String())))
+	if err != nil || len(r.Text) != MaxReplyText || r.Code != 550 {
+		t.Fatalf("code %d, text %d bytes, %v", r.Code, len(r.Text), err)
+	}
+}
+
+func TestParseEHLO(t *testing.T) {
+	ext := ParseEHLO([]string{"mx.test greets you", "PIPELINING", "size 1000", "8BITMIME", "AUTH=LOGIN", "AUTH plain login", "STARTTLS", "-bad", "x y=z"})
+	cases := []struct {
+		why string
+		ok  bool
+	}{
+		{"keywords are case-insensitive", ext.Has("SIZE")},
+		{"the greeting line is not a keyword", !ext.Has("MX.TEST")},
+		{"a keyword cannot start with a hyphen", !ext.Has("-BAD")},
+		{"SIZE limit read", ext.SizeLimit() == 1000},
+		{"both AUTH forms merged", reflect.DeepEqual(ext.AuthMechanisms(), []string{"LOGIN", "PLAIN", "LOGIN"})},
+		{"STARTTLS seen", ext.Has("STARTTLS")},
+		{"no SIZE means no limit", Extensions{}.SizeLimit() == 0},
+		{"SIZE without a number means no limit", Extensions{"SIZE": ""}.SizeLimit() == 0},
+		{"SIZE with garbage means no limit", Extensions{"SIZE": "lots"}.SizeLimit() == 0},
+	}
+	for _, c := range cases {
+		if !c.ok {
+			t.Errorf("%s: extensions %v", c.why, ext)
+		}
+	}
+}
+
+func TestNetstring(t *testing.T) {
+	if got := string(AppendNetstring(nil, []byte("hello world!"))); got != "12:hello world!," {
+		t.Fatalf("encode: %q", got)
+	}
+	cases := []struct {
+		why string
+		in  string
+		out string
+		err bool
+	}{
+		{"plain", "3:abc,", "abc", false},
+		{"empty", "0:,", "", false},
+		{"no comma", "3:abcd", "", true},
+		{"no digits", ":abc,", "", true},
+		{"leading zero", "03:abc,", "", true},
+		{"too long for the limit", "99999:", "", true},
+		{"letter in length", "1a:b,", "", true},
+		{"cut short", "5:ab", "", true},
+	}
+	for _, c := range cases {
+		got, err := ReadNetstring(bufio.NewReader(strings.NewReader(c.in)), 1000)
+		if c.err != (err != nil) || string(got) != c.out {
+			t.Errorf("%s: %q gives %q, %v", c.why, c.in, got, err)
+		}
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	r := ParseRoutes([]string{
+		"example.com:relay.example.net:2525",
+		".example.com:sub-relay",
+		"EXAMPLE.org:first",
+		"example.org:second",
+		"direct.example:",
+		"no colon here",
+		":default.relay",
+	})
+	cases := []struct {
+		why, host, want string
+	}{
+		{"exact name", "example.com", "relay.example.net:2525"},
+		{"subdomain takes the dot form", "a.b.example.com", "sub-relay"},
+		{"case-insensitive, first line wins", "Example.Org", "first"},
+		{"empty relay is found (means MX)", "direct.example", ""},
+		{"default route", "elsewhere.test", "default.relay"},
+	}
+	for _, c := range cases {
+		got, ok := r.Lookup(c.host)
+		if !ok || got != c.want {
+			t.Errorf("%s: Lookup(%q) = %q, %v", c.why, c.host, got, ok)
+		}
+	}
+	if _, ok := ParseRoutes(nil).Lookup("x"); ok {
+		t.Error("empty routes matched")
+	}
+}
+
+func TestParseRelay(t *testing.T) {
+	cases := []struct {
+		why  string
+		in   string
+		want Relay
+		err  bool
+	}{
+		{"host only", "relay.test", Relay{Host: "relay.test"}, false},
+		{"host and port", "relay.test:2525", Relay{Host: "relay.test", Port: 2525}, false},
+		{"IPv4 literal", "[192.0.2.1]:26", Relay{Host: "[192.0.2.1]", Port: 26}, false},
+		{"IPv6 literal keeps its colons", "[2001:db8::1]:587", Relay{Host: "[2001:db8::1]", Port: 587}, false},
+		{"credentials, password with '|'", "smart.test:587|joe|pa|ss", Relay{Host: "smart.test", Port: 587, User: "joe", Pass: "pa|ss"}, false},
+		{"port without host: MX on that port", ":2525", Relay{Port: 2525}, false},
+		{"bad port", "relay:http", Relay{}, true},
+		{"port out of range", "relay:70000", Relay{}, true},
+		{"unclosed bracket", "[192.0.2.1:25", Relay{}, true},
+	}
+	for _, c := range cases {
+		got, err := ParseRelay(c.in)
+		if c.err != (err != nil) || got != c.want {
+			t.Errorf("%s: ParseRelay(%q) = %+v, %v", c.why, c.in, got, err)
+		}
+	}
+}
+
+func TestParseLiteral(t *testing.T) {
+	for _, c := range []struct {
+		in string
+		ok bool
+	}{{"[1.2.3.4]", true}, {"[IPv6:2001:db8::1]", true}, {"[::1]", true}, {"1.2.3.4", true}, {"example.com", false}, {"[example.com]", false}, {"[fe80::1%eth0]", false}} {
+		if _, ok := ParseLiteral(c.in); ok != c.ok {
+			t.Errorf("ParseLiteral(%q) ok = %v", c.in, ok)
+		}
+	}
+}
+
+func TestTLSDestinations(t *testing.T) {
+	d := ParseTLSDestinations([]string{
+		"!plain.example:",
+		"=secure.example:/etc/ca.pem|HIGH",
+		".corp.example:/etc/corp.pem;2;25",
+		"-anon.example:",
+		"!.corp.example:",
+	})
+	cases := []struct {
+		why  string
+		host string
+		want TLSPolicy
+	}{
+		{"unlisted host: opportunistic", "other.example", TLSPolicy{}},
+		{"'!' turns TLS off", "plain.example", TLSPolicy{Mode: TLSOff}},
+		{"'=' verifies name, CA file before '|'", "secure.example", TLSPolicy{Mode: TLSVerifyName, CAFile: "/etc/ca.pem"}},
+		{"'!' wins over a plain entry, as in s/qmail", "a.corp.example", TLSPolicy{Mode: TLSOff}},
+		{"'-' requires TLS without checks", "anon.example", TLSPolicy{Mode: TLSRequired}},
+	}
+	for _, c := range cases {
+		if got := d.Lookup(c.host); got != c.want {
+			t.Errorf("%s: Lookup(%q) = %+v", c.why, c.host, got)
+		}
+	}
+	all := ParseTLSDestinations([]string{"+*:/ca.pem", "!skip.example:"})
+	if got := all.Lookup("x.example"); got != (TLSPolicy{Mode: TLSVerify, CAFile: "/ca.pem"}) {
+		t.Errorf("'+*' for all: %+v", got)
+	}
+	if got := all.Lookup("skip.example"); got.Mode != TLSOff {
+		t.Errorf("'!' beats '+*': %+v", got)
+	}
+}
+
+func TestWireAddress(t *testing.T) {
+	cases := []struct {
+		why, in, out string
+		ok           bool
+	}{
+		{"plain", "joe@example.com", "joe@example.com", true},
+		{"bounce sender", "", "", true},
+		{"double-bounce sender", "#@[]", "#@[]", true},
+		{"space needs quotes", "joe smith@example.com", `"joe smith"@example.com`, true},
+		{"quote and backslash escaped", `a"b\c@x`, `"a\"b\\c"@x`, true},
+		{"leading dot", ".joe@x", `".joe"@x`, true},
+		{"double dot", "a..b@x", `"a..b"@x`, true},
+		{"last @ splits", "a@b@x", `"a@b"@x`, true},
+		{"CR LF refused", "a\r\nRSET@x", "", false},
+	}
+	for _, c := range cases {
+		got, ok := WireAddress(c.in)
+		if ok != c.ok || got != c.out {
+			t.Errorf("%s: WireAddress(%q) = %q, %v", c.why, c.in, got, ok)
+		}
+	}
+}
+
+func TestWriteData(t *testing.T) {
+	cases := []struct {
+		why, in, out string
+	}{
+		{"LF to CRLF", "a\nb\n", "a\r\nb\r\n.\r\n"},
+		{"leading dot doubled", ".x\n..y\nz.\n", "..x\r\n...y\r\nz.\r\n.\r\n"},
+		{"lone dot line", ".\n", "..\r\n.\r\n"},
+		{"empty message", "", ".\r\n"},
+		{"bare CR kept", "a\rb\n", "a\rb\r\n.\r\n"},
+		{"long line over the buffer", strings.Repeat("x", 70000) + "\n.y\n", strings.Repeat("x", 70000) + "\r\n..y\r\n.\r\n"},
+	}
+	for _, c := range cases {
+		var out bytes.Buffer
+		w := bufio.NewWriter(&out)
+		if err := WriteData(w, iotest.HalfReader(strings.NewReader(c.in))); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != c.out {
+			t.Errorf("%s: got %q", c.why, out.String())
+		}
+	}
+}
+
+func FuzzReadReply(f *testing.F) {
+	for _, s := range []string{"250 ok\r\n", "250-a\r\n250 b\r\n", "abc\r\n", "999 x\n", "250-\n", "2", "250-a\r\n251 b\r\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := ReadReply(bufio.NewReader(bytes.NewReader(b)))
+		if err == nil && (r.Code < 200 || r.Code > 599 || len(r.Text) > MaxReplyText || len(r.Lines) == 0) {
+			t.Fatalf("accepted %q as %+v", b, r)
+		}
+	})
+}
+
+func FuzzParseEHLO(f *testing.F) {
+	f.Add("mx\nPIPELINING\nSIZE 10\nAUTH=LOGIN\nAUTH PLAIN")
+	f.Add("x\n\n \n=\nAUTH=\nSIZE -1")
+	f.Fuzz(func(t *testing.T, s string) {
+		ext := ParseEHLO(strings.Split(s, "\n"))
+		if ext.SizeLimit() < 0 {
+			t.Fatal("negative size")
+		}
+		for k := range ext {
+			if k != strings.ToUpper(k) || !isKeyword(k) {
+				t.Fatalf("keyword %q", k)
+			}
+		}
+		ext.AuthMechanisms()
+	})
+}
+
+func FuzzNetstring(f *testing.F) {
+	for _, s := range []string{"3:abc,", "0:,", "12:hello world!,", "00:,", "9999999999:", ":", "1:a"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := ReadNetstring(bufio.NewReader(bytes.NewReader(b)), 1<<16)
+		if err != nil {
+			return
+		}
+		enc := AppendNetstring(nil, got)
+		if !bytes.HasPrefix(b, enc) {
+			t.Fatalf("%q decoded to %q, which encodes as %q", b, got, enc)
+		}
+	})
+}
+
+func FuzzRoutes(f *testing.F) {
+	f.Add("example.com:relay:25\n.example.com:x\n:default", "a.example.com")
+	f.Add("[::1]:26|u|p\n:[1.2.3.4\n::::", "")
+	f.Fuzz(func(t *testing.T, file, host string) {
+		r := ParseRoutes(strings.Split(file, "\n"))
+		if v, ok := r.Lookup(host); ok {
+			if rl, err := ParseRelay(v); err == nil && (rl.Port < 0 || rl.Port > 65535) {
+				t.Fatalf("port %d", rl.Port)
+			}
+		}
+		ParseTLSDestinations(strings.Split(file, "\n")).Lookup(host)
+	})
+}

@@ -1,0 +1,87 @@
+package remote
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"io/fs"
+	"net"
+	"strconv"
+	"time"
+)
+
+// MaxQMTPReply bounds one QMTP response netstring.
+const MaxQMTPReply = 64 << 10
+
+// QMTP delivers the message over conn with the Quick Mail Transfer
+// Protocol (https://cr.yp.to/proto/qmtp.txt): the message netstring (its
+// bytes as stored, LF line ends), the sender netstring, and a netstring of
+// recipient netstrings; then one response netstring per recipient, each
+// starting with K (accepted), Z (temporary failure) or D (permanent
+// failure).
+func QMTP(conn net.Conn, ip string, timeout time.Duration, env Envelope, msg *Message, rep *Report) Outcome {
+	dc := deadlineConn{conn, timeout}
+	bw := bufio.NewWriterSize(dc, 64<<10)
+	br := bufio.NewReaderSize(dc, 4096)
+	dropped := func(critical bool) Outcome {
+		text := "Connected to " + ip + " but connection died. "
+		if critical {
+			text += "Possible duplicate! "
+		}
+		return Outcome{Temporary, text + "(#4.4.2)\n"}
+	}
+	body, err := msg.Reader()
+	if err != nil {
+		return outRead
+	}
+	bw.WriteString(strconv.FormatInt(msg.Size, 10))
+	bw.WriteByte(':')
+	n, err := io.Copy(bw, body)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return outRead
+		}
+		return dropped(false)
+	}
+	if n != msg.Size {
+		return outRead
+	}
+	bw.WriteByte(',')
+	bw.Write(AppendNetstring(nil, []byte(env.Sender)))
+	var list []byte
+	for _, rc := range env.Recips {
+		list = AppendNetstring(list, []byte(rc))
+	}
+	bw.Write(AppendNetstring(nil, list))
+	if err := bw.Flush(); err != nil {
+		return dropped(false)
+	}
+	any := false
+	for range env.Recips {
+		resp, err := ReadNetstring(br, MaxQMTPReply)
+		if errors.Is(err, ErrBadNetstring) || err == nil && len(resp) == 0 {
+			return Outcome{Temporary, "Connected to " + ip + " but it did not speak QMTP properly. (#4.3.0)\n"}
+		}
+		if err != nil {
+			return dropped(true)
+		}
+		text := string(resp[1:])
+		said := "Remote host said: " + oneLine(text) + "\n"
+		switch resp[0] {
+		case 'K':
+			rep.Recipient(Accepted, "")
+			any = true
+		case 'D':
+			rep.Recipient(Refused, ip+" does not like recipient.\n"+said)
+		case 'Z':
+			rep.Recipient(Deferred, ip+" does not like recipient.\n"+said)
+		default:
+			return Outcome{Temporary, "Connected to " + ip + " but it did not speak QMTP properly. (#4.3.0)\n"}
+		}
+	}
+	if !any {
+		return Outcome{Permanent, "Giving up on " + ip + ".\n"}
+	}
+	return Outcome{Delivered, ip + " accepted message.\n"}
+}
