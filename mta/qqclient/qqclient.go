@@ -14,12 +14,13 @@ package qqclient
 
 import (
 	"bufio"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/quail-mta/quail/mta/qqueue"
 )
 
 // Program returns the qmail-queue to run for a program whose environment
@@ -70,118 +71,47 @@ func (in Injection) Run(prefix []byte, msg io.Reader, sender string, recips []st
 	if !filepath.IsAbs(prog) {
 		prog = filepath.Join(in.Home, prog)
 	}
-	mr, mw, err := os.Pipe()
-	if err != nil {
-		return Result{Status: "Zunable to exec qq (#4.3.0)"}
-	}
-	er, ew, err := os.Pipe()
-	if err != nil {
-		mr.Close()
-		mw.Close()
-		return Result{Status: "Zunable to exec qq (#4.3.0)"}
-	}
 	cmd := exec.Command(prog)
 	cmd.Args[0] = in.Program
 	cmd.Dir = in.Home
 	cmd.Env = in.Env
-	cmd.Stdin = mr
-	cmd.Stdout = er
 	cmd.Stderr = in.Stderr
-	err = cmd.Start()
-	mr.Close()
-	er.Close()
+	q, err := qqueue.StartCmd(cmd)
 	if err != nil {
-		mw.Close()
-		ew.Close()
 		return Result{Status: "Zunable to exec qq (#4.3.0)"}
 	}
-	failed := false
-	bw := bufio.NewWriterSize(mw, 64<<10)
-	if _, err := bw.Write(prefix); err != nil {
-		failed = true
+	res := Result{Pid: q.Pid()}
+	bw := bufio.NewWriterSize(q, 64<<10)
+	bw.Write(prefix)
+	_, rerr := io.Copy(bw, msg)
+	bw.Flush()
+	if rerr != nil {
+		// qmail_fail: a message that could not be read completely is
+		// never queued.
+		q.Abort()
+		res.Status = Describe(54)
+		return res
 	}
-	if !failed {
-		if _, err := io.Copy(bw, msg); err != nil {
-			failed = true
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		failed = true
-	}
-	mw.Close()
-	bw = bufio.NewWriter(ew)
-	bw.WriteString("F" + sender + "\x00")
-	for _, r := range recips {
-		bw.WriteString("T" + r + "\x00")
-	}
-	bw.WriteByte(0)
-	if err := bw.Flush(); err != nil {
-		failed = true
-	}
-	ew.Close()
-	err = cmd.Wait()
-	res := Result{Pid: cmd.Process.Pid}
-	code := 0
-	var ee *exec.ExitError
+	r := q.Close(sender, recips)
 	switch {
-	case err == nil:
-	case errors.As(err, &ee) && ee.Exited():
-		code = ee.ExitCode()
-	case errors.As(err, &ee):
-		res.Status = "Zqq crashed (#4.3.0)"
-		return res
+	case r.OK():
+	case r.Permanent:
+		res.Status = "D" + r.Text
 	default:
-		res.Status = "Zqq waitpid surprise (#4.3.0)"
-		return res
+		res.Status = "Z" + r.Text
 	}
-	if code == 0 && failed {
-		code = 54
-	}
-	res.Status = Describe(code)
 	return res
 }
 
 // Describe is qmail_close's text for a qmail-queue exit code, with its
 // result letter.
 func Describe(code int) string {
-	switch code {
-	case 0:
+	r := qqueue.Explain(code)
+	switch {
+	case r.OK():
 		return ""
-	case 11, 115:
-		return "Denvelope address too long for qq (#5.1.3)"
-	case 31:
-		return "Dmail server permanently rejected message (#5.3.0)"
-	case 51:
-		return "Zqq out of memory (#4.3.0)"
-	case 52:
-		return "Zqq timeout (#4.3.0)"
-	case 53:
-		return "Zqq write error or disk full (#4.3.0)"
-	case 54:
-		return "Zqq read error (#4.3.0)"
-	case 55:
-		return "Zqq unable to read configuration (#4.3.0)"
-	case 56:
-		return "Zqq trouble making network connection (#4.3.0)"
-	case 61:
-		return "Zqq trouble in home directory (#4.3.0)"
-	case 62, 63, 64, 65, 66:
-		return "Zqq trouble creating files in queue (#4.3.0)"
-	case 71:
-		return "Zmail server temporarily rejected message (#4.3.0)"
-	case 72:
-		return "Zconnection to mail server timed out (#4.4.1)"
-	case 73:
-		return "Zconnection to mail server rejected (#4.4.1)"
-	case 74:
-		return "Zcommunication with mail server failed (#4.4.2)"
-	case 81, 91:
-		return "Zqq internal bug (#4.3.0)"
-	case 120:
-		return "Zunable to exec qq (#4.3.0)"
+	case r.Permanent:
+		return "D" + r.Text
 	}
-	if code >= 11 && code <= 40 {
-		return "Dqq permanent problem (#5.3.0)"
-	}
-	return "Zqq temporary problem (#4.3.0)"
+	return "Z" + r.Text
 }

@@ -35,7 +35,7 @@ func Explain(code int) Result {
 	switch code {
 	case 0:
 		return r
-	case 11:
+	case 11, 115: // 115: what old qmail-queues exit with
 		r.Text = "envelope address too long for qq (#5.1.3)"
 	case 31:
 		r.Text = "mail server permanently rejected message (#5.3.0)"
@@ -74,7 +74,7 @@ func Explain(code int) Result {
 			r.Text = "qq temporary problem (#4.3.0)"
 		}
 	}
-	r.Permanent = code >= 11 && code <= 40
+	r.Permanent = code >= 11 && code <= 40 || code == 115
 	return r
 }
 
@@ -107,6 +107,13 @@ type Queue struct {
 func Start(prog string, env []string) (*Queue, error) {
 	cmd := exec.Command(prog)
 	cmd.Env = env
+	return StartCmd(cmd)
+}
+
+// StartCmd runs a queue program the caller has prepared (its path,
+// argument zero, directory, environment and standard error); StartCmd
+// sets up descriptors 0, 1 and 6.
+func StartCmd(cmd *exec.Cmd) (*Queue, error) {
 	msg, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
