@@ -198,8 +198,8 @@ func (s *started) wait(t *testing.T) int {
 }
 
 func (s *started) stderrText() string {
-	mu.Lock()
-	defer mu.Unlock()
+	stderrMu.Lock()
+	defer stderrMu.Unlock()
 	return s.stderr.String()
 }
 

@@ -5,13 +5,13 @@ import (
 	"sync"
 )
 
-var mu sync.Mutex
+var stderrMu sync.Mutex // guards the stderr buffers of started programs
 
 // syncWriter lets a test read a child's stderr while exec copies into it.
 type syncWriter struct{ buf *bytes.Buffer }
 
 func (w *syncWriter) Write(p []byte) (int, error) {
-	mu.Lock()
-	defer mu.Unlock()
+	stderrMu.Lock()
+	defer stderrMu.Unlock()
 	return w.buf.Write(p)
 }
