@@ -27,13 +27,13 @@ import (
 type fakeSMTP struct {
 	Addr string // host:port
 
-	greeting string
-	ext      []string    // EHLO lines after the first
-	noEHLO   bool        // answer EHLO with 502
-	tls      *tls.Config // set: STARTTLS works
-	brokenTLS bool       // STARTTLS answers 220, then the handshake fails
-	rcpt     func(addr string) string
-	data     string // reply after the message
+	greeting  string
+	ext       []string    // EHLO lines after the first
+	noEHLO    bool        // answer EHLO with 502
+	tls       *tls.Config // set: STARTTLS works
+	brokenTLS bool        // STARTTLS answers 220, then the handshake fails
+	rcpt      func(addr string) string
+	data      string // reply after the message
 
 	mu       sync.Mutex
 	lines    []string // client lines, in order
