@@ -35,7 +35,11 @@ func newInstance(t *testing.T, zone string, controls map[string]string) *instanc
 			t.Fatal(err)
 		}
 	}
-	srv := dnstest.Start(t, zone)
+	var lines []string
+	for _, l := range strings.Split(zone, "\n") {
+		lines = append(lines, strings.TrimSpace(l)) // a leading blank means "same owner"
+	}
+	srv := dnstest.Start(t, strings.Join(lines, "\n"))
 	return &instance{home: home, env: []string{"QMAILHOME=" + home, "DNSCACHEIP=" + srv.Addr, "PATH=/usr/bin:/bin"}}
 }
 
