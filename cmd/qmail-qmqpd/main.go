@@ -1,0 +1,11 @@
+// Command qmail-qmqpd: see mta/qmqp.
+package main
+
+import (
+	"os"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/mta/qmqp"
+)
+
+func main() { os.Exit(qmqp.QmqpdMain(cli.FromOS("qmail-qmqpd"))) }

@@ -1,0 +1,104 @@
+package qmqp
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/qmailhome"
+	"github.com/quail-mta/quail/mta/control"
+	"github.com/quail-mta/quail/mta/netstring"
+	"github.com/quail-mta/quail/mta/qmtpd"
+)
+
+// Exit codes of qmail-qmqpd (qmail-qmqpd.c).
+const (
+	ServerExitOK        = 0   // answered, or the client left
+	ServerExitProtocol  = 100 // malformed packet
+	ServerExitTemporary = 111 // queue unavailable, timeout
+)
+
+// QmqpdMain is qmail-qmqpd: one QMQP packet on descriptors 0 and 1.
+func QmqpdMain(inv *cli.Invocation) int {
+	runtime.GOMAXPROCS(1)
+	home := qmailhome.Dir(inv.Getenv)
+	cfg := &ServerConfig{
+		QueueProgram: filepath.Join(home, "bin", "qmail-queue"),
+		QueueEnv:     inv.Env,
+		Timeout:      DefaultTimeout,
+	}
+	if v, ok := inv.Getenv("QMAILQUEUE"); ok && v != "" {
+		cfg.QueueProgram = v
+	}
+	cfg.LocalHost, cfg.RemoteIP, cfg.RemoteHost, cfg.RemoteInfo = qmtpd.Identify(inv.Getenv)
+	in, out := cli.NetStdio()
+	err := Serve(cfg, in, out)
+	switch {
+	case err == nil:
+		return ServerExitOK
+	case errors.Is(err, netstring.ErrFormat), errors.Is(err, netstring.ErrTooLong):
+		return ServerExitProtocol
+	default:
+		return inv.Fatal(ServerExitTemporary, "%v", err)
+	}
+}
+
+// QmqpcMain is qmail-qmqpc: qmail-queue's interface (message on
+// descriptor 0, envelope on descriptor 1), handing the message to the
+// first QMQP server of control/qmqpservers that takes the connection.
+// It prints nothing; its exit code says what happened.
+func QmqpcMain(inv *cli.Invocation) int {
+	home := qmailhome.Dir(inv.Getenv)
+	if st, err := os.Stat(home); err != nil || !st.IsDir() {
+		return ExitHome
+	}
+	ctl := control.Open(home)
+	if _, present, err := ctl.Line("qmqpservers", ""); err != nil || !present {
+		return ExitControl
+	}
+	servers, err := ctl.Lines("qmqpservers")
+	if err != nil {
+		return ExitControl
+	}
+	msg, err := ReadMessage(inv.Stdin)
+	if err != nil {
+		if errors.Is(err, ErrSpool) {
+			return ExitWrite
+		}
+		return ExitRead
+	}
+	defer msg.Close()
+	sender, rcpts, err := ReadEnvelope(inv.Stdout)
+	switch {
+	case errors.Is(err, ErrEnvelope):
+		return ExitFormat
+	case errors.Is(err, ErrEnvelopeLong):
+		return ExitEnvLong
+	case err != nil:
+		return ExitRead
+	}
+	p := NewPacket(msg.Size(), sender, rcpts)
+	last := ExitControl
+	for _, line := range servers {
+		addr, ok := ParseServer(line)
+		if !ok {
+			continue
+		}
+		reply, err := Send(addr, p, msg.Reader(), msg.Size())
+		var ce *ConnError
+		switch {
+		case errors.As(err, &ce):
+			last = ExitConnRefused
+			if ce.Timeout {
+				last = ExitConnTimeout
+			}
+			continue
+		case err != nil:
+			return ExitComm
+		}
+		return reply.ExitCode()
+	}
+	return last
+}

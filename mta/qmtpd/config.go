@@ -1,0 +1,106 @@
+package qmtpd
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/mta/control"
+	"github.com/quail-mta/quail/mta/smtpd"
+)
+
+// DefaultTimeout is qmail-qmtpd's limit on a whole connection.
+const DefaultTimeout = 3600 * time.Second
+
+// Config is what qmail-qmtpd reads at start.
+type Config struct {
+	Relay        *smtpd.Config // rcpthosts and morercpthosts.cdb, as qmail-smtpd reads them
+	RelayClient  *string       // $RELAYCLIENT: relaying allowed, value appended to each recipient
+	Databytes    int64         // control/databytes or $DATABYTES; 0 = no limit
+	QueueProgram string        // $QMAILQUEUE or QMAILHOME/bin/qmail-queue
+	QueueEnv     []string      // environment of the queue program
+	LocalHost    string        // $TCPLOCALHOST, else $TCPLOCALIP, else "unknown"
+	RemoteIP     string        // $TCPREMOTEIP, else "unknown"
+	RemoteHost   string        // $TCPREMOTEHOST, else "unknown"
+	RemoteInfo   string        // $TCPREMOTEINFO
+	Timeout      time.Duration // for the whole connection
+	Now          func() time.Time
+}
+
+// LoadConfig reads the control files of the qmail home and the UCSPI
+// environment env (KEY=value entries).
+func LoadConfig(home string, env []string) (*Config, error) {
+	get := func(k string) (string, bool) { return cli.Lookup(env, k) }
+	ctl := control.Open(home)
+	c := &Config{Timeout: DefaultTimeout, QueueEnv: env, Now: time.Now}
+	relay, err := LoadRelay(ctl)
+	if err != nil {
+		return nil, err
+	}
+	c.Relay = relay
+	if v, ok := get("RELAYCLIENT"); ok {
+		c.RelayClient = &v
+	}
+	db, err := ctl.Int("databytes", 0)
+	if err != nil {
+		return nil, err
+	}
+	c.Databytes = int64(max(db, 0))
+	if v, ok := get("DATABYTES"); ok {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("bad DATABYTES %q", v)
+		}
+		c.Databytes = n
+	}
+	c.QueueProgram = filepath.Join(home, "bin", "qmail-queue")
+	if v, ok := get("QMAILQUEUE"); ok && v != "" {
+		c.QueueProgram = v
+	}
+	c.LocalHost, c.RemoteIP, c.RemoteHost, c.RemoteInfo = Identify(get)
+	return c, nil
+}
+
+// Identify reads the connection's names from the UCSPI environment with
+// qmail's defaults: local host, remote IP, remote host, remote info.
+func Identify(get func(string) (string, bool)) (local, ip, host, info string) {
+	or := func(def string, keys ...string) string {
+		for _, k := range keys {
+			if v, ok := get(k); ok {
+				return v
+			}
+		}
+		return def
+	}
+	return or("unknown", "TCPLOCALHOST", "TCPLOCALIP"), or("unknown", "TCPREMOTEIP"),
+		or("unknown", "TCPREMOTEHOST"), or("", "TCPREMOTEINFO")
+}
+
+// LoadRelay reads control/rcpthosts and finds control/morercpthosts.cdb
+// into the part of qmail-smtpd's configuration that decides relaying.
+func LoadRelay(ctl control.Dir) (*smtpd.Config, error) {
+	c := &smtpd.Config{}
+	hosts, err := ctl.Lines("rcpthosts")
+	if err != nil {
+		return nil, err
+	}
+	if _, present, err := ctl.Line("rcpthosts", ""); err != nil {
+		return nil, err
+	} else if present {
+		c.Rcpthosts = smtpd.NewHostList(hosts)
+	}
+	more := filepath.Join(ctl.Path, "morercpthosts.cdb")
+	if f, err := os.Open(more); err == nil {
+		f.Close()
+		c.MoreRcpthosts = more
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("unable to read %s: %w", more, err)
+	}
+	return c, nil
+}
+
