@@ -126,6 +126,8 @@ func (s *Sender) Run(cfg *Config, l Links) error {
 	}
 	s.timer = time.NewTimer(time.Hour)
 	s.wakeAt = s.now().Add(time.Hour)
+	cleanup := time.NewTicker(SleepCleanup)
+	defer cleanup.Stop()
 
 	stop := make(chan struct{})
 	defer close(stop)
@@ -184,6 +186,8 @@ func (s *Sender) Run(cfg *Config, l Links) error {
 		case <-s.timer.C:
 			s.wakeAt = time.Time{}
 			s.due()
+		case <-cleanup.C:
+			s.cleanStale()
 		case sig := <-l.Signals:
 			s.signal(sig)
 		case line := <-toolc:
@@ -252,13 +256,8 @@ func (s *Sender) active() int { return len(s.chans[Local].active) + len(s.chans[
 // recover loads what a previous run left: stale S2/S3 messages go,
 // messages in S5 resume; those in S4 are the todo goroutine's.
 func (s *Sender) recover() error {
-	now := s.now()
-	stale, err := s.Q.Stale(now)
-	if err != nil {
+	if err := s.cleanStale(); err != nil {
 		return err
-	}
-	for _, id := range stale {
-		s.clean.do("foop", id)
 	}
 	todos, err := s.Q.Todos()
 	if err != nil {
@@ -282,6 +281,23 @@ func (s *Sender) recover() error {
 			continue
 		}
 		s.add(m)
+	}
+	return nil
+}
+
+// SleepCleanup is how often stale messages (S2, S3 older than 36 hours)
+// are looked for, as in qmail.
+const SleepCleanup = 76431 * time.Second
+
+// cleanStale has qmail-clean remove what crashes left behind.
+func (s *Sender) cleanStale() error {
+	stale, err := s.Q.Stale(s.now())
+	if err != nil {
+		s.log.line("warning: unable to scan the queue for stale messages: " + Safe(err.Error()))
+		return err
+	}
+	for _, id := range stale {
+		s.clean.do("foop", id)
 	}
 	return nil
 }
@@ -399,6 +415,14 @@ func (s *Sender) start(ch Channel, j job) error {
 		if _, busy := c.active[d]; !busy {
 			break
 		}
+	}
+	if len(j.r.Addr) >= spawn.MaxField || len(j.m.sender) >= spawn.MaxField {
+		// Longer than the spawn protocol carries (a long prepend from
+		// virtualdomains can do it): no delivery can ever succeed.
+		c.active[d] = j
+		j.r.state = inflight
+		j.m.inflight[ch]++
+		return s.handle(reply{ch, spawn.Reply{Delnum: d, Result: spawn.Failure, Text: "Address too long. (#5.1.3)"}})
 	}
 	req := spawn.AppendRequest(nil, spawn.Request{Delnum: d, ID: j.m.id, Sender: j.m.sender, Recip: j.r.Addr})
 	if _, err := s.spawnW[ch].Write(req); err != nil {

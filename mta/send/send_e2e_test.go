@@ -2,11 +2,15 @@ package send
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/quail-mta/quail/internal/testbin"
 )
 
 var allDirs = []string{"pid", "intd", "todo", "info", "local", "remote", "bounce", "mess"}
@@ -140,5 +144,43 @@ func TestSendMutex(t *testing.T) {
 	}
 	if !strings.Contains(second.log(), "alert: cannot start: qmail-send is already running") {
 		t.Errorf("no alert in log: %q", second.log())
+	}
+}
+
+// TestStartWithLogger: qmail-start's extra arguments name a logger that
+// reads qmail-send's log on its standard input.
+func TestStartWithLogger(t *testing.T) {
+	in := newInstance(t, nil)
+	logged := filepath.Join(t.TempDir(), "logger-out")
+	logf, err := os.Create(in.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(testbin.Path(t, "qmail-start"), "./Maildir/", "sh", "-c", "exec cat > "+logged)
+	cmd.Env = in.env()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	in.inject("Subject: l\n\n", "s@localhost", "joe@localhost")
+	in.waitMail(1)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b, _ := os.ReadFile(logged)
+		if strings.Contains(string(b), "end msg ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("logger got %q", b)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
+	}
+	if out := in.log(); out != "" {
+		t.Errorf("standard output got %q; the log belongs to the logger", out)
 	}
 }

@@ -40,6 +40,7 @@ type harness struct {
 	log   lockedBuffer
 	mu    sync.Mutex
 	count map[string]int
+	cfg   *Config // nil: testConfig()
 }
 
 func newHarness(t *testing.T) *harness {
@@ -115,8 +116,12 @@ func (h *harness) run(crash step, sigs chan os.Signal) <-chan error {
 	s := &Sender{Q: h.q, Home: h.home, QueueProg: testbin.Path(h.t, "qmail-queue"),
 		QueueEnv: []string{"QMAILHOME=" + h.home}, crash: crash}
 	done := make(chan error, 1)
+	cfg := h.cfg
+	if cfg == nil {
+		cfg = testConfig()
+	}
 	go func() {
-		err := s.Run(testConfig(), Links{
+		err := s.Run(cfg, Links{
 			Log: &h.log, LspawnW: lqW, LspawnR: lpR, RspawnW: rqW, RspawnR: rpR,
 			CleanW: cqW, CleanR: cpR, Trigger: h.q.Trigger(), ToolFIFO: h.q.ToolFIFO(), Signals: sigs,
 		})
@@ -212,5 +217,67 @@ func TestCrashAtEveryBookkeepingStep(t *testing.T) {
 				t.Errorf("step %d: unexpected leftover %v", st, s)
 			}
 		}
+	}
+}
+
+// TestBurstDoesNotStarveDelivery queues a burst of messages before
+// qmail-send starts: deliveries must begin while the burst is still being
+// taken in, not after (the "silly qmail syndrome").
+func TestBurstDoesNotStarveDelivery(t *testing.T) {
+	h := newHarness(t)
+	in := &queue.Injector{Q: h.q, PID: 1, UID: 1}
+	const burst = 300
+	for i := 0; i < burst; i++ {
+		if _, err := in.Inject(strings.NewReader("m\n"), strings.NewReader("Fs@localhost\x00Tok@localhost\x00\x00")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sigs := make(chan os.Signal, 1)
+	done := h.run(stepNone, sigs)
+	deadline := time.Now().Add(60 * time.Second)
+	for h.delivered("ok@localhost") < burst {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d delivered", h.delivered("ok@localhost"), burst)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	sigs <- syscall.SIGTERM
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	log := h.log.String()
+	firstStart := strings.Index(log, "starting delivery")
+	lastNew := strings.LastIndex(log, "new msg")
+	if firstStart < 0 || firstStart > lastNew {
+		t.Errorf("the first delivery started only after the whole burst was taken in")
+	}
+}
+
+// TestAddressTooLongForSpawn: a virtualdomains prepend can make an
+// address longer than the spawn protocol carries; the recipient fails
+// for good instead of breaking qmail-lspawn.
+func TestAddressTooLongForSpawn(t *testing.T) {
+	h := newHarness(t)
+	h.cfg = testConfig()
+	h.cfg.Router.Virtual = ParseVirtualDomains([]string{"long.example:" + strings.Repeat("p", spawn.MaxField)})
+	in := &queue.Injector{Q: h.q, PID: 1, UID: 1}
+	if _, err := in.Inject(strings.NewReader("m\n"), strings.NewReader("Fs@remote.example\x00Tu@long.example\x00Tok@localhost\x00\x00")); err != nil {
+		t.Fatal(err)
+	}
+	sigs := make(chan os.Signal, 1)
+	done := h.run(stepNone, sigs)
+	deadline := time.Now().Add(30 * time.Second)
+	for h.delivered("s@remote.example") == 0 || h.delivered("ok@localhost") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no bounce; log:\n%s", h.log.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	sigs <- syscall.SIGTERM
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h.log.String(), "failure: Address too long. (#5.1.3)") {
+		t.Errorf("log: %s", h.log.String())
 	}
 }

@@ -28,8 +28,8 @@ import (
 	"github.com/quail-mta/quail/mta/queue"
 )
 
-// MaxField bounds every field of the protocol; an address is at most
-// queue.MaxAddr bytes, a report text at most MaxText.
+// MaxField bounds every field of the protocol (qmail-send fails an
+// address that long itself), MaxText a report.
 const (
 	MaxField = 4096
 	MaxText  = 4000
@@ -115,9 +115,6 @@ func ReadRequest(r *bufio.Reader) (Request, error) {
 	}
 	id, ok := queue.ParseID(f[1])
 	if !ok {
-		return Request{}, ErrProtocol
-	}
-	if len(f[2]) >= queue.MaxAddr || len(f[3]) >= queue.MaxAddr {
 		return Request{}, ErrProtocol
 	}
 	return Request{Delnum: n, ID: id, Sender: f[2], Recip: f[3]}, nil
