@@ -1,0 +1,11 @@
+// Command checkpassword; see checkpassword(8).
+package main
+
+import (
+	"os"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/mta/passwd"
+)
+
+func main() { os.Exit(passwd.Checkpassword(cli.FromOS("checkpassword"))) }
