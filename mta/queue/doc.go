@@ -57,6 +57,9 @@
 // between). Files in pid/ older than 36 hours are debris of a crashed
 // qmail-queue and are removed by qmail-clean.
 //
-// Recover (in recover.go) classifies every message and says what is to be
-// done; qmail-send runs it at start and every so often.
+// The recovery primitives are in recover.go: State classifies a message,
+// Stale finds the S2/S3 leftovers, CleanPid the pid/ debris, and
+// RemoveMessage and RemoveTodo are qmail-clean's two jobs. qmail-send
+// applies them at start and every 76431 seconds, as qmail does;
+// qmail-clean removes the pid/ debris when it starts.
 package queue

@@ -143,7 +143,7 @@ func (s *Sender) Run(cfg *Config, l Links) error {
 		if err != nil {
 			return err
 		}
-		go listenFIFO(f, stop, func(string) { s.pokeTodo() })
+		go listenTrigger(f, stop, s.pokeTodo)
 	}
 	toolc := make(chan string, 16)
 	if l.ToolFIFO != "" {
@@ -151,7 +151,7 @@ func (s *Sender) Run(cfg *Config, l Links) error {
 		if err != nil {
 			return err
 		}
-		go listenFIFO(f, stop, func(line string) {
+		go listenTool(f, stop, func(line string) {
 			select {
 			case toolc <- line:
 			case <-stop:
@@ -217,30 +217,43 @@ func (s *Sender) readReplies(ch Channel, r io.Reader, lost func(error)) {
 	}
 }
 
-// listenFIFO reads a FIFO held open for writing too, so that it never
-// sees end of file, and hands on each line (or read) it gets.
-func listenFIFO(f *os.File, stop <-chan struct{}, got func(string)) {
+// listenTrigger reads lock/trigger, held open for writing too so that
+// it never sees end of file; whatever arrives is a wake-up. Anyone may
+// write there (mode 0622), so nothing read is interpreted.
+func listenTrigger(f *os.File, stop <-chan struct{}, poke func()) {
 	go func() { <-stop; f.Close() }()
-	sc := bufio.NewScanner(f)
-	sc.Split(scanChunks)
-	for sc.Scan() {
-		got(sc.Text())
+	buf := make([]byte, 512)
+	for {
+		n, err := f.Read(buf)
+		if err != nil {
+			return
+		}
+		if n > 0 {
+			poke()
+		}
 	}
 }
 
-// scanChunks splits at newlines but also hands on what a read brought
-// without one: a trigger byte is a NUL, not a line.
-func scanChunks(data []byte, atEOF bool) (int, []byte, error) {
-	if i := strings.IndexByte(string(data), '\n'); i >= 0 {
-		return i + 1, data[:i], nil
+// maxToolLine bounds a request on lock/qtool; longer lines are dropped.
+const maxToolLine = 256
+
+// listenTool reads newline-ended requests from lock/qtool.
+func listenTool(f *os.File, stop <-chan struct{}, got func(string)) {
+	go func() { <-stop; f.Close() }()
+	r := bufio.NewReaderSize(f, maxToolLine)
+	for {
+		line, err := r.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			for err == bufio.ErrBufferFull {
+				_, err = r.ReadSlice('\n')
+			}
+			continue
+		}
+		if err != nil {
+			return
+		}
+		got(string(line[:len(line)-1]))
 	}
-	if len(data) > 0 && (atEOF || data[len(data)-1] == 0) {
-		return len(data), data, nil
-	}
-	if atEOF {
-		return 0, nil, nil
-	}
-	return 0, nil, nil
 }
 
 // pokeTodo makes the todo goroutine scan todo/ again.

@@ -184,3 +184,22 @@ func TestStartWithLogger(t *testing.T) {
 		t.Errorf("standard output got %q; the log belongs to the logger", out)
 	}
 }
+
+// TestTriggerSurvivesGarbage: lock/trigger is writable by anyone; a long
+// write without any structure must not stop qmail-send from hearing later
+// triggers (the next todo/ scan without one is 25 minutes away).
+func TestTriggerSurvivesGarbage(t *testing.T) {
+	in := newInstance(t, nil)
+	in.start()
+	in.waitLog(`status: local 0/10 remote 0/20\n`)
+	f, err := os.OpenFile(filepath.Join(in.home, "queue", "lock", "trigger"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte(strings.Repeat("garbage without newline ", 8000)))
+	f.Close()
+	for i := 0; i < 3; i++ {
+		in.inject("Subject: g\n\n", "s@localhost", "joe@localhost")
+		in.waitMail(i + 1)
+	}
+}
