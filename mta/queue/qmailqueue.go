@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/quail-mta/quail/internal/cli"
@@ -11,7 +12,7 @@ import (
 )
 
 // Death is how long qmail-queue waits for its message and envelope.
-const Death = 24 * time.Hour
+var Death = 24 * time.Hour
 
 // QmailQueue is qmail-queue(8): the message on descriptor 0, the envelope
 // on descriptor 1, the exit code says what happened; nothing is printed.
@@ -24,16 +25,46 @@ func QmailQueue(inv *cli.Invocation) int {
 	if err != nil {
 		return ExitQueueDir
 	}
-	// Descriptors that the poller can watch get the 24-hour limit; a
-	// plain file cannot block anyway.
+	// Pipes and sockets get the 24-hour limit through the poller; a plain
+	// file cannot block anyway.
 	deadline := time.Now().Add(Death)
-	inv.Stdin.SetReadDeadline(deadline)
-	inv.Stdout.SetReadDeadline(deadline)
+	msg, env := pollable(inv.Stdin), pollable(inv.Stdout)
+	msg.SetReadDeadline(deadline)
+	env.SetReadDeadline(deadline)
 
 	uid := os.Getuid()
 	in := &Injector{Q: q, PID: os.Getpid(), UID: uid, Caller: callerOf(uid)}
-	_, err = in.Inject(inv.Stdin, inv.Stdout)
+	_, err = in.Inject(msg, env)
 	return Code(err)
+}
+
+// pollable returns a non-blocking duplicate of a pipe or socket, which
+// the runtime's poller watches so that read deadlines work; other files
+// come back as they are.
+func pollable(f *os.File) *os.File {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return f
+	}
+	fd := -1
+	rc.Control(func(x uintptr) { fd = int(x) })
+	var st syscall.Stat_t
+	if fd < 0 || syscall.Fstat(fd, &st) != nil {
+		return f
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFIFO && st.Mode&syscall.S_IFMT != syscall.S_IFSOCK {
+		return f
+	}
+	nfd, err := syscall.Dup(fd)
+	if err != nil {
+		return f
+	}
+	syscall.CloseOnExec(nfd)
+	if err := syscall.SetNonblock(nfd, true); err != nil {
+		syscall.Close(nfd)
+		return f
+	}
+	return os.NewFile(uintptr(nfd), f.Name())
 }
 
 // callerOf names the caller as qmail-queue's Received line does, by the

@@ -2,13 +2,16 @@ package queue
 
 import (
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/testbin"
 )
 
@@ -117,5 +120,31 @@ func TestQmailQueueDiskFull(t *testing.T) {
 	code, _ = runQmailQueue(t, home, messageFile(t, "small\n"), "Fa\x00Tb\x00\x00")
 	if code != ExitOK {
 		t.Errorf("after the failure a small message exits %d", code)
+	}
+}
+
+// TestQmailQueueTimeout: a caller that never finishes the message gets
+// exit 52 once the limit passes, and the queue is left clean.
+func TestQmailQueueTimeout(t *testing.T) {
+	home := t.TempDir()
+	q, err := Create(home, 3, Self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := Death
+	Death = 300 * time.Millisecond
+	defer func() { Death = old }()
+	mr, mw, _ := os.Pipe()
+	er, ew, _ := os.Pipe()
+	defer mw.Close()
+	defer ew.Close()
+	mw.Write([]byte("Subject: half a message\n"))
+	inv := &cli.Invocation{Name: "qmail-queue", Args: []string{"qmail-queue"}, Env: []string{"QMAILHOME=" + home},
+		Stdin: mr, Stdout: er, Stderr: io.Discard}
+	if code := QmailQueue(inv); code != ExitTimeout {
+		t.Errorf("exit %d, want %d", code, ExitTimeout)
+	}
+	if got := files(t, q); len(got) != 0 {
+		t.Errorf("left %v", got)
 	}
 }
