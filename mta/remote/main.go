@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -22,6 +23,9 @@ import (
 // whatever happened, so that any other exit tells qmail-rspawn it
 // crashed.
 func Main(inv *cli.Invocation) int {
+	// One of up to concurrencyremote processes alive at once: one thread
+	// of Go code each is plenty.
+	runtime.GOMAXPROCS(1)
 	rep := NewReport(inv.Stdout)
 	o := deliver(inv, rep)
 	rep.Done(o) // nobody is left to tell when this fails
