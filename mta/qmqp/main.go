@@ -10,7 +10,6 @@ import (
 	"github.com/quail-mta/quail/internal/qmailhome"
 	"github.com/quail-mta/quail/mta/control"
 	"github.com/quail-mta/quail/mta/netstring"
-	"github.com/quail-mta/quail/mta/qmtpd"
 )
 
 // Exit codes of qmail-qmqpd (qmail-qmqpd.c).
@@ -32,13 +31,13 @@ func QmqpdMain(inv *cli.Invocation) int {
 	if v, ok := inv.Getenv("QMAILQUEUE"); ok && v != "" {
 		cfg.QueueProgram = v
 	}
-	cfg.LocalHost, cfg.RemoteIP, cfg.RemoteHost, cfg.RemoteInfo = qmtpd.Identify(inv.Getenv)
+	cfg.LocalHost, cfg.RemoteIP, cfg.RemoteHost, cfg.RemoteInfo = Identify(inv.Getenv)
 	in, out := cli.NetStdio()
 	err := Serve(cfg, in, out)
 	switch {
 	case err == nil:
 		return ServerExitOK
-	case errors.Is(err, netstring.ErrFormat), errors.Is(err, netstring.ErrTooLong):
+	case errors.Is(err, netstring.ErrFormat):
 		return ServerExitProtocol
 	default:
 		return inv.Fatal(ServerExitTemporary, "%v", err)

@@ -36,12 +36,13 @@ const replyAddress = "Dsorry, I can't accept addresses like that (#5.1.3)"
 // for the Received line. qmail-qmqpd trusts its clients (tcpserver's rules
 // choose them), so there is no relay control.
 type ServerConfig struct {
-	QueueProgram string   // $QMAILQUEUE or QMAILHOME/bin/qmail-queue
-	QueueEnv     []string // environment of the queue program
-	LocalHost    string   // $TCPLOCALHOST, else $TCPLOCALIP, else "unknown"
-	RemoteIP     string   // $TCPREMOTEIP, else "unknown"
-	RemoteHost   string   // $TCPREMOTEHOST, else "unknown"
-	RemoteInfo   string   // $TCPREMOTEINFO
+	QueueProgram string                // $QMAILQUEUE or QMAILHOME/bin/qmail-queue
+	QueueEnv     []string              // environment of the queue program
+	StartQueue   func() (Queue, error) // nil: run QueueProgram
+	LocalHost    string                // $TCPLOCALHOST, else $TCPLOCALIP, else "unknown"
+	RemoteIP     string                // $TCPREMOTEIP, else "unknown"
+	RemoteHost   string                // $TCPREMOTEHOST, else "unknown"
+	RemoteInfo   string                // $TCPREMOTEINFO
 	Timeout      time.Duration
 	Now          func() time.Time
 }
@@ -75,7 +76,7 @@ func Serve(cfg *ServerConfig, in io.Reader, out io.Writer) error {
 	if err != nil {
 		return quiet(err)
 	}
-	q, err := qqueue.Start(cfg.QueueProgram, cfg.QueueEnv)
+	q, err := StartQueue(cfg.StartQueue, cfg.QueueProgram, cfg.QueueEnv)
 	if err != nil {
 		return fmt.Errorf("unable to run %s: %w", cfg.QueueProgram, err)
 	}
@@ -107,7 +108,7 @@ type packet struct {
 
 // receive streams the message to the queue after the Received line, then
 // reads the envelope.
-func receive(cfg *ServerConfig, now func() time.Time, q *qqueue.Queue, pkt *netstring.Section, msgLen int64) (packet, error) {
+func receive(cfg *ServerConfig, now func() time.Time, q Queue, pkt *netstring.Section, msgLen int64) (packet, error) {
 	var p packet
 	io.WriteString(q, smtpd.ReceivedLine("QMQP", cfg.LocalHost, cfg.RemoteIP, cfg.RemoteHost, cfg.RemoteInfo, now()))
 	if _, err := io.CopyN(q, pkt, msgLen); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/mta/control"
+	"github.com/quail-mta/quail/mta/qmqp"
 	"github.com/quail-mta/quail/mta/smtpd"
 )
 
@@ -19,16 +20,17 @@ const DefaultTimeout = 3600 * time.Second
 
 // Config is what qmail-qmtpd reads at start.
 type Config struct {
-	Relay        *smtpd.Config // rcpthosts and morercpthosts.cdb, as qmail-smtpd reads them
-	RelayClient  *string       // $RELAYCLIENT: relaying allowed, value appended to each recipient
-	Databytes    int64         // control/databytes or $DATABYTES; 0 = no limit
-	QueueProgram string        // $QMAILQUEUE or QMAILHOME/bin/qmail-queue
-	QueueEnv     []string      // environment of the queue program
-	LocalHost    string        // $TCPLOCALHOST, else $TCPLOCALIP, else "unknown"
-	RemoteIP     string        // $TCPREMOTEIP, else "unknown"
-	RemoteHost   string        // $TCPREMOTEHOST, else "unknown"
-	RemoteInfo   string        // $TCPREMOTEINFO
-	Timeout      time.Duration // for the whole connection
+	Relay        *smtpd.Config              // rcpthosts and morercpthosts.cdb, as qmail-smtpd reads them
+	RelayClient  *string                    // $RELAYCLIENT: relaying allowed, value appended to each recipient
+	Databytes    int64                      // control/databytes or $DATABYTES; 0 = no limit
+	QueueProgram string                     // $QMAILQUEUE or QMAILHOME/bin/qmail-queue
+	QueueEnv     []string                   // environment of the queue program
+	StartQueue   func() (qmqp.Queue, error) // nil: run QueueProgram
+	LocalHost    string                     // $TCPLOCALHOST, else $TCPLOCALIP, else "unknown"
+	RemoteIP     string                     // $TCPREMOTEIP, else "unknown"
+	RemoteHost   string                     // $TCPREMOTEHOST, else "unknown"
+	RemoteInfo   string                     // $TCPREMOTEINFO
+	Timeout      time.Duration              // for the whole connection
 	Now          func() time.Time
 }
 
@@ -62,23 +64,8 @@ func LoadConfig(home string, env []string) (*Config, error) {
 	if v, ok := get("QMAILQUEUE"); ok && v != "" {
 		c.QueueProgram = v
 	}
-	c.LocalHost, c.RemoteIP, c.RemoteHost, c.RemoteInfo = Identify(get)
+	c.LocalHost, c.RemoteIP, c.RemoteHost, c.RemoteInfo = qmqp.Identify(get)
 	return c, nil
-}
-
-// Identify reads the connection's names from the UCSPI environment with
-// qmail's defaults: local host, remote IP, remote host, remote info.
-func Identify(get func(string) (string, bool)) (local, ip, host, info string) {
-	or := func(def string, keys ...string) string {
-		for _, k := range keys {
-			if v, ok := get(k); ok {
-				return v
-			}
-		}
-		return def
-	}
-	return or("unknown", "TCPLOCALHOST", "TCPLOCALIP"), or("unknown", "TCPREMOTEIP"),
-		or("unknown", "TCPREMOTEHOST"), or("", "TCPREMOTEINFO")
 }
 
 // LoadRelay reads control/rcpthosts and finds control/morercpthosts.cdb
@@ -103,4 +90,3 @@ func LoadRelay(ctl control.Dir) (*smtpd.Config, error) {
 	}
 	return c, nil
 }
-

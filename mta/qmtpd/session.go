@@ -19,11 +19,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/quail-mta/quail/mta/netstring"
-	"github.com/quail-mta/quail/mta/qqueue"
+	"github.com/quail-mta/quail/mta/qmqp"
 	"github.com/quail-mta/quail/mta/smtpd"
 )
 
@@ -108,9 +107,9 @@ func (s *server) pkg() error {
 	}
 	limit := s.cfg.Databytes
 	oversize := limit > 0 && kind == '\n' && n > limit
-	var q *qqueue.Queue
+	var q qmqp.Queue
 	if !oversize {
-		if q, err = qqueue.Start(s.cfg.QueueProgram, s.cfg.QueueEnv); err != nil {
+		if q, err = qmqp.StartQueue(s.cfg.StartQueue, s.cfg.QueueProgram, s.cfg.QueueEnv); err != nil {
 			return fmt.Errorf("unable to run %s: %w", s.cfg.QueueProgram, err)
 		}
 		defer func() {
@@ -160,7 +159,7 @@ func (s *server) pkg() error {
 	case !senderOK:
 		result = replySender
 	case len(good) > 0:
-		result = verdict(q.Close(sender, good), q.Pid(), s.cfg.Now().Unix())
+		result = qmqp.Verdict(q.Close(sender, good), q.Pid(), s.cfg.Now().Unix())
 		q = nil
 	}
 	var b []byte
@@ -178,19 +177,6 @@ func (s *server) pkg() error {
 		return ErrGone
 	}
 	return nil
-}
-
-// verdict renders the queue's result as the response to each accepted
-// recipient.
-func verdict(r qqueue.Result, pid int, now int64) string {
-	switch {
-	case r.OK():
-		return "Kok " + strconv.FormatInt(now, 10) + " qp " + strconv.Itoa(pid)
-	case r.Permanent:
-		return "D" + r.Text
-	default:
-		return "Z" + r.Text
-	}
 }
 
 // address reads an envelope address netstring; one with a NUL byte or of
