@@ -133,6 +133,9 @@ func (s *supervisor) run() int {
 	s.sigchld = make(chan os.Signal, 1)
 	s.readyCh = make(chan int)
 	s.quit = make(chan struct{})
+	s.timer = time.NewTimer(time.Hour)
+	s.timer.Stop()
+	defer s.timer.Stop()
 	// Catch SIGCHLD before the first child can exist.
 	signal.Notify(s.sigchld, syscall.SIGCHLD)
 	defer signal.Stop(s.sigchld)
@@ -244,9 +247,6 @@ func (s *supervisor) readControl(f *os.File) {
 // loop is 0.76's doit: react to children, commands and the restart timer
 // until told to exit with the service down.
 func (s *supervisor) loop() {
-	s.timer = time.NewTimer(time.Hour)
-	s.timer.Stop()
-	defer s.timer.Stop()
 	for {
 		if s.exit && s.pid == 0 {
 			return
