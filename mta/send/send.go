@@ -46,7 +46,10 @@ type Sender struct {
 	stopped bool
 	crash   step // tests: stop dead at this step
 	crashed bool
-	wake    chan struct{}
+	// masterDelID numbers deliveries in the log, across both channels and
+	// never reused while qmail-send runs, as qmail-log(5) tools expect.
+	masterDelID int
+	wake        chan struct{}
 }
 
 type reply struct {
@@ -55,8 +58,9 @@ type reply struct {
 }
 
 type job struct {
-	m *message
-	r *rcpt
+	m     *message
+	r     *rcpt
+	delid int // the number the log knows the delivery by
 }
 
 type channel struct {
@@ -360,7 +364,7 @@ func (s *Sender) startRound(m *message, ch Channel) {
 	c := s.chans[ch]
 	for _, r := range m.r[ch] {
 		if r.state == pending {
-			c.pending = append(c.pending, job{m, r})
+			c.pending = append(c.pending, job{m: m, r: r})
 			m.queued[ch]++
 		}
 	}
@@ -429,6 +433,8 @@ func (s *Sender) start(ch Channel, j job) error {
 			break
 		}
 	}
+	s.masterDelID++
+	j.delid = s.masterDelID
 	if len(j.r.Addr) >= spawn.MaxField || len(j.m.sender) >= spawn.MaxField {
 		// Longer than the spawn protocol carries (a long prepend from
 		// virtualdomains can do it): no delivery can ever succeed.
@@ -445,7 +451,7 @@ func (s *Sender) start(ch Channel, j job) error {
 	c.active[d] = j
 	j.r.state = inflight
 	j.m.inflight[ch]++
-	s.log.line("starting delivery " + itoa(d+1) + ": msg " + j.m.id.String() + " to " + ch.String() + " " + Safe(j.r.Addr))
+	s.log.line("starting delivery " + itoa(j.delid) + ": msg " + j.m.id.String() + " to " + ch.String() + " " + Safe(j.r.Addr))
 	s.status()
 	return nil
 }
@@ -462,7 +468,7 @@ func (s *Sender) handle(r reply) error {
 	c := s.chans[r.ch]
 	j, ok := c.active[r.Delnum]
 	if !ok {
-		s.log.line("warning: unexpected report for delivery " + itoa(r.Delnum+1))
+		s.log.line("warning: unexpected report for delivery slot " + itoa(r.Delnum))
 		return nil
 	}
 	if s.crashAt(stepReplied) {
@@ -477,7 +483,7 @@ func (s *Sender) handle(r reply) error {
 		result = spawn.Failure
 		text = strings.TrimRight(text, "\n") + "\nGiving up: the message has been in the queue longer than queuelifetime."
 	}
-	d := "delivery " + itoa(r.Delnum+1) + ": "
+	d := "delivery " + itoa(j.delid) + ": "
 	switch result {
 	case spawn.Success:
 		s.log.line(d + "success: " + Safe(text))

@@ -63,6 +63,19 @@ func TestDeliverAndBounce(t *testing.T) {
 	if f := in.queueFiles(allDirs...); len(f) != 0 {
 		t.Errorf("queue not empty: %v", f)
 	}
+	// Delivery numbers are unique across channels, and each start has
+	// exactly one outcome with its number.
+	starts := regexp.MustCompile(`starting delivery (\d+):`).FindAllStringSubmatch(in.log(), -1)
+	seen := map[string]bool{}
+	for _, m := range starts {
+		if seen[m[1]] {
+			t.Errorf("delivery number %s used twice", m[1])
+		}
+		seen[m[1]] = true
+		if n := len(regexp.MustCompile(`(?m)^delivery `+m[1]+`: `).FindAllString(in.log(), -1)); n != 1 {
+			t.Errorf("delivery %s has %d outcomes", m[1], n)
+		}
+	}
 	// Every line is one of qmail-log(5)'s.
 	known := regexp.MustCompile(`^(status: local \d+/\d+ remote \d+/\d+|status: exiting|new msg \d+|info msg \d+: bytes \d+ from <[^>]*> qp \d+ uid \d+|starting delivery \d+: msg \d+ to (local|remote) \S+|delivery \d+: (success|failure|deferral): .*|bounce msg \d+ qp \d+|end msg \d+)$`)
 	for _, l := range strings.Split(strings.TrimSuffix(in.log(), "\n"), "\n") {
