@@ -3,6 +3,7 @@ package send
 import (
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -214,5 +215,22 @@ func TestTriggerSurvivesGarbage(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		in.inject("Subject: g\n\n", "s@localhost", "joe@localhost")
 		in.waitMail(i + 1)
+	}
+}
+
+// TestStartPrivilegedNeedsUsers: root outside a single-user instance runs
+// each daemon as its qmail user; without those users qmail-start refuses.
+func TestStartPrivilegedNeedsUsers(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("the privileged setup is root's")
+	}
+	if _, err := user.Lookup("qmails"); err == nil {
+		t.Skip("this machine has the qmail users")
+	}
+	in := newInstance(t, nil)
+	os.Remove(filepath.Join(in.home, "control", "singleuser"))
+	out, code := in.run("qmail-start", "./Maildir/")
+	if code != 111 || !strings.Contains(out, "qmail-start: fatal: unable to find user qmails") {
+		t.Errorf("exit %d, %q", code, out)
 	}
 }
