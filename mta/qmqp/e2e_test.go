@@ -1,0 +1,251 @@
+package qmqp
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quail-mta/quail/internal/testbin"
+	"github.com/quail-mta/quail/mta/qqueue"
+)
+
+// standInQueue is a qmail-queue that records each message and envelope in
+// a directory of its own under dir and exits with the code in dir/code
+// (0 when absent).
+const standInQueue = `#!/bin/sh
+d=$(mktemp -d "$QDIR/q.XXXXXX") || exit 53
+cat > "$d/message" || exit 54
+cat <&1 > "$d/envelope" || exit 54
+code=$(cat "$QDIR/code" 2>/dev/null || echo 0)
+exit $code
+`
+
+// hub is a tcpserver running a server program in front of the stand-in
+// queue.
+type hub struct {
+	port int
+	qdir string
+	home string
+	mu   sync.Mutex
+	log  strings.Builder
+}
+
+func startHub(t *testing.T, server string, extraEnv ...string) *hub {
+	t.Helper()
+	dir := t.TempDir()
+	h := &hub{qdir: filepath.Join(dir, "queue"), home: filepath.Join(dir, "qmail")}
+	for _, d := range []string{h.qdir, filepath.Join(h.home, "control")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	qq := filepath.Join(dir, "qmail-queue")
+	if err := os.WriteFile(qq, []byte(standInQueue), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(testbin.Path(t, "tcpserver"), "-1", "-RH", "-l", "hub.example", "127.0.0.1", "0", testbin.Path(t, server))
+	cmd.Env = append([]string{"PATH=/bin:/usr/bin", "QMAILQUEUE=" + qq, "QDIR=" + h.qdir, "QMAILHOME=" + h.home}, extraEnv...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		b, _ := io.ReadAll(errPipe)
+		h.mu.Lock()
+		h.log.Write(b)
+		h.mu.Unlock()
+		cmd.Wait()
+		close(done)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	portc := make(chan string, 1)
+	go func() {
+		l, _ := bufio.NewReader(out).ReadString('\n')
+		portc <- l
+	}()
+	select {
+	case l := <-portc:
+		if h.port, err = strconv.Atoi(strings.TrimSpace(l)); err != nil {
+			t.Fatalf("tcpserver printed %q for its port", l)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("tcpserver printed no port")
+	}
+	return h
+}
+
+// queued is what the stand-in queue recorded: message and envelope of
+// each run, in no particular order.
+func (h *hub) queued(t *testing.T) []string {
+	t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(h.qdir, "q.*"))
+	var out []string
+	for _, d := range dirs {
+		m, _ := os.ReadFile(filepath.Join(d, "message"))
+		e, _ := os.ReadFile(filepath.Join(d, "envelope"))
+		out = append(out, string(m)+"|"+string(e))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (h *hub) setCode(t *testing.T, code int) {
+	if err := os.WriteFile(filepath.Join(h.qdir, "code"), []byte(strconv.Itoa(code)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// nullClient is a qmail home whose qmail-qmqpc sends to servers.
+func nullClient(t *testing.T, servers ...string) string {
+	t.Helper()
+	home := t.TempDir()
+	ctl := filepath.Join(home, "control")
+	os.MkdirAll(ctl, 0o755)
+	os.WriteFile(filepath.Join(ctl, "me"), []byte("client.example\n"), 0o644)
+	os.WriteFile(filepath.Join(ctl, "qmqpservers"), []byte(strings.Join(servers, "\n")+"\n"), 0o644)
+	return home
+}
+
+// closedPort is a loopback port nobody listens on.
+func closedPort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// TestNullClient is the null client's path: qmail-inject runs
+// qmail-qmqpc as its qmail-queue, which hands the message to the hub's
+// qmail-qmqpd under tcpserver, which queues it with a Received line.
+func TestNullClient(t *testing.T) {
+	h := startHub(t, "qmail-qmqpd")
+	home := nullClient(t, "# a dead server first: the next one is tried", closedPort(t), "not-an-ip", fmt.Sprintf("127.0.0.1:%d", h.port))
+	cmd := exec.Command(testbin.Path(t, "qmail-inject"))
+	cmd.Env = []string{"QMAILHOME=" + home, "QMAILQUEUE=" + testbin.Path(t, "qmail-qmqpc"), "QMAILUSER=alice", "PATH=/bin:/usr/bin"}
+	cmd.Stdin = strings.NewReader("To: bob@hub.example\nSubject: through the null client\n\nhello hub\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("qmail-inject: %v: %s", err, out)
+	}
+	q := h.queued(t)
+	if len(q) != 1 {
+		t.Fatalf("hub queued %d messages; log: %s", len(q), h.log.String())
+	}
+	msg, env, _ := strings.Cut(q[0], "|")
+	for _, want := range []string{
+		"Received: from unknown (127.0.0.1)\n  by hub.example with QMQP; ",
+		"\nSubject: through the null client\n",
+		"\nhello hub\n",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("queued message lacks %q:\n%s", want, msg)
+		}
+	}
+	if !strings.HasPrefix(msg, "Received: ") {
+		t.Errorf("the Received line is not first:\n%s", msg)
+	}
+	if env != "Falice@client.example\x00Tbob@hub.example\x00\x00" {
+		t.Errorf("queued envelope %q", env)
+	}
+}
+
+// qmqpc runs qmail-qmqpc through qmail-queue's interface.
+func qmqpc(t *testing.T, home, msg, sender string, rcpts ...string) qqueue.Result {
+	t.Helper()
+	q, err := qqueue.Start(testbin.Path(t, "qmail-qmqpc"), []string{"QMAILHOME=" + home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(q, msg)
+	return q.Close(sender, rcpts)
+}
+
+func TestQmqpcExitCodes(t *testing.T) {
+	h := startHub(t, "qmail-qmqpd")
+	hubAddr := fmt.Sprintf("127.0.0.1:%d", h.port)
+	big := strings.Repeat("a line of a big message\n", 100000) // spooled to a file
+	for _, c := range []struct {
+		why   string
+		home  string
+		code  int // the hub's queue's exit code
+		msg   string
+		rcpts []string
+		want  int
+	}{
+		{"accepted", nullClient(t, hubAddr), 0, "m\n", []string{"b@hub"}, ExitOK},
+		{"accepted, a message bigger than the memory buffer", nullClient(t, hubAddr), 0, big, []string{"b@hub"}, ExitOK},
+		{"the hub's queue refuses permanently: D", nullClient(t, hubAddr), 31, "m\n", []string{"b@hub"}, ExitRefused},
+		{"the hub's queue fails for now: Z", nullClient(t, hubAddr), 53, "m\n", []string{"b@hub"}, ExitTempRefused},
+		{"the hub refuses an address of 1000 bytes: D", nullClient(t, hubAddr), 0, "m\n", []string{strings.Repeat("b", 1000)}, ExitRefused},
+		{"no server takes the connection", nullClient(t, closedPort(t)), 0, "m\n", []string{"b@hub"}, ExitConnRefused},
+		{"no usable server line at all", nullClient(t, "hub.example"), 0, "m\n", []string{"b@hub"}, ExitControl},
+		{"no control/qmqpservers", t.TempDir(), 0, "m\n", []string{"b@hub"}, ExitControl},
+		{"no qmail home", filepath.Join(t.TempDir(), "none"), 0, "m\n", []string{"b@hub"}, ExitHome},
+	} {
+		h.setCode(t, c.code)
+		before := len(h.queued(t))
+		r := qmqpc(t, c.home, c.msg, "a@client", c.rcpts...)
+		if r.Code != c.want {
+			t.Errorf("%s: exit %d (%s), want %d", c.why, r.Code, r.Text, c.want)
+		}
+		if c.want == ExitOK {
+			q := h.queued(t)
+			if len(q) != before+1 {
+				t.Errorf("%s: hub queued %d new messages", c.why, len(q)-before)
+			} else if !strings.Contains(strings.Join(q, "\n"), c.msg+"|Fa@client\x00Tb@hub\x00\x00") {
+				t.Errorf("%s: the message or envelope arrived changed", c.why)
+			}
+		}
+	}
+}
+
+func TestQmqpcBadEnvelope(t *testing.T) {
+	home := nullClient(t, "127.0.0.1:1")
+	cmd := exec.Command(testbin.Path(t, "qmail-qmqpc"))
+	cmd.Env = []string{"QMAILHOME=" + home}
+	cmd.Stdin = strings.NewReader("m\n")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = r
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	w.Write([]byte("Xnot an envelope\x00\x00"))
+	w.Close()
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != ExitFormat {
+		t.Errorf("exit %v, want %d", err, ExitFormat)
+	}
+}
