@@ -14,8 +14,9 @@ import (
 const MaxQMTPReply = 64 << 10
 
 // QMTP delivers the message over conn with the Quick Mail Transfer
-// Protocol (https://cr.yp.to/proto/qmtp.txt): the message netstring (its
-// bytes as stored, LF line ends), the sender netstring, and a netstring of
+// Protocol (https://cr.yp.to/proto/qmtp.txt): the message netstring (a
+// type byte, LF, then the bytes as stored, LF line ends), the sender
+// netstring, and a netstring of
 // recipient netstrings; then one response netstring per recipient, each
 // starting with K (accepted), Z (temporary failure) or D (permanent
 // failure).
@@ -34,8 +35,10 @@ func QMTP(conn net.Conn, ip string, timeout time.Duration, env Envelope, msg *Me
 	if err != nil {
 		return outRead
 	}
-	bw.WriteString(strconv.FormatInt(msg.Size, 10))
-	bw.WriteByte(':')
+	// The message netstring starts with the message's type: LF, for lines
+	// ending in LF (qmtp.txt section 4).
+	bw.WriteString(strconv.FormatInt(msg.Size+1, 10))
+	bw.WriteString(":\n")
 	n, err := io.Copy(bw, body)
 	if err != nil {
 		var pe *fs.PathError

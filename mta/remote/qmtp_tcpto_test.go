@@ -52,9 +52,10 @@ func (s *qmtpServer) serve(c net.Conn) {
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	br := bufio.NewReader(c)
 	msg, err := ReadNetstring(br, 1<<20)
-	if err != nil {
-		return
+	if err != nil || len(msg) == 0 || msg[0] != '\n' {
+		return // not a message of type LF
 	}
+	msg = msg[1:]
 	from, err := ReadNetstring(br, 1<<10)
 	if err != nil {
 		return

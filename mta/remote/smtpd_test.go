@@ -148,3 +148,22 @@ func haveProgram(name string) bool {
 	_, err := os.Stat(filepath.Join("..", "..", "cmd", name, "main.go"))
 	return err == nil
 }
+
+// QMTP delivery to quail's qmail-qmtpd behind tcpserver.
+func TestQuailQMTPD(t *testing.T) {
+	if !haveProgram("qmail-qmtpd") {
+		t.Skip("qmail-qmtpd is not part of this tree yet")
+	}
+	home, spool := smtpdHome(t)
+	port := startServer(t, "tcpserver", []string{"PATH=/usr/bin:/bin", "QMAILHOME=" + home}, "127.0.0.2", "0", testbin.Path(t, "qmail-qmtpd"))
+	in := newInstance(t, "", map[string]string{"qmtproutes": "smtpd.test:127.0.0.2:" + port})
+	msg := "From: a@quail.test\nSubject: over QMTP\n\n.dot\nbody\n"
+	rep := in.run(t, msg, "smtpd.test", "a@quail.test", "u@smtpd.test")
+	if letters(rep) != "rK" || last(rep) != "K127.0.0.2 accepted message.\n" {
+		t.Fatalf("reports %q", rep)
+	}
+	got, env := queued(t, spool)
+	if !strings.HasSuffix(got, msg) || env != "Fa@quail.test\x00Tu@smtpd.test\x00\x00" {
+		t.Fatalf("queued %q with envelope %q", got, env)
+	}
+}
