@@ -568,7 +568,12 @@ func (s *Sender) roundEnd(m *message, ch Channel) {
 	}
 	if m.deferred[ch] && !m.removed {
 		m.deferred[ch] = false
-		s.schedule(m, ch, NextRetry(m.birth, s.now(), ch))
+		// The last try comes when the message reaches queuelifetime.
+		next := NextRetry(m.birth, s.now(), ch)
+		if end := m.birth.Add(s.cfg.Load().Lifetime); next.After(end) && end.After(s.now()) {
+			next = end
+		}
+		s.schedule(m, ch, next)
 	}
 	s.maybeDone(m)
 }

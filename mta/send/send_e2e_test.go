@@ -234,3 +234,16 @@ func TestStartPrivilegedNeedsUsers(t *testing.T) {
 		t.Errorf("exit %d, %q", code, out)
 	}
 }
+
+// TestLastTryAtLifetime: the retry that would come after queuelifetime is
+// moved to the moment the message reaches it; that try's deferral is
+// final.
+func TestLastTryAtLifetime(t *testing.T) {
+	in := newInstance(t, map[string]string{"queuelifetime": "2"})
+	in.start()
+	in.inject("Subject: life\n\n", "s@localhost", "a@defer.example")
+	in.waitLog(`delivery \d+: deferral: Try again later.\n`)
+	in.waitLog(`delivery \d+: failure: Try again later./Giving up: `)
+	in.waitLog(`bounce msg \d+ qp \d+\n`)
+	in.waitMail(1)
+}
