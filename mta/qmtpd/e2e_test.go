@@ -1,0 +1,207 @@
+package qmtpd
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/colinmarc/cdb"
+
+	"github.com/quail-mta/quail/internal/testbin"
+	"github.com/quail-mta/quail/mta/netstring"
+)
+
+const standInQueue = `#!/bin/sh
+d=$(mktemp -d "$QDIR/q.XXXXXX") || exit 53
+cat > "$d/message" || exit 54
+cat <&1 > "$d/envelope" || exit 54
+exit 0
+`
+
+// writeFiles creates files (path relative to dir: content).
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func newmrh(t *testing.T, home string) {
+	t.Helper()
+	cmd := exec.Command(testbin.Path(t, "qmail-newmrh"))
+	cmd.Env = []string{"QMAILHOME=" + home}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("qmail-newmrh: %v: %s", err, out)
+	}
+}
+
+func TestNewmrh(t *testing.T) {
+	home := t.TempDir()
+	writeFiles(t, home, map[string]string{"control/morercpthosts": "Example.ORG \t\n# a comment\n\n   \n.Sub.Example.NET\nlast.example"})
+	newmrh(t, home)
+	db, err := cdb.Open(filepath.Join(home, "control", "morercpthosts.cdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var keys []string
+	iter := db.Iter()
+	for iter.Next() {
+		if len(iter.Value()) != 0 {
+			t.Errorf("key %q has value %q", iter.Key(), iter.Value())
+		}
+		keys = append(keys, string(iter.Key()))
+	}
+	if got := strings.Join(keys, ","); got != "example.org,.sub.example.net,last.example" {
+		t.Errorf("keys %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(home, "control", "morercpthosts.tmp")); !os.IsNotExist(err) {
+		t.Errorf("the temporary file is left: %v", err)
+	}
+	st, _ := os.Stat(filepath.Join(home, "control", "morercpthosts.cdb"))
+	if st.Mode().Perm()&0o044 != 0o044 {
+		t.Errorf("mode %v: qmail-smtpd's user must read it", st.Mode())
+	}
+}
+
+// The table is byte for byte what djb's cdbmake makes from the same
+// records, as qmail's cdbmss writes it.
+func TestNewmrhMatchesCdbmake(t *testing.T) {
+	cdbmake := testbin.Peer(t, "cdbmake")
+	home := t.TempDir()
+	var src, records strings.Builder
+	for i := 0; i < 300; i++ {
+		d := "host" + strconv.Itoa(i) + ".Example.com"
+		src.WriteString(d + "\n")
+		k := strings.ToLower(d)
+		records.WriteString("+" + strconv.Itoa(len(k)) + ",0:" + k + "->\n")
+	}
+	records.WriteString("\n")
+	writeFiles(t, home, map[string]string{"control/morercpthosts": src.String()})
+	newmrh(t, home)
+	theirs := filepath.Join(t.TempDir(), "theirs.cdb")
+	cmd := exec.Command(cdbmake, theirs, theirs+".tmp")
+	cmd.Stdin = strings.NewReader(records.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cdbmake: %v: %s", err, out)
+	}
+	a, _ := os.ReadFile(filepath.Join(home, "control", "morercpthosts.cdb"))
+	b, _ := os.ReadFile(theirs)
+	if !bytes.Equal(a, b) {
+		t.Errorf("our morercpthosts.cdb (%d bytes) differs from cdbmake's (%d bytes)", len(a), len(b))
+	}
+}
+
+func TestNewmrhMissingSource(t *testing.T) {
+	cmd := exec.Command(testbin.Path(t, "qmail-newmrh"))
+	cmd.Env = []string{"QMAILHOME=" + t.TempDir()}
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 111 {
+		t.Errorf("exit %v, want 111", err)
+	}
+	if !strings.HasPrefix(string(out), "qmail-newmrh: fatal: unable to read control/morercpthosts: ") {
+		t.Errorf("diagnostic %q", out)
+	}
+}
+
+// TestQMTPOverTCP runs qmail-qmtpd under tcpserver with rcpthosts, a
+// morercpthosts.cdb made by qmail-newmrh and databytes, and sends several
+// messages on one connection.
+func TestQMTPOverTCP(t *testing.T) {
+	dir := t.TempDir()
+	home := filepath.Join(dir, "qmail")
+	qdir := filepath.Join(dir, "queue")
+	writeFiles(t, dir, map[string]string{
+		"qmail/control/rcpthosts":     "example.com\n",
+		"qmail/control/morercpthosts": "Example.ORG\n",
+		"qmail/control/databytes":     "100\n",
+		"queue/.keep":                 "",
+	})
+	qq := filepath.Join(dir, "qmail-queue")
+	writeFiles(t, dir, map[string]string{"qmail-queue": standInQueue})
+	os.Chmod(qq, 0o755)
+	newmrh(t, home)
+
+	cmd := exec.Command(testbin.Path(t, "tcpserver"), "-1", "-RH", "-l", "hub.example", "127.0.0.1", "0", testbin.Path(t, "qmail-qmtpd"))
+	cmd.Env = []string{"PATH=/bin:/usr/bin", "QMAILQUEUE=" + qq, "QDIR=" + qdir, "QMAILHOME=" + home}
+	out, _ := cmd.StdoutPipe()
+	var log bytes.Buffer
+	cmd.Stderr = &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("tcpserver printed no port: %v", err)
+	}
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strings.TrimSpace(line), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(conn)
+	read := func(n int) []string {
+		t.Helper()
+		var rs []string
+		for i := 0; i < n; i++ {
+			r, err := netstring.Read(br, 1000)
+			if err != nil {
+				t.Fatalf("reading response %d: %v; log: %s", i, err, log.String())
+			}
+			rs = append(rs, string(r))
+		}
+		return rs
+	}
+	io.WriteString(conn, pkg("Subject: one\n\nfirst\n", "a@client.example", "b@example.com", "c@example.org", "victim@elsewhere.example"))
+	got := read(3)
+	if !strings.HasPrefix(got[0], "Kok ") || !strings.HasPrefix(got[1], "Kok ") || got[2] != "Dsorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)" {
+		t.Errorf("first package: %q", got)
+	}
+	io.WriteString(conn, pkg(strings.Repeat("x", 101), "a@client.example", "b@example.com")+pkg("Subject: three\n\nthird\n", "", "d@example.com"))
+	got = read(2)
+	if got[0] != "Dsorry, that message size exceeds my databytes limit (#5.3.4)" || !strings.HasPrefix(got[1], "Kok ") {
+		t.Errorf("second and third packages: %q", got)
+	}
+	conn.(*net.TCPConn).CloseWrite()
+	if rest, _ := io.ReadAll(br); len(rest) != 0 {
+		t.Errorf("more after the last response: %q", rest)
+	}
+
+	dirs, _ := filepath.Glob(filepath.Join(qdir, "q.*"))
+	var queued []string
+	for _, d := range dirs {
+		m, _ := os.ReadFile(filepath.Join(d, "message"))
+		e, _ := os.ReadFile(filepath.Join(d, "envelope"))
+		queued = append(queued, string(m)+"|"+string(e))
+	}
+	sort.Strings(queued)
+	if len(queued) != 2 {
+		t.Fatalf("queued %d messages, want 2: %q", len(queued), queued)
+	}
+	for i, want := range []string{
+		"\nSubject: one\n\nfirst\n|Fa@client.example\x00Tb@example.com\x00Tc@example.org\x00\x00",
+		"\nSubject: three\n\nthird\n|F\x00Td@example.com\x00\x00",
+	} {
+		if !strings.HasPrefix(queued[i], "Received: from unknown (127.0.0.1)\n  by hub.example with QMTP; ") || !strings.HasSuffix(queued[i], want) {
+			t.Errorf("queued message %d:\n%q\nwant it to end in\n%q", i, queued[i], want)
+		}
+	}
+}
