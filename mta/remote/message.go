@@ -11,6 +11,7 @@ import (
 // stores it: lines ending in LF.
 type Message struct {
 	r        io.ReadSeeker
+	start    int64 // where the message begins in r
 	Size     int64 // bytes as stored
 	Lines    int64 // LF-terminated lines
 	EightBit bool  // a byte above 127 somewhere
@@ -33,7 +34,7 @@ func OpenMessage(f *os.File) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Message{r: rs}
+	m := &Message{r: rs, start: start}
 	buf := make([]byte, 64<<10)
 	var last byte = '\n'
 	for {
@@ -72,7 +73,7 @@ func (m *Message) SMTPSize() int64 { return m.Size + m.Lines }
 
 // Reader returns the message from its start.
 func (m *Message) Reader() (io.Reader, error) {
-	if _, err := m.r.Seek(0, io.SeekStart); err != nil {
+	if _, err := m.r.Seek(m.start, io.SeekStart); err != nil {
 		return nil, err
 	}
 	return m.r, nil

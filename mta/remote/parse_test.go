@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -319,4 +321,54 @@ func FuzzRoutes(f *testing.F) {
 		}
 		ParseTLSDestinations(strings.Split(file, "\n")).Lookup(host)
 	})
+}
+
+func TestOpenMessage(t *testing.T) {
+	cases := []struct {
+		why      string
+		body     string
+		skip     int64 // bytes already read from the file by the caller
+		size     int64
+		lines    int64
+		eight    bool
+		partial  bool
+		readBack string
+	}{
+		{"plain", "a\nb\n", 0, 4, 2, false, false, "a\nb\n"},
+		{"8-bit byte", "caf\xe9\n", 0, 5, 1, true, false, "caf\xe9\n"},
+		{"partial last line", "a\nb", 0, 3, 1, false, true, "a\nb"},
+		{"empty", "", 0, 0, 0, false, false, ""},
+		{"file offset kept", "skip\nmsg\n", 5, 4, 1, false, false, "msg\n"},
+	}
+	for _, c := range cases {
+		for _, pipe := range []bool{false, true} {
+			var f *os.File
+			if pipe {
+				r, w, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				go func() { w.WriteString(c.body[c.skip:]); w.Close() }()
+				f = r
+			} else {
+				p := filepath.Join(t.TempDir(), "m")
+				os.WriteFile(p, []byte(c.body), 0o644)
+				var err error
+				if f, err = os.Open(p); err != nil {
+					t.Fatal(err)
+				}
+				f.Seek(c.skip, io.SeekStart)
+			}
+			m, err := OpenMessage(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, _ := m.Reader()
+			back, _ := io.ReadAll(r)
+			f.Close()
+			if m.Size != c.size || m.Lines != c.lines || m.EightBit != c.eight || m.Partial != c.partial || string(back) != c.readBack {
+				t.Errorf("%s (pipe %v): %+v, read back %q", c.why, pipe, m, back)
+			}
+		}
+	}
 }
