@@ -43,17 +43,23 @@ func startServer(t *testing.T, bin string, env []string, args ...string) *runnin
 		t.Fatal(err)
 	}
 	r := &running{t: t, cmd: cmd, done: make(chan struct{})}
-	errPipe, err := cmd.StderrPipe()
+	// A pipe of our own rather than StderrPipe: the children inherit the
+	// server's stderr, so its end of file comes only when they are all
+	// gone, and Wait must not depend on it.
+	errRead, errWrite, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
+	cmd.Stderr = errWrite
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	errWrite.Close()
+	t.Cleanup(func() { errRead.Close() })
 	go func() {
-		buf := make([]byte, 4096)
+		buf := make([]byte, 65536)
 		for {
-			n, err := errPipe.Read(buf)
+			n, err := errRead.Read(buf)
 			r.mu.Lock()
 			r.log.Write(buf[:n])
 			r.mu.Unlock()
@@ -61,6 +67,8 @@ func startServer(t *testing.T, bin string, env []string, args ...string) *runnin
 				break
 			}
 		}
+	}()
+	go func() {
 		r.err = cmd.Wait()
 		close(r.done)
 	}()

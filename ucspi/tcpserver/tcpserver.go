@@ -32,10 +32,30 @@ const (
 	DefaultIdentTimeout = 26 * time.Second
 )
 
+// Program describes a server built on tcpserver's options: tcpserver
+// itself, or sslserver, which adds letters of its own.
+type Program struct {
+	Name     string // for diagnostics and log lines
+	Options  string // getopt string: tcpserver's Options plus any extra letters
+	Synopsis string
+	// Extra handles the letters tcpserver does not know; false means a
+	// bad argument (usage error).
+	Extra func(c byte, arg string) bool
+	// Setup runs after the options are read and before binding; an error
+	// is fatal (111).
+	Setup func(cfg *server.Config) error
+}
+
 // Main runs tcpserver and returns its exit code.
 func Main(inv *cli.Invocation) int {
+	return Run(inv, Program{Name: "tcpserver", Options: Options, Synopsis: synopsis})
+}
+
+// Run parses the options of prog, binds, drops privileges and serves.
+func Run(inv *cli.Invocation, prog Program) int {
+	synopsis := prog.Synopsis
 	cfg := server.Config{
-		Name:         "tcpserver",
+		Name:         prog.Name,
 		Limit:        DefaultLimit,
 		Backlog:      DefaultBacklog,
 		RemoteHost:   true,
@@ -45,7 +65,7 @@ func Main(inv *cli.Invocation) int {
 	}
 	v4only := false
 	printPort := false
-	p := getopt.New(inv.Args, Options)
+	p := getopt.New(inv.Args, prog.Options)
 	for {
 		c, arg, ok, err := p.Next()
 		if err != nil {
@@ -124,6 +144,10 @@ func Main(inv *cli.Invocation) int {
 			var secs int
 			secs, good = num(0)
 			cfg.IdentTimeout = time.Duration(secs) * time.Second
+		default:
+			if prog.Extra != nil {
+				good = prog.Extra(c, arg)
+			}
 		}
 		if !good {
 			return inv.Usage(synopsis)
@@ -163,6 +187,11 @@ func Main(inv *cli.Invocation) int {
 	cfg.DualStack = dual
 	if printPort {
 		cfg.PortOut = inv.Stdout
+	}
+	if prog.Setup != nil {
+		if err := prog.Setup(&cfg); err != nil {
+			return inv.Fatal(cli.ExitTemporary, "%v", err)
+		}
 	}
 
 	srv, err := server.Listen(&cfg)
