@@ -9,14 +9,6 @@ import (
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/qmailhome"
 	"github.com/quail-mta/quail/mta/control"
-	"github.com/quail-mta/quail/mta/netstring"
-)
-
-// Exit codes of qmail-qmqpd (qmail-qmqpd.c).
-const (
-	ServerExitOK        = 0   // answered, or the client left
-	ServerExitProtocol  = 100 // malformed packet
-	ServerExitTemporary = 111 // queue unavailable, timeout
 )
 
 // QmqpdMain is qmail-qmqpd: one QMQP packet on descriptors 0 and 1.
@@ -33,15 +25,7 @@ func QmqpdMain(inv *cli.Invocation) int {
 	}
 	cfg.LocalHost, cfg.RemoteIP, cfg.RemoteHost, cfg.RemoteInfo = Identify(inv.Getenv)
 	in, out := cli.NetStdio()
-	err := Serve(cfg, in, out)
-	switch {
-	case err == nil:
-		return ServerExitOK
-	case errors.Is(err, netstring.ErrFormat):
-		return ServerExitProtocol
-	default:
-		return inv.Fatal(ServerExitTemporary, "%v", err)
-	}
+	return ServerExit(inv, Serve(cfg, in, out))
 }
 
 // QmqpcMain is qmail-qmqpc: qmail-queue's interface (message on

@@ -3,6 +3,9 @@ package qmqp
 import (
 	"bytes"
 	"errors"
+	"io"
+	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -118,4 +121,20 @@ func FuzzServe(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestServeTimeout(t *testing.T) {
+	f := &fakeQueues{}
+	cfg := testConfig(f)
+	cfg.Now = time.Now
+	cfg.Timeout = 50 * time.Millisecond
+	server, client := net.Pipe()
+	defer client.Close()
+	go io.WriteString(client, "100:90:half")
+	if err := Serve(cfg, server, server); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("error %v, want a timeout", err)
+	}
+	if len(f.queued()) != 0 {
+		t.Error("a half message was queued")
+	}
 }

@@ -1,39 +1,22 @@
 package qmtpd
 
 import (
-	"errors"
 	"runtime"
 
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/qmailhome"
-	"github.com/quail-mta/quail/mta/netstring"
+	"github.com/quail-mta/quail/mta/qmqp"
 )
 
-// Exit codes of qmail-qmtpd (qmail-qmtpd.c).
-const (
-	ExitOK        = 0   // the client closed the connection
-	ExitProtocol  = 100 // the client broke the protocol
-	ExitTemporary = 111 // controls unreadable, queue unavailable, timeout
-)
-
-// Main is qmail-qmtpd: one QMTP connection on descriptors 0 and 1.
+// Main is qmail-qmtpd: one QMTP connection on descriptors 0 and 1. It
+// exits 0 when the client closes the connection, 100 when the client
+// breaks the protocol, 111 on temporary trouble (qmail-qmtpd.c's codes).
 func Main(inv *cli.Invocation) int {
 	runtime.GOMAXPROCS(1)
 	cfg, err := LoadConfig(qmailhome.Dir(inv.Getenv), inv.Env)
 	if err != nil {
-		return inv.Fatal(ExitTemporary, "unable to read controls: %v", err)
+		return inv.Fatal(qmqp.ServerExitTemporary, "unable to read controls: %v", err)
 	}
 	in, out := cli.NetStdio()
-	return exitCode(inv, Serve(cfg, in, out))
-}
-
-func exitCode(inv *cli.Invocation, err error) int {
-	switch {
-	case err == nil:
-		return ExitOK
-	case errors.Is(err, netstring.ErrFormat):
-		return ExitProtocol
-	default:
-		return inv.Fatal(ExitTemporary, "%v", err)
-	}
+	return qmqp.ServerExit(inv, Serve(cfg, in, out))
 }

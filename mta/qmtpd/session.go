@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/quail-mta/quail/mta/netstring"
@@ -302,9 +301,6 @@ func copyCRLF(w io.Writer, r *bufio.Reader, n, limit int64) (int64, error) {
 func unexpected(err error) error {
 	if err == io.EOF {
 		return io.ErrUnexpectedEOF
-	}
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return fmt.Errorf("timed out: %w", err)
 	}
 	return err
 }

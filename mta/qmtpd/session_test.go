@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -253,3 +255,23 @@ func FuzzSession(f *testing.F) {
 }
 
 func bufioReader(r *bytes.Reader) netstring.Reader { return r }
+
+// A client that stops sending is cut off at the connection's deadline.
+func TestSessionTimeout(t *testing.T) {
+	f := &fakeQueues{}
+	cfg := testConfig(f)
+	cfg.Now = time.Now
+	cfg.Timeout = 50 * time.Millisecond
+	server, client := net.Pipe()
+	defer client.Close()
+	go io.WriteString(client, "100:\nthe start of a message and then nothing")
+	err := Serve(cfg, server, server)
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("error %v, want a timeout", err)
+	}
+	for _, q := range f.started {
+		if q.closed || !q.aborted {
+			t.Error("the half message was not dropped")
+		}
+	}
+}
