@@ -40,6 +40,7 @@ type fakeSMTP struct {
 	messages []string
 	auth     []string // decoded credentials seen
 	sessions int
+	peers    []string // client addresses, one per session
 	tlsUsed  bool
 }
 
@@ -99,7 +100,7 @@ func (s *fakeSMTP) Messages() []string {
 func (s *fakeSMTP) serve(c net.Conn) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(20 * time.Second))
-	s.record(func() { s.sessions++ })
+	s.record(func() { s.sessions++; s.peers = append(s.peers, c.RemoteAddr().String()) })
 	br := bufio.NewReader(c)
 	w := bufio.NewWriter(c)
 	say := func(lines ...string) {

@@ -107,3 +107,38 @@ func TestIPv6Relay(t *testing.T) {
 		t.Fatalf("reports %q", rep)
 	}
 }
+
+// An exchanger's AAAA records count for the ipme rule: ::1 is this host.
+func TestMXIPv6Self(t *testing.T) {
+	srv := startFake(t, "127.0.0.2:0", nil)
+	zone := `
+		v6.test.     MX 10 mx.v6.test.
+		v6.test.     MX 20 mx2.v6.test.
+		mx.v6.test.  AAAA ::1
+		mx2.v6.test. A 127.0.0.2
+		v6b.test.    MX 10 mx2.v6.test.
+		v6b.test.    MX 20 mx.v6.test.
+	`
+	in := newInstance(t, zone, map[string]string{"smtpport": srv.Port()})
+	if rep := in.run(t, testMessage, "v6.test", "a@quail.test", "x@v6.test"); !strings.HasPrefix(last(rep), "DSorry. Although I'm listed as a best-preference MX") {
+		t.Fatalf("::1 as best MX: %q", rep)
+	}
+	if rep := in.run(t, testMessage, "v6b.test", "a@quail.test", "x@v6b.test"); !strings.HasPrefix(last(rep), "K127.0.0.2 accepted message.") {
+		t.Fatalf("::1 as worse MX: %q", rep)
+	}
+}
+
+// control/outgoingip chooses the local address.
+func TestOutgoingIP(t *testing.T) {
+	srv := startFake(t, "127.0.0.1:0", nil)
+	in := newInstance(t, "", map[string]string{"smtproutes": ":127.0.0.1:" + srv.Port(), "outgoingip": "127.0.0.6"})
+	rep := in.run(t, testMessage, "x.test", "a@quail.test", "x@x.test")
+	if letters(rep) != "rK" {
+		t.Fatalf("reports %q", rep)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.peers) != 1 || !strings.HasPrefix(srv.peers[0], "127.0.0.6:") {
+		t.Fatalf("connections from %q", srv.peers)
+	}
+}
