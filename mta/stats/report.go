@@ -17,7 +17,7 @@ func (s *Stats) WriteReport(w io.Writer, n int) error {
 	if s.HasTime {
 		p("period\t%s to %s\n", stampText(s.First), stampText(s.Last))
 	} else {
-		p("period\tunknown (no time stamps)\n")
+		p("period\tno time-stamped line counted\n")
 	}
 	p("lines\t%d qmail-send, %d qmail-smtpd, %d tcpserver, %d rblsmtpd, %d not understood\n",
 		L[LineSend], L[LineSMTPD], L[LineServer], L[LineRBL], L[LineUnknown])

@@ -365,7 +365,7 @@ func domainOf(addr string) string {
 	}
 	// A copy, so that the table and the delivery state do not keep the
 	// whole log line alive (Map and ToLower may return their argument).
-	return strings.Clone(strings.Map(printable, strings.ToValidUTF8(strings.ToLower(addr), "?")))
+	return strings.Clone(strings.Map(printable, strings.ToLower(strings.ToValidUTF8(addr, "?"))))
 }
 
 // printable keeps a name from a log line on one cell of a report: control
