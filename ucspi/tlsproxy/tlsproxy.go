@@ -61,8 +61,6 @@ type Session struct {
 	child  Child
 	done   chan struct{}
 	err    error
-	closer sync.Once
-	conn   net.Conn
 	parent []*os.File // our copies of the child's descriptors, closed by CloseChildSide
 }
 
@@ -146,7 +144,7 @@ func Immediate(conn net.Conn, o Options) (*Session, error) {
 		conn.Close()
 		return nil, err
 	}
-	s := &Session{done: make(chan struct{}), conn: conn, parent: []*os.File{childSide}}
+	s := &Session{done: make(chan struct{}), parent: []*os.File{childSide}}
 	s.child = Child{Stdin: childSide, Stdout: childSide}
 	if o.Env {
 		s.child.Env = vars
@@ -161,10 +159,14 @@ func Immediate(conn net.Conn, o Options) (*Session, error) {
 }
 
 // Delayed prepares the UCSPI-TLS descriptors: the program talks on the raw
-// socket (rawIn, rawOut are its standard input and output, normally the
-// socket itself) until it asks for TLS on SSLCTLFD. The descriptor numbers
-// in Env are 3, 4 and 5, the first three of Extra.
-func Delayed(conn net.Conn, rawIn, rawOut *os.File, o Options) (*Session, error) {
+// socket (its standard input and output) until it asks for TLS on
+// SSLCTLFD. raw is this side's own descriptor of the socket, which the
+// session owns and closes; it is turned into a network connection only
+// when the program asks for TLS, because that makes the socket
+// non-blocking for every descriptor of it, and the program must not see
+// that while it still uses the socket itself. The descriptor numbers in
+// Env are 3, 4 and 5, the three files of Extra.
+func Delayed(raw *os.File, o Options) (*Session, error) {
 	ctlChild, ctlOurs, err := socketPair()
 	if err != nil {
 		return nil, err
@@ -182,17 +184,15 @@ func Delayed(conn net.Conn, rawIn, rawOut *os.File, o Options) (*Session, error)
 		}
 		return nil, err
 	}
-	s := &Session{done: make(chan struct{}), conn: conn,
+	s := &Session{done: make(chan struct{}),
 		parent: []*os.File{ctlChild, readChild, writeChild}}
 	s.child = Child{
-		Stdin:  rawIn,
-		Stdout: rawOut,
-		Extra:  []*os.File{ctlChild, readChild, writeChild},
-		Env:    []string{"SSLCTLFD=3", "SSLREADFD=4", "SSLWRITEFD=5"},
+		Extra: []*os.File{ctlChild, readChild, writeChild},
+		Env:   []string{"SSLCTLFD=3", "SSLREADFD=4", "SSLWRITEFD=5"},
 	}
 	go func() {
 		defer close(s.done)
-		defer conn.Close()
+		defer raw.Close()
 		defer ctlOurs.Close()
 		defer readOurs.Close()
 		defer writeOurs.Close()
@@ -207,6 +207,12 @@ func Delayed(conn net.Conn, rawIn, rawOut *os.File, o Options) (*Session, error)
 			s.err = fmt.Errorf("unknown UCSPI-TLS command %q", cmd[0])
 			return
 		}
+		conn, err := net.FileConn(raw)
+		if err != nil {
+			s.err = err
+			return
+		}
+		defer conn.Close()
 		tc, vars, err := o.handshake(conn)
 		if err != nil {
 			s.err = err

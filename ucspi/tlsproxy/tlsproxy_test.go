@@ -97,17 +97,19 @@ func TestImmediateGarbageIsDropped(t *testing.T) {
 
 func TestDelayedStartTLS(t *testing.T) {
 	srv, cli := tcpPair(t)
-	raw, err := srv.(*net.TCPConn).File()
+	raw, err := srv.(*net.TCPConn).File() // the program's descriptor
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	s, err := Delayed(srv, raw, raw, Options{Config: serverConfig(t), Server: true, HandshakeTimeout: 5 * time.Second})
+	ours, _ := srv.(*net.TCPConn).File()
+	srv.Close()
+	s, err := Delayed(ours, Options{Config: serverConfig(t), Server: true, HandshakeTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	child := s.Child()
-	if strings.Join(child.Env, " ") != "SSLCTLFD=3 SSLREADFD=4 SSLWRITEFD=5" || len(child.Extra) != 3 {
+	if strings.Join(child.Env, " ") != "SSLCTLFD=3 SSLREADFD=4 SSLWRITEFD=5" || len(child.Extra) != 3 || child.Stdin != nil {
 		t.Fatalf("child %+v", child)
 	}
 	ctl, rd, wr := child.Extra[0], child.Extra[1], child.Extra[2]
@@ -115,7 +117,7 @@ func TestDelayedStartTLS(t *testing.T) {
 	// The program greets in cleartext, then asks for TLS with 'Y'.
 	programErr := make(chan error, 1)
 	go func() {
-		child.Stdout.Write([]byte("220 ready for TLS\r\n"))
+		raw.Write([]byte("220 ready for TLS\r\n"))
 		ctl.Write([]byte{ucspitls.StartTLSWithEnv})
 		env, err := ucspitls.ReadEnv(bufio.NewReader(ctl))
 		if err != nil {
@@ -161,12 +163,13 @@ func TestDelayedStartTLS(t *testing.T) {
 func TestDelayedWithoutTLS(t *testing.T) {
 	srv, cli := tcpPair(t)
 	raw, _ := srv.(*net.TCPConn).File()
-	s, err := Delayed(srv, raw, raw, Options{Config: serverConfig(t), Server: true})
+	ours, _ := srv.(*net.TCPConn).File()
+	srv.Close()
+	s, err := Delayed(ours, Options{Config: serverConfig(t), Server: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	child := s.Child()
-	child.Stdout.Write([]byte("221 bye\r\n"))
+	raw.Write([]byte("221 bye\r\n"))
 	raw.Close()
 	s.CloseChildSide() // the program exits without ever asking for TLS
 	got, _ := io.ReadAll(cli)

@@ -1,0 +1,224 @@
+// Package sslserver is sslserver(1) of ucspi-ssl: tcpserver with TLS. It
+// takes every tcpserver option and adds ucspi-ssl's:
+//
+//	-n / -N   delayed TLS: the program starts on the cleartext socket and
+//	          starts TLS through UCSPI-TLS (STARTTLS, STLS) / TLS at once
+//	-s / -S   give the program the SSL_* variables / do not
+//	-e / -E   also set the TCP* variables (the default) / do not
+//	-z / -Z   require a client certificate naming the client's host / do not
+//	-m        require a verified client certificate
+//	-T n      handshake timeout in seconds (26)
+//	-w n      idle timeout of a TLS session in seconds (3600)
+//
+// The certificate comes from CERTFILE and KEYFILE (or CERTCHAINFILE), and,
+// beyond ucspi-ssl, per server name from CERTDIR (package tlsconf). Every
+// file is read at start: a missing certificate is a fatal error, not a
+// failure of each connection.
+//
+// Where ucspi-ssl forks a TLS process per connection, the TLS side of
+// every connection runs inside sslserver (package tlsproxy), so a session
+// costs the program's process and a few goroutines here.
+package sslserver
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/ucspi/server"
+	"github.com/quail-mta/quail/ucspi/tcpserver"
+	"github.com/quail-mta/quail/ucspi/tlsconf"
+	"github.com/quail-mta/quail/ucspi/tlsproxy"
+)
+
+// Options adds ucspi-ssl's letters to tcpserver's.
+const Options = tcpserver.Options + "3eEsSnNzZmw:T:"
+
+const synopsis = "[ -461UXpPhHrRoOdDqQvnNsSeEzZm ] [ -c limit ] [ -C maxconip ] [ -x rules.cdb ] [ -B banner ] [ -g gid ] [ -u uid ] [ -b backlog ] [ -l localname ] [ -t timeout ] [ -T handshake ] [ -w idle ] [ -I interface ] host port program"
+
+// settings are the TLS options.
+type settings struct {
+	delayed   bool
+	sslEnv    bool
+	tcpEnv    bool
+	auth      tlsconf.ClientAuth
+	handshake time.Duration
+	idle      time.Duration
+}
+
+// Main runs sslserver and returns its exit code.
+func Main(inv *cli.Invocation) int {
+	st := settings{tcpEnv: true, handshake: 26 * time.Second, idle: time.Hour}
+	keyFromFD3 := false
+	prog := tcpserver.Program{
+		Name:     "sslserver",
+		Options:  Options,
+		Synopsis: synopsis,
+		Extra: func(c byte, arg string) bool {
+			switch c {
+			case 'n':
+				st.delayed = true
+			case 'N':
+				st.delayed = false
+			case 's':
+				st.sslEnv = true
+			case 'S':
+				st.sslEnv = false
+			case 'e':
+				st.tcpEnv = true
+			case 'E':
+				st.tcpEnv = false
+			case 'z':
+				st.auth = tlsconf.ClientCertRequiredName
+			case 'Z':
+				st.auth = tlsconf.ClientCertOptional
+			case 'm':
+				st.auth = tlsconf.ClientCertRequired
+			case '3':
+				keyFromFD3 = true
+			case 'T', 'w':
+				n, err := strconv.Atoi(arg)
+				if err != nil || n < 0 {
+					return false
+				}
+				if c == 'T' {
+					st.handshake = time.Duration(n) * time.Second
+				} else {
+					st.idle = time.Duration(n) * time.Second
+				}
+			}
+			return true
+		},
+		Setup: func(cfg *server.Config) error {
+			if keyFromFD3 {
+				return fmt.Errorf("unable to load key: encrypted keys (-3) are not supported; decrypt the key file")
+			}
+			tc, err := tlsconf.Server(inv.Getenv, st.auth)
+			if err != nil {
+				return err
+			}
+			cfg.Prepare = st.prepare(tc)
+			return nil
+		},
+	}
+	return tcpserver.Run(inv, prog)
+}
+
+// prepare returns the hook that gives each connection its TLS side.
+func (st settings) prepare(tc *tls.Config) func(*server.Session) error {
+	return func(s *server.Session) error {
+		s.Env = sslVars(s.Env, st.tcpEnv)
+		opts := tlsproxy.Options{
+			Config:           tc,
+			Server:           true,
+			HandshakeTimeout: st.handshake,
+			IdleTimeout:      st.idle,
+			Env:              st.sslEnv,
+		}
+		if st.auth == tlsconf.ClientCertRequiredName {
+			host, _ := lookup(s.Env, "TCPREMOTEHOST", "SSLREMOTEHOST")
+			opts.Verify = func(cs tls.ConnectionState) error {
+				if host == "" {
+					return fmt.Errorf("client certificate required to name the client, whose host name is unknown")
+				}
+				if len(cs.PeerCertificates) == 0 {
+					return fmt.Errorf("no client certificate")
+				}
+				return cs.PeerCertificates[0].VerifyHostname(host)
+			}
+		}
+		own, err := dupCloexec(s.FD)
+		if err != nil {
+			return fmt.Errorf("unable to duplicate socket: %v", err)
+		}
+		if st.delayed {
+			sess, err := tlsproxy.Delayed(own, opts)
+			if err != nil {
+				own.Close()
+				return err
+			}
+			child := sess.Child()
+			for _, f := range child.Extra {
+				s.Extra = append(s.Extra, int(f.Fd()))
+			}
+			s.Env = append(s.Env, child.Env...)
+			s.Started = func(int) { sess.CloseChildSide() }
+			return nil
+		}
+		conn, err := net.FileConn(own)
+		own.Close()
+		if err != nil {
+			return err
+		}
+		sess, err := tlsproxy.Immediate(conn, opts)
+		if err != nil {
+			return fmt.Errorf("TLS handshake failed: %v", unwrapTLS(err))
+		}
+		child := sess.Child()
+		s.Stdin = int(child.Stdin.Fd())
+		s.Stdout = int(child.Stdout.Fd())
+		s.Env = append(s.Env, child.Env...)
+		s.Started = func(int) { sess.CloseChildSide() }
+		return nil
+	}
+}
+
+func unwrapTLS(err error) error {
+	msg := err.Error()
+	return fmt.Errorf("%s", strings.TrimPrefix(msg, "TLS handshake failed: "))
+}
+
+// sslVars adds ucspi-ssl's connection variables (PROTO=SSL, SSLLOCALIP
+// ... mirroring the TCP ones) and, with -E, removes the TCP ones.
+func sslVars(env []string, keepTCP bool) []string {
+	out := make([]string, 0, len(env)+8)
+	var add []string
+	for _, e := range env {
+		name, value, _ := strings.Cut(e, "=")
+		if rest, ok := strings.CutPrefix(name, "TCP"); ok && !strings.HasPrefix(name, "TCP6") {
+			add = append(add, "SSL"+rest+"="+value)
+			if !keepTCP {
+				continue
+			}
+		}
+		if name == "PROTO" {
+			continue
+		}
+		out = append(out, e)
+	}
+	out = append(out, "PROTO=SSL")
+	return append(out, add...)
+}
+
+func lookup(env []string, keys ...string) (string, bool) {
+	for _, k := range keys {
+		if v, ok := cli.Lookup(env, k); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// dupCloexec gives this process its own descriptor of the socket, which
+// the server closes once the program has started.
+func dupCloexec(fd int) (*os.File, error) {
+	nfd, err := fcntlDup(fd)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(nfd), "socket"), nil
+}
+
+func fcntlDup(fd int) (int, error) {
+	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(r), nil
+}
