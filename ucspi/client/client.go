@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -39,15 +40,38 @@ type config struct {
 	iface                    string
 }
 
+// Program describes a client built on tcpclient's options: tcpclient
+// itself, or sslclient.
+type Program struct {
+	Name     string
+	Options  string // Options plus any extra letters
+	Synopsis string
+	// Extra handles the letters tcpclient does not know; false means a
+	// usage error.
+	Extra func(c byte, arg string) bool
+	// Launch, when set, runs the program instead of tcpclient's exec onto
+	// descriptors 6 and 7, and returns the exit code; fd is the connected
+	// socket, host the name it was asked to connect to.
+	Launch func(fd int, host string, env, argv []string) int
+}
+
 // Main runs tcpclient; on success it does not return, as the program
 // replaces it.
 func Main(inv *cli.Invocation) int {
+	return Run(inv, Program{Name: "tcpclient", Options: Options, Synopsis: synopsis})
+}
+
+// Run parses prog's options, connects and runs the program.
+func Run(inv *cli.Invocation, prog Program) int {
+	synopsis := prog.Synopsis
 	reserveDescriptors()
 	c := config{remoteHost: true, ident: true, identTimeout: 26 * time.Second, timeouts: DefaultTimeouts}
-	p := getopt.New(inv.Args, Options)
+	p := getopt.New(inv.Args, prog.Options)
 	for {
 		opt, arg, ok, err := p.Next()
 		if err != nil {
+			// sgetopt names the option before the usage line.
+			fmt.Fprintf(inv.Stderr, "%s: %v\n", inv.Name, err)
 			return inv.Usage(synopsis)
 		}
 		if !ok {
@@ -105,6 +129,10 @@ func Main(inv *cli.Invocation) int {
 				return inv.Usage(synopsis)
 			}
 			c.timeouts = t
+		default:
+			if prog.Extra != nil && !prog.Extra(opt, arg) {
+				return inv.Usage(synopsis)
+			}
 		}
 	}
 	rest := p.Rest()
@@ -142,7 +170,7 @@ func Main(inv *cli.Invocation) int {
 	fd, remote, err := c.connect(addrs, port, ifindex, func(a netip.Addr, err error) {
 		if !c.quiet {
 			// The original prints these without "warning:".
-			inv.Stderr.Write([]byte("tcpclient: unable to connect to " + tcpenv.Info{ForceV6: c.forceV6}.IPText(a) + " port " + strconv.Itoa(int(port)) + ": " + tcpenv.ErrText(err) + "\n"))
+			inv.Stderr.Write([]byte(prog.Name + ": unable to connect to " + tcpenv.Info{ForceV6: c.forceV6}.IPText(a) + " port " + strconv.Itoa(int(port)) + ": " + tcpenv.ErrText(err) + "\n"))
 		}
 	})
 	if err != nil {
@@ -160,7 +188,7 @@ func Main(inv *cli.Invocation) int {
 	}
 	info := tcpenv.Info{Local: fromSockaddr(lsa), Remote: remote, ForceV6: c.forceV6}
 	if c.verbose {
-		inv.Stderr.Write([]byte("tcpclient: connected to " + info.IPText(remote.Addr()) + " port " + strconv.Itoa(int(port)) + "\n"))
+		inv.Stderr.Write([]byte(prog.Name + ": connected to " + info.IPText(remote.Addr()) + " port " + strconv.Itoa(int(port)) + "\n"))
 	}
 	info.LocalHost = c.localHost
 	if info.LocalHost == nil {
@@ -177,6 +205,9 @@ func Main(inv *cli.Invocation) int {
 		cancel()
 	}
 	env := info.ApplyTCP(inv.Env)
+	if prog.Launch != nil {
+		return prog.Launch(fd, host, env, argv)
+	}
 
 	if err := placeAt(fd, ReadFD, WriteFD); err != nil {
 		return inv.Fatal(cli.ExitTemporary, "unable to set up descriptor %d: %s", ReadFD, tcpenv.ErrText(err))

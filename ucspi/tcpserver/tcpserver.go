@@ -8,6 +8,7 @@ package tcpserver
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -69,6 +70,8 @@ func Run(inv *cli.Invocation, prog Program) int {
 	for {
 		c, arg, ok, err := p.Next()
 		if err != nil {
+			// sgetopt names the option before the usage line.
+			fmt.Fprintf(inv.Stderr, "%s: %v\n", inv.Name, err)
 			return inv.Usage(synopsis)
 		}
 		if !ok {
