@@ -171,3 +171,27 @@ func TestMissingQueueIsFatal(t *testing.T) {
 		t.Fatalf("err %v, output %q", err, out)
 	}
 }
+
+// The queue is created with an empty lock/tcpto: it reads as free slots,
+// and records go where qmail would put them in its 1024-byte file.
+func TestEmptyFile(t *testing.T) {
+	home := newHome(t)
+	tab := IPv4(home)
+	if err := os.WriteFile(tab.Path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if es, err := tab.Entries(); err != nil || len(es) != 0 {
+		t.Fatalf("entries %v, %v", es, err)
+	}
+	a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	tab.Record(a, true, t0)
+	tab.Record(b, true, t0)
+	raw, _ := os.ReadFile(tab.Path)
+	if len(raw) != 32 || raw[3] != 1 || raw[16+3] != 2 {
+		t.Fatalf("file % x", raw)
+	}
+	es, _ := tab.Entries()
+	if len(es) != 2 || es[0].IP != a || es[1].IP != b || !es[1].When.Equal(t0) {
+		t.Fatalf("entries %v", es)
+	}
+}
