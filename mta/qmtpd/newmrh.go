@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/quail-mta/quail/internal/cdbmake"
 	"github.com/quail-mta/quail/internal/cli"
@@ -23,6 +24,7 @@ import (
 //
 // Exit status: 0 when the new table is in place, 111 on any error.
 func NewmrhMain(inv *cli.Invocation) int {
+	syscall.Umask(0o033) // qmail-newmrh's: the servers' user must read the table
 	home := qmailhome.Dir(inv.Getenv)
 	if st, err := os.Stat(home); err != nil || !st.IsDir() {
 		if err == nil {
