@@ -372,3 +372,44 @@ func TestOpenMessage(t *testing.T) {
 		}
 	}
 }
+
+// Whatever the message holds, the DATA stream ends only at its end: no
+// "CR LF . CR LF" comes earlier, and undoing the dot-stuffing and CR LF
+// gives the message back.
+func FuzzWriteData(f *testing.F) {
+	for _, s := range []string{"a\n.\nb\n", ".\n", "..\n", "x\r\n.\r\n", "\n.\n", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		if len(msg) > 0 && msg[len(msg)-1] != '\n' {
+			msg = append(msg, '\n') // qmail-remote refuses partial lines first
+		}
+		var out bytes.Buffer
+		w := bufio.NewWriter(&out)
+		if err := WriteData(w, bytes.NewReader(msg)); err != nil {
+			t.Fatal(err)
+		}
+		b := out.Bytes()
+		if !bytes.HasSuffix(b, []byte(".\r\n")) {
+			t.Fatalf("no end marker: %q", b)
+		}
+		body := b[:len(b)-3]
+		if i := bytes.Index(append([]byte("\r\n"), body...), []byte("\r\n.\r\n")); i >= 0 {
+			t.Fatalf("early end of data at %d in %q", i, b)
+		}
+		var back []byte
+		for _, line := range bytes.SplitAfter(body, []byte("\r\n")) {
+			if len(line) == 0 {
+				continue
+			}
+			if line[0] == '.' {
+				line = line[1:]
+			}
+			back = append(back, bytes.TrimSuffix(line, []byte("\r\n"))...)
+			back = append(back, '\n')
+		}
+		if !bytes.Equal(back, msg) {
+			t.Fatalf("%q came back as %q", msg, back)
+		}
+	})
+}
