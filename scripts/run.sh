@@ -1,7 +1,12 @@
 #!/bin/sh
 # make run: a complete quail system as the invoking user under ./run, in the
-# foreground. svscan supervises every service in ./run/service; each logs
-# through multilog into ./run/log/<service>. Ctrl-C stops everything.
+# foreground. quail-setup makes (or completes) a single-user instance:
+# the qmail home in ./run/qmail, service directories in ./run/service, logs
+# in ./run/log/<service>, and the user demo (POP3 password demo) whose
+# Maildir is ./run/home/demo/Maildir/. svscan then supervises every
+# service; Ctrl-C stops everything.
+#
+# Setting QUAIL_RUN_SETUP_ONLY=1 stops after the setup (for tests).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin="$top/bin"
@@ -9,42 +14,48 @@ run="$top/run"
 PATH="$bin:$PATH"
 export PATH
 
-mkdir -p "$run/service" "$run/log"
+mkdir -p "$run"
 
-# service NAME RUNSCRIPT: (re)write ./run/service/NAME with its logger.
-# Written into a dot-directory first and renamed, so svscan never sees a
-# half-made service.
-service() {
-  name=$1 body=$2
-  tmp="$run/service/.$name.new"
-  rm -rf "$tmp"
-  mkdir -p "$tmp/log" "$run/log/$name"
-  printf '#!/bin/sh\nPATH=%s:$PATH\nexport PATH\nexec 2>&1\n%s\n' "$bin" "$body" > "$tmp/run"
-  printf '#!/bin/sh\nexec %s/multilog t s1000000 n5 %s/log/%s\n' "$bin" "$run" "$name" > "$tmp/log/run"
-  chmod 755 "$tmp/run" "$tmp/log/run"
-  if [ -d "$run/service/$name" ]; then
-    # keep supervise/ state of a running service: replace the scripts only
-    cp "$tmp/run" "$run/service/$name/run.new" && mv "$run/service/$name/run.new" "$run/service/$name/run"
-    cp "$tmp/log/run" "$run/service/$name/log/run.new" && mv "$run/service/$name/log/run.new" "$run/service/$name/log/run"
-    rm -rf "$tmp"
-  else
-    mv "$tmp" "$run/service/$name"
-  fi
-  started="$started
-  $name: log in run/log/$name/current"
+# The heartbeat demo of earlier versions of this script is not a service
+# of quail: take it out of an old ./run.
+if [ -f "$run/service/heartbeat/run" ] && grep -q 'heartbeat: alive' "$run/service/heartbeat/run"; then
+  rm -rf "$run/service/heartbeat"
+fi
+
+quail-setup -u -B -h localhost -i 127.0.0.1 \
+  -d "$run/qmail" -s "$run/service" -l "$run/log" -D "$run/home/demo" -b "$bin" \
+  -p qmail-smtpd=2525 -p submission=5587 -p smtps=4465 \
+  -p pop3=1110 -p pop3s=1995 -p qmtpd=2209 -p qmqpd=6628 >"$run/setup.log" 2>&1 || {
+  cat "$run/setup.log" >&2
+  echo "quail: quail-setup failed; see above" >&2
+  exit 111
 }
+grep -v ': created \|: kept \|: compiled ' "$run/setup.log" || true
 
-started=""
-service heartbeat 'echo "heartbeat: started, pid $$"
-while :; do echo "heartbeat: alive"; sleep 60; done'
-
+# Extensions: scripts/run.d/*.sh are sourced here, after the setup and
+# before svscan starts, with $top, $bin and $run set.
 for extra in "$top"/scripts/run.d/*.sh; do
   [ -f "$extra" ] && . "$extra"
 done
 
-echo "quail: starting svscan on $run/service"
-echo "services:$started"
-echo "quail: Ctrl-C stops everything"
+echo "quail: single-user instance in run/ (setup report: run/setup.log)"
+for s in "$run"/service/*; do
+  [ -d "$s" ] || continue
+  name=${s##*/}
+  where=""
+  if [ -s "$s/env/PORT" ]; then
+    where=" on $(cat "$s/env/IP"):$(cat "$s/env/PORT")"
+  fi
+  echo "  $name$where, log in run/log/$name/current"
+done
+echo "  demo@localhost delivers to run/home/demo/Maildir/ (POP3 user demo, password demo)"
+echo "  QMAILHOME=$run/qmail ./bin/sendmail -t  queues mail on this instance"
+
+if [ "${QUAIL_RUN_SETUP_ONLY:-}" = 1 ]; then
+  exit 0
+fi
+
+echo "quail: starting svscan on run/service; Ctrl-C stops everything"
 
 # svscan gets its own session so that Ctrl-C reaches only this script,
 # which then takes the services down in order through svscan's SIGTERM.
