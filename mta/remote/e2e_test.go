@@ -104,7 +104,6 @@ func freePort(t *testing.T, ip string) string {
 // Delivery to Postfix's smtp-sink through an smtproutes relay.
 func TestSmtpSink(t *testing.T) {
 	sink := testbin.Peer(t, "smtp-sink")
-	port := freePort(t, "127.0.0.1")
 	dump := filepath.Join(t.TempDir(), "dump")
 	user := os.Getenv("USER")
 	if user == "" {
@@ -127,6 +126,7 @@ func TestSmtpSink(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.why, func(t *testing.T) {
 			os.Remove(dump)
+			port := freePort(t, "127.0.0.1")
 			args := append([]string{"-u", user, "-D", dump}, c.flags...)
 			args = append(args, "127.0.0.1:"+port, "10")
 			cmd := exec.Command(sink, args...)
