@@ -50,6 +50,10 @@ const MaxReply = 4096
 // ..., NUL.
 var ErrEnvelope = errors.New("envelope format error")
 
+// ErrMessageRead is a failure to read the message again while sending it
+// (from its spool file).
+var ErrMessageRead = errors.New("unable to read message")
+
 // ErrSpool is a message that could not be written to its temporary file.
 var ErrSpool = errors.New("unable to spool message")
 
@@ -197,7 +201,7 @@ func Send(addr string, p Packet, msg io.Reader, msgLen int64) (Reply, error) {
 	w.Write(p.Head)
 	if n, err := io.CopyN(w, msg, msgLen); err != nil {
 		if n < msgLen && tc.err == nil {
-			return Reply{}, fmt.Errorf("unable to read message: %w", err)
+			return Reply{}, fmt.Errorf("%w: %v", ErrMessageRead, err)
 		}
 		return Reply{}, err
 	}

@@ -249,3 +249,54 @@ func TestQmqpcBadEnvelope(t *testing.T) {
 		t.Errorf("exit %v, want %d", err, ExitFormat)
 	}
 }
+
+// A server that takes the connection and then breaks off, or answers
+// nonsense, ends qmail-qmqpc with 74, and the next server is not tried.
+func TestQmqpcBrokenServer(t *testing.T) {
+	h := startHub(t, "qmail-qmqpd")
+	for _, answer := range []string{"", "5:Xjunk,", "K"} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			// Read the whole packet before answering, as a server does.
+			n, err := readLengthFrom(c)
+			if err == nil {
+				io.CopyN(io.Discard, c, n+1)
+			}
+			io.WriteString(c, answer)
+			c.Close()
+		}()
+		home := nullClient(t, l.Addr().String(), fmt.Sprintf("127.0.0.1:%d", h.port))
+		r := qmqpc(t, home, "m\n", "a@client", "b@hub")
+		l.Close()
+		if r.Code != ExitComm {
+			t.Errorf("answer %q: exit %d, want %d", answer, r.Code, ExitComm)
+		}
+	}
+	if q := h.queued(t); len(q) != 0 {
+		t.Errorf("the next server was tried: %q", q)
+	}
+}
+
+// readLengthFrom reads a netstring length from an unbuffered connection
+// a byte at a time, so nothing after the colon is consumed.
+func readLengthFrom(c net.Conn) (int64, error) {
+	var n int64
+	b := make([]byte, 1)
+	for {
+		if _, err := io.ReadFull(c, b); err != nil {
+			return 0, err
+		}
+		if b[0] == ':' {
+			return n, nil
+		}
+		n = n*10 + int64(b[0]-'0')
+	}
+}

@@ -78,6 +78,8 @@ func QmqpcMain(inv *cli.Invocation) int {
 				last = ExitConnTimeout
 			}
 			continue
+		case errors.Is(err, ErrMessageRead):
+			return ExitRead
 		case err != nil:
 			return ExitComm
 		}
