@@ -83,12 +83,24 @@ func startSupervise(t *testing.T, prog, dir string, env ...string) (*exec.Cmd, *
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		sendControl(dir, "dx")
+		// A service that ignores TERM would keep supervise (and the
+		// stderr pipe it inherited) alive: escalate to KILL.
+		for _, cmds := range []string{"dx", "k"} {
+			sendControl(dir, cmds)
+			select {
+			case <-done:
+				return
+			case <-time.After(3 * time.Second):
+			}
+		}
+		if st, ok := statusOK(dir); ok && st.PID != 0 {
+			syscall.Kill(st.PID, syscall.SIGKILL)
+		}
+		cmd.Process.Kill()
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
+		case <-time.After(3 * time.Second):
+			t.Errorf("supervise of %s did not go away", dir)
 		}
 	})
 	waitFor(t, "supervise of "+dir+" to listen", 5*time.Second, func() bool { return supervising(dir) })
@@ -217,3 +229,5 @@ func pidAlive(pid int) bool { return syscall.Kill(pid, 0) == nil }
 func itoa(n int) string { return strconv.Itoa(n) }
 
 var mu sync.Mutex
+
+func testbinPath(t *testing.T, prog string) string { return testbin.Path(t, prog) }
