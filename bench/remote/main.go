@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -72,13 +73,13 @@ func main() {
 		if err != nil || c < 1 {
 			fatal("bad -conc %q", f)
 		}
-		q := runOurs(*ours, home, msgFile, *n, c)
+		q, rss := runOurs(*ours, home, msgFile, *n, c)
 		p := runSource(source, port, *n, *size, c)
 		ratio := "n/a"
 		if p > 0 {
 			ratio = fmt.Sprintf("%.2f", q/p)
 		}
-		fmt.Printf("concurrency %2d: quail %7.1f msg/s   smtp-source %7.1f msg/s   ratio %s\n", c, q, p, ratio)
+		fmt.Printf("concurrency %2d: quail %7.1f msg/s   smtp-source %7.1f msg/s   ratio %s   (qmail-remote peak RSS %d KiB)\n", c, q, p, ratio, rss)
 	}
 }
 
@@ -92,12 +93,14 @@ func message(size int) []byte {
 }
 
 // runOurs delivers n messages with c qmail-remote processes at a time and
-// returns messages per second.
-func runOurs(prog, home, msgFile string, n, c int) float64 {
+// returns messages per second and the largest peak resident size of one
+// process.
+func runOurs(prog, home, msgFile string, n, c int) (float64, int64) {
 	var wg sync.WaitGroup
 	jobs := make(chan int)
 	var mu sync.Mutex
 	failed := 0
+	var maxRSS int64
 	start := time.Now()
 	for w := 0; w < c; w++ {
 		wg.Add(1)
@@ -113,6 +116,11 @@ func runOurs(prog, home, msgFile string, n, c int) float64 {
 				cmd.Stdin = f
 				out, err := cmd.Output()
 				f.Close()
+				if ru, ok := usage(cmd); ok {
+					mu.Lock()
+					maxRSS = max(maxRSS, ru.Maxrss)
+					mu.Unlock()
+				}
 				if err != nil || !bytes.Contains(out, []byte("\x00K")) {
 					mu.Lock()
 					failed++
@@ -130,7 +138,7 @@ func runOurs(prog, home, msgFile string, n, c int) float64 {
 	if failed > 0 {
 		fmt.Fprintf(os.Stderr, "remote-bench: %d of %d deliveries did not succeed\n", failed, n)
 	}
-	return float64(n-failed) / el.Seconds()
+	return float64(n-failed) / el.Seconds(), maxRSS
 }
 
 // runSource has smtp-source send n messages over c parallel sessions.
@@ -170,4 +178,13 @@ func waitListening(addr string) {
 func fatal(format string, a ...any) {
 	fmt.Fprintf(os.Stderr, "remote-bench: fatal: "+format+"\n", a...)
 	os.Exit(111)
+}
+
+// usage is the resource usage of a child that ran.
+func usage(cmd *exec.Cmd) (*syscall.Rusage, bool) {
+	if cmd.ProcessState == nil {
+		return nil, false
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return ru, ok
 }
