@@ -106,9 +106,14 @@ func (s *Server) Serve() error {
 	}
 }
 
-// Stop makes Serve return.
+// Stop makes Serve return and closes the listening socket; programs
+// already running are left alone.
 func (s *Server) Stop() {
-	s.stopOnce.Do(func() { close(s.stop) })
+	s.stopOnce.Do(func() {
+		close(s.stop)
+		// Shutdown wakes the accept goroutine blocked in accept(2).
+		syscall.Shutdown(s.fd, syscall.SHUT_RDWR)
+	})
 }
 
 // acceptLoop takes a slot before each accept, so that at the limit the
@@ -124,6 +129,12 @@ func (s *Server) acceptLoop() error {
 		nfd, rsa, err := syscall.Accept4(s.fd, syscall.SOCK_CLOEXEC)
 		if err != nil {
 			<-s.slots
+			select {
+			case <-s.stop:
+				syscall.Close(s.fd)
+				return nil
+			default:
+			}
 			if isTransient(err) {
 				continue
 			}

@@ -1,0 +1,101 @@
+package server
+
+import (
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quail-mta/quail/internal/cli"
+)
+
+// syncBuffer collects log lines from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestPrepareHook exercises the seam sslserver uses: Prepare adds a
+// variable and gives the program a pipe instead of the socket as its
+// standard output; Started and Finished are called with the pid and the
+// wait status.
+func TestPrepareHook(t *testing.T) {
+	var log syncBuffer
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	started := make(chan int, 1)
+	finished := make(chan int, 1)
+	cfg := &Config{
+		Name:      "tcpserver",
+		Listen:    netip.MustParseAddrPort("127.0.0.1:0"),
+		Backlog:   5,
+		Limit:     2,
+		Verbose:   true,
+		LocalHost: new(string),
+		Argv:      []string{"/bin/sh", "-c", `echo "$HOOKED $PROTO $TCPREMOTEIP"; exit 7`},
+		Env:       []string{"PATH=/usr/bin:/bin"},
+		Stderr:    &log,
+		Prepare: func(s *Session) error {
+			s.Env = cli.Setenv(s.Env, "HOOKED", "yes")
+			s.Stdout = int(pw.Fd())
+			s.Started = func(pid int) { pw.Close(); started <- pid }
+			s.Finished = func(status int) { finished <- status }
+			return nil
+		},
+	}
+	srv, err := Listen(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", itoa(int(srv.Port))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pr.SetReadDeadline(time.Now().Add(20 * time.Second))
+	out, err := io.ReadAll(pr)
+	if err != nil || string(out) != "yes TCP 127.0.0.1\n" {
+		t.Fatalf("program wrote %q (%v) to the hook's pipe", out, err)
+	}
+	pid := <-started
+	select {
+	case st := <-finished:
+		if ws := syscall.WaitStatus(st); ws.ExitStatus() != 7 {
+			t.Fatalf("Finished got status %d", st)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Finished not called")
+	}
+	if !strings.Contains(log.String(), "tcpserver: ok "+itoa(pid)+" ") {
+		t.Fatalf("no ok line for pid %d:\n%s", pid, log.String())
+	}
+	srv.Stop()
+	if err := <-served; err != nil {
+		t.Fatalf("Serve returned %v after Stop", err)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
