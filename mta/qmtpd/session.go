@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/quail-mta/quail/mta/netstring"
@@ -41,7 +42,8 @@ const (
 // responses: qmail-qmtpd then ends quietly, queueing nothing more.
 var ErrGone = errors.New("client went away")
 
-// deadliner is a connection whose reads and writes can time out.
+// deadliner and writeDeadliner are descriptors whose reads and writes
+// can time out (cli.NetStdio's, net.Conn).
 type deadliner interface {
 	SetReadDeadline(t time.Time) error
 }
@@ -250,7 +252,7 @@ func (s *server) recipients() ([]recipient, error) {
 // allowed is qmail's rcpthosts(): an address without '@' is presumed
 // local; otherwise its domain must be listed.
 func (s *server) allowed(addr string) (bool, error) {
-	i := bytes.LastIndexByte([]byte(addr), '@')
+	i := strings.LastIndexByte(addr, '@')
 	if i < 0 {
 		return true, nil
 	}
