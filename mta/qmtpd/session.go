@@ -83,8 +83,9 @@ type server struct {
 	out *bufio.Writer
 }
 
-// recipient is one address of a package and what became of it: status 0
-// for accepted, or the reply it gets instead of the queue's verdict.
+// recipient is one address of a package and what became of it: reply is
+// empty when it goes to the queue, else the answer it gets instead of the
+// queue's verdict.
 type recipient struct {
 	addr  string
 	reply string
