@@ -14,7 +14,7 @@ const (
 	NewMsg                    // new msg N
 	InfoMsg                   // info msg N: bytes B from <SENDER> qp P uid U
 	StartDelivery             // starting delivery D: msg N to local|remote RECIPIENT
-	DeliveryDone              // delivery D: success|failure|deferral: TEXT
+	DeliveryDone              // delivery D: success|failure|deferral: TEXT, or report mangled
 	EndMsg                    // end msg N
 	Bounce                    // bounce msg N qp P
 	TripleBounce              // triple bounce: discarding bounce/N

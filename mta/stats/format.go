@@ -27,11 +27,6 @@ func unixSeconds(ns int64) string {
 
 var resultNames = [numResults]string{"success", "failure", "deferral"}
 
-// bounceKinds names Stats.Bounces by the bounced message's sender: a
-// bounce of a message from a real sender is a single bounce, one of a
-// bounce a double bounce.
-var bounceKinds = [4]string{senderUnknown: "unknown", senderNormal: "single", senderNull: "double", senderDoubleBounce: "triple"}
-
 func sumDomain(dst, src *DomainCounts) {
 	for i := range dst.Results {
 		dst.Results[i] += src.Results[i]

@@ -45,6 +45,8 @@ func TestParseLine(t *testing.T) {
 			Event{Kind: DeliveryDone, Delivery: 19, Result: Failure}, false},
 		{"deferral", "delivery 18: deferral: Sorry,_no_mailbox_here_by_that_name._(#5.1.1)/",
 			Event{Kind: DeliveryDone, Delivery: 18, Result: Deferral}, false},
+		{"qmail 1.03's mangled report is a deferral", "delivery 18: report mangled, will defer",
+			Event{Kind: DeliveryDone, Delivery: 18, Result: Deferral}, false},
 		{"a result cut short is not a result", "delivery 18: defer", Event{}, false},
 		{"bounce", "bounce msg 12345 qp 6790", Event{Kind: Bounce, Msg: 12345}, false},
 		{"bounce cut after the number", "bounce msg 12345", Event{Kind: Bounce, Msg: 12345}, false},

@@ -74,7 +74,8 @@ func parseStart(s []byte, ev *Event) {
 	ev.Kind, ev.Delivery, ev.Msg, ev.Addr = StartDelivery, d, n, string(s)
 }
 
-// parseDone reads "D: success: TEXT" and its failure and deferral forms.
+// parseDone reads "D: success: TEXT" and its failure and deferral forms,
+// and qmail 1.03's "D: report mangled, will defer", a deferral too.
 func parseDone(s []byte, ev *Event) {
 	d, s, ok := leadingNumber(s)
 	if !ok || !cut(&s, ": ") {
@@ -85,7 +86,7 @@ func parseDone(s []byte, ev *Event) {
 		ev.Result = Success
 	case cut(&s, "failure:"):
 		ev.Result = Failure
-	case cut(&s, "deferral:"):
+	case cut(&s, "deferral:"), cut(&s, "report mangled, will defer"):
 		ev.Result = Deferral
 	default:
 		return

@@ -112,9 +112,10 @@ func (s *Stats) promSend(e *expo, n int) {
 		}
 	}
 	e.family("quail_send_bounces_total", "counter", "Bounce messages queued, by kind: single, double, or unknown when the bounced message's sender was not seen.")
-	for _, k := range []senderKind{senderNormal, senderNull} {
-		e.count("quail_send_bounces_total", s.Bounces[k], "kind", bounceKinds[k])
-	}
+	// A bounce of a message from a real sender is a single bounce, of a
+	// bounce a double one; a double bounce's bounce is never queued.
+	e.count("quail_send_bounces_total", s.Bounces[senderNormal], "kind", "single")
+	e.count("quail_send_bounces_total", s.Bounces[senderNull], "kind", "double")
 	e.count("quail_send_bounces_total", s.Bounces[senderUnknown]+s.Bounces[senderDoubleBounce], "kind", "unknown")
 	e.family("quail_send_triple_bounces_total", "counter", "Bounces discarded as triple bounces.")
 	e.count("quail_send_triple_bounces_total", s.TripleBounces)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -118,15 +119,7 @@ func (s *Stats) reportSMTPD(p printer) {
 	p("  other lines\t%d\n", s.SMTPOtherLines)
 	p("\nqmail-smtpd decisions\tcount\n")
 	rows, rest, restUsed := s.SMTP.top(-1, weightCount, sumCount)
-	slices.SortFunc(rows, func(a, b namedRow[uint64]) int {
-		if a.name < b.name {
-			return -1
-		}
-		if a.name > b.name {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(rows, func(a, b namedRow[uint64]) int { return strings.Compare(a.name, b.name) })
 	for _, r := range rows {
 		p("  %s\t%d\n", r.name, *r.v)
 	}

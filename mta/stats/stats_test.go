@@ -130,3 +130,24 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// With a window, a line without a stamp cannot be placed in it and is
+// left out; without one it counts.
+func TestWindowLeavesOutUnstamped(t *testing.T) {
+	in := "new msg 1\n10.0 new msg 2\n20.0 new msg 3\n"
+	for _, c := range []struct {
+		why      string
+		w        Window
+		new, out uint64
+	}{
+		{"no window: all three", Window{}, 3, 0},
+		{"since 10: the stamped ones", Window{Since: 10e9, HasSince: true}, 2, 1},
+		{"until 20, exclusive", Window{Until: 20e9, HasUntil: true}, 1, 2},
+	} {
+		s := New(DefaultLimits, c.w)
+		s.Read(strings.NewReader(in))
+		if s.NewMsgs != c.new || s.Lines[LineOutside] != c.out {
+			t.Errorf("%s: %d new, %d outside; want %d, %d", c.why, s.NewMsgs, s.Lines[LineOutside], c.new, c.out)
+		}
+	}
+}
