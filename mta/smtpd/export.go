@@ -15,21 +15,5 @@ func (c *Config) DomainAllowed(domain string) (bool, error) {
 // ReceivedLine is the Received field qmail's received.c writes for a
 // protocol without HELO (QMTP, QMQP), ending in "\n".
 func ReceivedLine(protocol, localHost, remoteIP, remoteHost, remoteInfo string, t time.Time) string {
-	var b strings.Builder
-	b.WriteString("Received: from ")
-	b.WriteString(safeHeader(remoteHost))
-	b.WriteString(" (")
-	if remoteInfo != "" {
-		b.WriteString(safeHeader(remoteInfo))
-		b.WriteString("@")
-	}
-	b.WriteString(safeHeader(remoteIP))
-	b.WriteString(")\n  by ")
-	b.WriteString(safeHeader(localHost))
-	b.WriteString(" with ")
-	b.WriteString(protocol)
-	b.WriteString("; ")
-	b.WriteString(Date822(t))
-	b.WriteString("\n")
-	return b.String()
+	return received(protocol, "", localHost, remoteIP, remoteHost, remoteInfo, t)
 }

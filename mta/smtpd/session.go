@@ -610,26 +610,32 @@ func (d *deadlineWriter) Write(p []byte) (int, error) {
 // receivedLine is qmail's Received field (received.c), with the RFC 3848
 // protocol name after EHLO.
 func (s *Session) receivedLine() string {
+	return received(s.protocol(), s.helo, s.cfg.LocalHost, s.cfg.RemoteIP, s.cfg.RemoteHost, s.cfg.RemoteInfo, s.now())
+}
+
+// received writes the field; the HELO name appears only when it differs
+// from the client's host name.
+func received(protocol, helo, localHost, remoteIP, remoteHost, remoteInfo string, t time.Time) string {
 	var b strings.Builder
 	b.WriteString("Received: from ")
-	b.WriteString(safeHeader(s.cfg.RemoteHost))
-	if s.helo != "" && !strings.EqualFold(s.helo, s.cfg.RemoteHost) {
+	b.WriteString(safeHeader(remoteHost))
+	if helo != "" && !strings.EqualFold(helo, remoteHost) {
 		b.WriteString(" (HELO ")
-		b.WriteString(safeHeader(s.helo))
+		b.WriteString(safeHeader(helo))
 		b.WriteString(")")
 	}
 	b.WriteString(" (")
-	if s.cfg.RemoteInfo != "" {
-		b.WriteString(safeHeader(s.cfg.RemoteInfo))
+	if remoteInfo != "" {
+		b.WriteString(safeHeader(remoteInfo))
 		b.WriteString("@")
 	}
-	b.WriteString(safeHeader(s.cfg.RemoteIP))
+	b.WriteString(safeHeader(remoteIP))
 	b.WriteString(")\n  by ")
-	b.WriteString(safeHeader(s.cfg.LocalHost))
+	b.WriteString(safeHeader(localHost))
 	b.WriteString(" with ")
-	b.WriteString(s.protocol())
+	b.WriteString(protocol)
 	b.WriteString("; ")
-	b.WriteString(Date822(s.now()))
+	b.WriteString(Date822(t))
 	b.WriteString("\n")
 	return b.String()
 }
