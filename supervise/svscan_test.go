@@ -165,14 +165,19 @@ func TestSvscanScan(t *testing.T) {
 	scan := filepath.Join(base, "service")
 	os.MkdirAll(scan, 0755)
 	hidden := service(t, scan, ".hidden", "exec sleep 1000")
-	elsewhere := service(t, base, "elsewhere", "exec sleep 1000")
+	envFile := filepath.Join(base, "env")
+	elsewhere := service(t, base, "elsewhere", "echo \"$SVSCAN_TEST_MARK\" > "+envFile+"\nexec sleep 1000")
 	os.Symlink(elsewhere, filepath.Join(scan, "link"))
 	os.WriteFile(filepath.Join(scan, "file"), nil, 0644)
 	norun := filepath.Join(scan, "norun")
 	os.Mkdir(norun, 0755)
 
-	p := startSvscan(t, q.svscan, scan, fastRestart)
+	p := startSvscan(t, q.svscan, scan, fastRestart, "SVSCAN_TEST_MARK=passed on")
 	waitUp(t, elsewhere)
+	waitFor(t, "the service's environment", 5*time.Second, func() bool { return len(readLines(t, envFile)) == 1 })
+	if got := readLines(t, envFile)[0]; got != "passed on" {
+		t.Errorf("svscan's environment did not reach ./run: %q", got)
+	}
 	waitFor(t, "retries of norun", 10*time.Second, func() bool {
 		return strings.Count(p.errors(t), "unable to start norun/run: file does not exist") >= 3
 	})
