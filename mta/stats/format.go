@@ -1,7 +1,10 @@
 package stats
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -51,3 +54,15 @@ func weightSender(s *SenderCounts) uint64 { return s.Messages }
 func sumCount(dst, src *uint64) { *dst += *src }
 
 func weightCount(n *uint64) uint64 { return *n }
+
+// serverKeys lists the listeners in order: by log, then program.
+func (s *Stats) serverKeys() []ServerKey {
+	keys := make([]ServerKey, 0, len(s.Servers))
+	for k := range s.Servers {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b ServerKey) int {
+		return cmp.Or(strings.Compare(a.Log, b.Log), strings.Compare(a.Server, b.Server))
+	})
+	return keys
+}

@@ -181,3 +181,45 @@ func TestWriteError(t *testing.T) {
 		t.Errorf("exit %d, %q", code, diag.String())
 	}
 }
+
+// Two services' logs keep their listeners apart: a peak of one says
+// nothing about the other.
+func TestListenersPerLog(t *testing.T) {
+	smtpd, err := os.ReadFile("testdata/smtpd.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, svc := range []string{"qmail-smtpd", "submission"} {
+		os.MkdirAll(filepath.Join(dir, svc), 0o755)
+		os.WriteFile(filepath.Join(dir, svc, "current"), smtpd, 0o644)
+	}
+	code, out, diag := runMain(t, "", "-p", filepath.Join(dir, "qmail-smtpd"), filepath.Join(dir, "submission", "current"))
+	if code != ExitOK || diag != "" {
+		t.Fatalf("exit %d, %q", code, diag)
+	}
+	for _, want := range []string{
+		`quail_tcpserver_connections_total{server="tcpserver",log="qmail-smtpd"} 3`,
+		`quail_tcpserver_connections_total{server="tcpserver",log="submission"} 3`,
+		`quail_tcpserver_concurrency_peak{server="tcpserver",log="submission"} 2`,
+		`quail_smtpd_messages_queued_total 2`,
+	} {
+		if !bytes.Contains([]byte(out), []byte(want+"\n")) {
+			t.Errorf("lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+func TestSourceName(t *testing.T) {
+	for _, c := range []struct{ why, in, want string }{
+		{"a log directory is named for its service", "/var/log/qmail-smtpd/", "qmail-smtpd"},
+		{"its current too", "/var/log/qmail-smtpd/current", "qmail-smtpd"},
+		{"and its archives", "/var/log/qmail-smtpd/@400000006964fe6a00000000.s", "qmail-smtpd"},
+		{"another file by its name", "smtpd.log", "smtpd.log"},
+		{"standard input", "-", "-"},
+	} {
+		if got := sourceName(c.in); got != c.want {
+			t.Errorf("%s: sourceName(%q) = %q, want %q", c.why, c.in, got, c.want)
+		}
+	}
+}

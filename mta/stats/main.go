@@ -92,6 +92,7 @@ func run(inv *cli.Invocation, now time.Time) int {
 // its archived logs in the order of their names, which is the order of
 // their time stamps, then current.
 func (s *Stats) readLog(inv *cli.Invocation, name string) error {
+	s.SetSource(sourceName(name))
 	if name == "-" {
 		if err := s.Read(inv.Stdin); err != nil {
 			return fmt.Errorf("unable to read standard input: %w", err)
@@ -160,6 +161,21 @@ func multilogFiles(dir string) ([]string, error) {
 		files[i] = filepath.Join(dir, n)
 	}
 	return files, nil
+}
+
+// sourceName names a log for the figures kept per log: a directory by its
+// name, which is the service's (/var/log/qmail-smtpd: qmail-smtpd), and so
+// a file in one (current, @....s); standard input is "-".
+func sourceName(name string) string {
+	if name == "-" {
+		return name
+	}
+	clean := filepath.Clean(name)
+	base := filepath.Base(clean)
+	if base == "current" || base == "previous" || strings.HasPrefix(base, "@") {
+		return filepath.Base(filepath.Dir(clean))
+	}
+	return base
 }
 
 // unwrapPath keeps the cause of a *PathError: the path is in the message

@@ -200,31 +200,27 @@ func (s *Stats) promSMTPD(e *expo) {
 }
 
 func (s *Stats) promServers(e *expo) {
-	names := make([]string, 0, len(s.Servers))
-	for name := range s.Servers {
-		names = append(names, name)
+	keys := s.serverKeys()
+	e.family("quail_tcpserver_connections_total", "counter", "Connections tcpserver or sslserver accepted and ran the program for (ok lines), by program and log.")
+	for _, k := range keys {
+		e.count("quail_tcpserver_connections_total", s.Servers[k].OK, "server", k.Server, "log", k.Log)
 	}
-	slices.Sort(names)
-	e.family("quail_tcpserver_connections_total", "counter", "Connections tcpserver or sslserver accepted and ran the program for (ok lines).")
-	for _, name := range names {
-		e.count("quail_tcpserver_connections_total", s.Servers[name].OK, "server", name)
+	e.family("quail_tcpserver_denied_total", "counter", "Connections refused (deny lines), by program, log and reason: rules or the per-IP limit.")
+	for _, k := range keys {
+		srv := s.Servers[k]
+		e.count("quail_tcpserver_denied_total", srv.Deny-srv.DenyIPLimit, "server", k.Server, "log", k.Log, "reason", "rules")
+		e.count("quail_tcpserver_denied_total", srv.DenyIPLimit, "server", k.Server, "log", k.Log, "reason", "ip_limit")
 	}
-	e.family("quail_tcpserver_denied_total", "counter", "Connections refused (deny lines), by reason: rules or the per-IP limit.")
-	for _, name := range names {
-		srv := s.Servers[name]
-		e.count("quail_tcpserver_denied_total", srv.Deny-srv.DenyIPLimit, "server", name, "reason", "rules")
-		e.count("quail_tcpserver_denied_total", srv.DenyIPLimit, "server", name, "reason", "ip_limit")
-	}
-	e.family("quail_tcpserver_concurrency_peak", "gauge", "Most connections at once, from status lines.")
-	for _, name := range names {
-		if srv := s.Servers[name]; srv.HasStatus {
-			e.count("quail_tcpserver_concurrency_peak", uint64(srv.Peak), "server", name)
+	e.family("quail_tcpserver_concurrency_peak", "gauge", "Most connections at once, from status lines, by program and log.")
+	for _, k := range keys {
+		if srv := s.Servers[k]; srv.HasStatus {
+			e.count("quail_tcpserver_concurrency_peak", uint64(srv.Peak), "server", k.Server, "log", k.Log)
 		}
 	}
-	e.family("quail_tcpserver_concurrency_limit", "gauge", "Connection limit in the last status line.")
-	for _, name := range names {
-		if srv := s.Servers[name]; srv.HasStatus {
-			e.count("quail_tcpserver_concurrency_limit", uint64(srv.Limit), "server", name)
+	e.family("quail_tcpserver_concurrency_limit", "gauge", "Connection limit in the last status line, by program and log.")
+	for _, k := range keys {
+		if srv := s.Servers[k]; srv.HasStatus {
+			e.count("quail_tcpserver_concurrency_limit", uint64(srv.Limit), "server", k.Server, "log", k.Log)
 		}
 	}
 }

@@ -129,14 +129,9 @@ func (s *Stats) reportSMTPD(p printer) {
 }
 
 func (s *Stats) reportServers(p printer) {
-	names := make([]string, 0, len(s.Servers))
-	for name := range s.Servers {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		srv := s.Servers[name]
-		p("\n%s\n", name)
+	for _, k := range s.serverKeys() {
+		srv := s.Servers[k]
+		p("\n%s, log %s\n", k.Server, k.Log)
 		p("  connections\t%d\n", srv.OK)
 		p("  denied\t%d (%d at the per-IP limit)\n", srv.Deny, srv.DenyIPLimit)
 		if srv.HasStatus {

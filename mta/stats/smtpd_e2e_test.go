@@ -121,9 +121,9 @@ func TestRealSMTPServiceLog(t *testing.T) {
 		`quail_smtpd_transactions_total{result="Accept",stage="DATA",reason="Queued"} 1`,
 		`quail_smtpd_messages_queued_total 1`,
 		`quail_rblsmtpd_refused_total{kind="temporary"} 1`,
-		`quail_tcpserver_connections_total{server="tcpserver"} 2`,
-		`quail_tcpserver_denied_total{server="tcpserver",reason="rules"} 1`,
-		`quail_tcpserver_concurrency_limit{server="tcpserver"} 40`,
+		`quail_tcpserver_connections_total{server="tcpserver",log="log"} 2`,
+		`quail_tcpserver_denied_total{server="tcpserver",log="log",reason="rules"} 1`,
+		`quail_tcpserver_concurrency_limit{server="tcpserver",log="log"} 40`,
 	} {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("figures lack %s\nfigures:\n%s\nlog:\n%s", want, out, log)

@@ -74,6 +74,11 @@ const (
 	numLineClasses
 )
 
+// ServerKey names one listener: the program (tcpserver or sslserver) and
+// the log it wrote to, since a peak or a limit of one service says nothing
+// about another's.
+type ServerKey struct{ Server, Log string }
+
 // ServerStats are tcpserver's (or sslserver's) figures.
 type ServerStats struct {
 	OK, Deny, DenyIPLimit uint64
@@ -91,6 +96,7 @@ type SenderCounts struct{ Messages, Bytes uint64 }
 type Stats struct {
 	limits Limits
 	window Window
+	source string // the name of the log being read, for ServerKey
 
 	msgs *boundedMap[uint64, msgState]
 	dels *boundedMap[uint64, delState]
@@ -116,7 +122,7 @@ type Stats struct {
 	SMTP             *table[uint64] // by "RESULT::STAGE::REASON"
 	SMTPQueued       uint64         // Accept::DATA::Queued
 	SMTPQueuedBytes  uint64
-	Servers          map[string]*ServerStats
+	Servers          map[ServerKey]*ServerStats
 	RBL              [2]uint64 // temporary (4xx), permanent (5xx)
 	UnmatchedResults uint64    // delivery results with no start seen
 	MsgEvicted       uint64    // message state dropped at the cap
@@ -138,13 +144,16 @@ func New(l Limits, w Window) *Stats {
 		RcptDomains:   newTable[DomainCounts](l.Domains),
 		SenderDomains: newTable[SenderCounts](l.Domains),
 		SMTP:          newTable[uint64](l.Reasons),
-		Servers:       make(map[string]*ServerStats),
+		Servers:       make(map[ServerKey]*ServerStats),
 	}
 	for _, h := range []*histogram{&s.Delay[Local], &s.Delay[Remote], &s.XDelay[Local], &s.XDelay[Remote], &s.QTime} {
 		h.exactLimit = l.Exact
 	}
 	return s
 }
+
+// SetSource names the log the following lines come from.
+func (s *Stats) SetSource(name string) { s.source = name }
 
 // Add books one event. State (messages in the queue, deliveries in
 // progress) follows every event, so a delay that began before the window
@@ -234,10 +243,11 @@ func (s *Stats) addListener(ev *Event) {
 	case SMTPDOther:
 		s.SMTPOtherLines++
 	case ServerStatus, ServerOK, ServerDeny, ServerOther:
-		srv := s.Servers[ev.Server]
+		k := ServerKey{ev.Server, s.source}
+		srv := s.Servers[k]
 		if srv == nil {
 			srv = new(ServerStats)
-			s.Servers[ev.Server] = srv
+			s.Servers[k] = srv
 		}
 		switch ev.Kind {
 		case ServerStatus:
