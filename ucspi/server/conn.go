@@ -112,8 +112,6 @@ func (s *Server) handle(fd int, local, remote netip.AddrPort) {
 	if sess.Started != nil {
 		sess.Started(pid)
 	}
-	s.log.info("pid " + strconv.Itoa(pid) + " from " + info.IPText(remote.Addr()))
-	s.log.info(connLine("ok", pid, info))
 }
 
 // spawn starts the program unless the remote address already has
@@ -145,6 +143,10 @@ func (s *Server) spawn(sess *Session, prog string, maxConIP int) (int, error) {
 	}
 	s.children[pid] = &child{ip: ip, session: sess}
 	s.perIP[ip]++
+	// Logged under the lock, which the reaper takes before its end line,
+	// so a program that exits at once still has its lines in order.
+	s.log.info("pid " + strconv.Itoa(pid) + " from " + sess.Info.IPText(sess.Info.Remote.Addr()))
+	s.log.info(connLine("ok", pid, sess.Info))
 	return pid, nil
 }
 

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/quail-mta/quail/internal/testbin"
 )
 
 // running is a tcpserver process started by a test.
@@ -202,3 +204,6 @@ func writeFile(t *testing.T, dir, name, text string, mode os.FileMode) string {
 	}
 	return p
 }
+
+func peerOrSkip(t *testing.T) string { return testbin.Peer(t, "tcpserver") }
+func ours(t *testing.T) string       { return testbin.Path(t, "tcpserver") }

@@ -1,0 +1,57 @@
+package client
+
+import (
+	"net"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quail-mta/quail/internal/testbin"
+)
+
+// fullListener is a loopback socket listening with backlog 0 whose queue
+// is already full, so that the kernel drops further SYNs and a connect to
+// it can only time out.
+func fullListener(t *testing.T) int {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := syscall.Getsockname(fd)
+	port := sa.(*syscall.SockaddrInet4).Port
+	// Fill the queue; these connections are never accepted.
+	for i := 0; i < 2; i++ {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 5*time.Second)
+		if err != nil {
+			t.Skipf("cannot fill the accept queue: %v", err)
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	return port
+}
+
+// TestCompatTimeout: an address that does not answer gives the same
+// "timed out" message and exit 111 from Debian's tcpclient and ours, with
+// -T 1+1 (tried for a second, then once more for a second).
+func TestCompatTimeout(t *testing.T) {
+	theirs := testbin.Peer(t, "tcpclient")
+	ours := testbin.Path(t, "tcpclient")
+	port := strconv.Itoa(fullListener(t))
+	env := []string{"PATH=/usr/bin:/bin"}
+	want := "tcpclient: unable to connect to 127.0.0.1 port " + port + ": timed out\n"
+	for _, bin := range []string{theirs, ours} {
+		out, errs, code := run(t, bin, env, "", "-RHl0", "-T", "1+1", "127.0.0.1", port, "true")
+		if out != "" || errs != want || code != 111 {
+			t.Errorf("%s: exit %d, %q %q; want exit 111, %q", bin, code, out, errs, want)
+		}
+	}
+}
