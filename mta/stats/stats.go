@@ -94,7 +94,6 @@ type SenderCounts struct{ Messages, Bytes uint64 }
 
 // Stats accumulates the figures of a stream of log lines.
 type Stats struct {
-	limits Limits
 	window Window
 	source string // the name of the log being read, for ServerKey
 
@@ -137,7 +136,6 @@ type Stats struct {
 // New returns empty statistics.
 func New(l Limits, w Window) *Stats {
 	s := &Stats{
-		limits:        l,
 		window:        w,
 		msgs:          newBoundedMap[uint64, msgState](l.Messages),
 		dels:          newBoundedMap[uint64, delState](l.Deliveries),
