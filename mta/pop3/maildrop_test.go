@@ -1,0 +1,185 @@
+package pop3
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+)
+
+// testMaildir makes a Maildir holding msgs, the first the oldest; names
+// are "<i>.test" in new/ (or cur/ with ":2,S" for those listed in cur).
+func testMaildir(t *testing.T, msgs []string, cur map[int]bool) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "Maildir")
+	for _, s := range []string{"", "tmp", "new", "cur"} {
+		if err := os.Mkdir(filepath.Join(dir, s), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := time.Now().Add(-time.Hour)
+	for i, m := range msgs {
+		p := filepath.Join(dir, "new", fmt.Sprintf("%d.test", i+1))
+		if cur[i+1] {
+			p = filepath.Join(dir, "cur", fmt.Sprintf("%d.test:2,S", i+1))
+		}
+		if err := os.WriteFile(p, []byte(m), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		mt := base.Add(time.Duration(i) * time.Second)
+		os.Chtimes(p, mt, mt)
+	}
+	return dir
+}
+
+func dropDialog(t *testing.T, dir, in string) (string, string) {
+	t.Helper()
+	var out, log bytes.Buffer
+	m := NewMaildrop(dir, iotest.OneByteReader(strings.NewReader(in)), &out, 0, &log)
+	m.Run()
+	return out.String(), log.String()
+}
+
+func listDir(t *testing.T, dir string) string {
+	var names []string
+	for _, s := range []string{"new", "cur"} {
+		ents, _ := os.ReadDir(filepath.Join(dir, s))
+		for _, e := range ents {
+			names = append(names, s+"/"+e.Name())
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, " ")
+}
+
+func TestMaildropDialogs(t *testing.T) {
+	msgs := []string{
+		"Subject: one\n\nbody\n",
+		"Subject: two\n\n.dot\n..two\nlast",
+		"Subject: three\nX: y\n\nl1\nl2\nl3\n",
+	}
+	cases := []struct {
+		in, out, files, why string
+	}{
+		{"STAT\r\nLIST\r\nUIDL\r\nQUIT\r\n",
+			"+OK \r\n+OK 3 78\r\n+OK \r\n1 19\r\n2 29\r\n3 30\r\n.\r\n+OK \r\n1 1.test\r\n2 2.test\r\n3 3.test\r\n.\r\n+OK \r\n",
+			"cur/1.test:2, cur/2.test:2, cur/3.test:2,S", "listing, oldest first; QUIT moves new/ to cur/ with :2,"},
+		{"RETR 2\r\nQUIT\r\n",
+			"+OK \r\n+OK \r\nSubject: two\r\n\r\n..dot\r\n...two\r\nlast\r\n.\r\n+OK \r\n",
+			"cur/1.test:2, cur/2.test:2, cur/3.test:2,S", "dot-stuffing, CRLF, last line without LF"},
+		{"TOP 3 1\r\nTOP 3 0\r\nTOP 3\r\n",
+			"+OK \r\n+OK \r\nSubject: three\r\nX: y\r\n\r\nl1\r\n.\r\n+OK \r\nSubject: three\r\nX: y\r\n\r\n.\r\n+OK \r\nSubject: three\r\nX: y\r\n\r\nl1\r\nl2\r\nl3\r\n.\r\n",
+			"cur/3.test:2,S new/1.test new/2.test", "TOP n body lines; no count sends all; EOF is no QUIT"},
+		{"DELE 1\r\nDELE 1\r\nRETR 1\r\nSTAT\r\nLIST\r\nLAST\r\nQUIT\r\n",
+			"+OK \r\n+OK \r\n-ERR already deleted\r\n-ERR already deleted\r\n+OK 2 59\r\n+OK \r\n2 29\r\n3 30\r\n.\r\n+OK 1\r\n+OK \r\n",
+			"cur/2.test:2, cur/3.test:2,S", "deletion only at QUIT"},
+		{"DELE 3\r\nRSET\r\nLAST\r\nSTAT\r\nQUIT\r\n", "+OK \r\n+OK \r\n+OK \r\n+OK 0\r\n+OK 3 78\r\n+OK \r\n",
+			"cur/1.test:2, cur/2.test:2, cur/3.test:2,S", "RSET undeletes"},
+		{"DELE 2\r\n", "+OK \r\n+OK \r\n", "cur/3.test:2,S new/1.test new/2.test", "end of input without QUIT deletes nothing"},
+		{"LIST 0\r\nLIST 4\r\nLIST x\r\nLIST 2\r\nUIDL 3\r\nXTND\r\nNOOP\r\nLAST\r\n",
+			"+OK \r\n-ERR messages are counted from 1\r\n-ERR not that many messages\r\n-ERR syntax error\r\n+OK 2 29\r\n+OK 3 3.test\r\n-ERR unimplemented\r\n+OK \r\n+OK 0\r\n",
+			"cur/3.test:2,S new/1.test new/2.test", "errors and single listings"},
+		{"CAPA\r\n", "+OK \r\n+OK capability list follows\r\nTOP\r\nUIDL\r\nPIPELINING\r\nIMPLEMENTATION quail\r\n.\r\n",
+			"cur/3.test:2,S new/1.test new/2.test", "CAPA in the transaction state"},
+		{"RETR 1\r\nLAST\r\n", "+OK \r\n+OK \r\nSubject: one\r\n\r\nbody\r\n.\r\n+OK 1\r\n",
+			"cur/3.test:2,S new/1.test new/2.test", "RETR counts for LAST"},
+	}
+	for _, c := range cases {
+		dir := testMaildir(t, msgs, map[int]bool{3: true})
+		out, log := dropDialog(t, dir, c.in)
+		if out != c.out {
+			t.Errorf("%s:\n got %q\nwant %q", c.why, out, c.out)
+		}
+		if got := listDir(t, dir); got != c.files {
+			t.Errorf("%s: files %s, want %s (log %s)", c.why, got, c.files, log)
+		}
+	}
+}
+
+func TestMaildropSkipsThisSecond(t *testing.T) {
+	dir := testMaildir(t, []string{"a\n"}, nil)
+	// Delivered now: qmail-pop3d leaves it for the next session, since
+	// its order among this second's arrivals is not settled.
+	os.WriteFile(filepath.Join(dir, "new", "9.test"), []byte("new\n"), 0o600)
+	out, _ := dropDialog(t, dir, "STAT\r\n")
+	if out != "+OK \r\n+OK 1 2\r\n" {
+		t.Errorf("got %q", out)
+	}
+}
+
+func TestMaildropNoMaildir(t *testing.T) {
+	out, _ := dropDialog(t, filepath.Join(t.TempDir(), "none"), "STAT\r\n")
+	if out != "-ERR this user has no $HOME/Maildir\r\n" {
+		t.Errorf("got %q", out)
+	}
+}
+
+func TestMaildropConcurrentRemoval(t *testing.T) {
+	dir := testMaildir(t, []string{"a\n", "b\n"}, nil)
+	r, w := ioPipe()
+	or, ow := ioPipe()
+	m := NewMaildrop(dir, r, ow, 0, nil)
+	go func() { m.Run(); ow.Close() }()
+	replies := bufio.NewReader(or)
+	go w.Write([]byte("NOOP\r\n"))
+	for range 2 { // the greeting and the NOOP: the listing is made
+		if l, err := replies.ReadString('\n'); l != "+OK \r\n" || err != nil {
+			t.Fatalf("got %q, %v", l, err)
+		}
+	}
+	// Another session takes message 1 away meanwhile.
+	os.Remove(filepath.Join(dir, "new", "1.test"))
+	go func() { w.Write([]byte("RETR 1\r\nDELE 1\r\nQUIT\r\n")); w.Close() }()
+	rest, _ := io.ReadAll(replies)
+	if string(rest) != "-ERR unable to open that message\r\n+OK \r\n+OK \r\n" {
+		t.Errorf("got %q", rest)
+	}
+	if got := listDir(t, dir); got != "cur/2.test:2," {
+		t.Errorf("files %s", got)
+	}
+}
+
+func TestWriteMessage(t *testing.T) {
+	long := strings.Repeat("x", 100000)
+	cases := []struct {
+		msg   string
+		lines int
+		want  string
+		why   string
+	}{
+		{"", -1, ".\r\n", "empty message"},
+		{"a\r\nb\n", -1, "a\r\nb\r\n.\r\n", "CR before LF is not doubled"},
+		{".\n", -1, "..\r\n.\r\n", "a lone dot is stuffed"},
+		{long + "\n." + long + "\n", -1, long + "\r\n.." + long + "\r\n.\r\n", "lines longer than the buffer"},
+		{"h\n\n" + long + ".x\nb\n", 1, "h\r\n\r\n" + long + ".x\r\n.\r\n", "a dot inside a long line is not at a line start"},
+		{"h: 1\nh: 2\n", 0, "h: 1\r\nh: 2\r\n.\r\n", "header without body"},
+	}
+	for _, c := range cases {
+		var b bytes.Buffer
+		if err := WriteMessage(&b, strings.NewReader(c.msg), c.lines); err != nil || b.String() != c.want {
+			t.Errorf("%s: got %.80q, %v", c.why, b.String(), err)
+		}
+	}
+}
+
+func FuzzWriteMessage(f *testing.F) {
+	f.Add([]byte("Subject: x\n\n.a\nb"), 1)
+	f.Add([]byte("\r\n.\r\n"), -1)
+	f.Fuzz(func(t *testing.T, msg []byte, lines int) {
+		var b bytes.Buffer
+		WriteMessage(&b, bytes.NewReader(msg), lines)
+		out := b.String()
+		// The terminator appears once, at the end: the body can never end
+		// the response early.
+		if !strings.HasSuffix(out, ".\r\n") || strings.Contains(out[:len(out)-3], "\r\n.\r\n") || strings.HasPrefix(out, ".\r\n") && len(out) > 3 {
+			t.Fatalf("message %q gave %q", msg, out)
+		}
+	})
+}
