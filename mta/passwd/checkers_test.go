@@ -151,6 +151,13 @@ func TestVirtualCheckers(t *testing.T) {
 			t.Errorf("%s: %s exit %d, output %q, stderr %q; want %d, %q", c.why, c.prog, code, out, stderr, c.code, c.out)
 		}
 	}
+	// A single-user instance runs everything as the invoking user: even
+	// an entry naming uid 0 changes nothing and is not refused.
+	os.Mkdir(filepath.Join(qhome, "control"), 0o755)
+	writeFile(t, qhome, "control/singleuser", "")
+	if code, out, stderr := runChecker(t, "checkvpw", env, "rooted\x00x\x00\x00"); code != 0 || out != fmt.Sprintf("rooted|%s|%s|%s|", home, self, home) {
+		t.Errorf("single-user instance: exit %d, output %q, stderr %q", code, out, stderr)
+	}
 	os.Remove(filepath.Join(qhome, VPasswdCDB))
 	if code, _, _ := runChecker(t, "checkvpw", env, "tim\x00x\x00\x00"); code != 111 {
 		t.Errorf("missing vpasswd.cdb: exit %d, want 111", code)

@@ -24,6 +24,9 @@ type Account struct {
 	GID   int
 	Home  string
 	Shell string // set as $SHELL when not empty
+	// Stay: never change user, whatever UID says (a single-user qmail
+	// home, where everything runs as the invoking user, root included).
+	Stay bool
 }
 
 // errRefused is a login that is good but cannot be carried out here; it
@@ -36,6 +39,9 @@ func (e *errRefused) Error() string { return e.msg }
 // refuses uid 0: nobody reads mail as root); otherwise it can only carry
 // on as itself, so acct must be the invoking user or leave the ids open.
 func switchUser(acct Account) error {
+	if acct.Stay {
+		return nil
+	}
 	euid := os.Geteuid()
 	if euid != 0 {
 		if acct.UID < 0 || acct.UID == euid && acct.GID == os.Getegid() {
