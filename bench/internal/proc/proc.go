@@ -1,0 +1,171 @@
+// Package proc reads what the mail benchmarks need from Linux's /proc: a
+// process's children and descendants, its memory from smaps_rollup
+// (proc(5): Pss, Private_Clean, Private_Dirty) and its thread count.
+package proc
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Stat is the part of /proc/PID/stat the benchmarks use.
+type Stat struct {
+	PID, PPID int
+	Comm      string
+}
+
+// ReadStat reads /proc/PID/stat. The command name is between the first
+// "(" and the last ")", since it may itself hold spaces and parentheses.
+func ReadStat(pid int) (Stat, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return Stat{}, err
+	}
+	open, close := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
+	if open < 0 || close < open {
+		return Stat{}, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(b[close+1:]))
+	if len(f) < 2 {
+		return Stat{}, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	ppid, err := strconv.Atoi(f[1])
+	if err != nil {
+		return Stat{}, fmt.Errorf("malformed /proc/%d/stat: %w", pid, err)
+	}
+	return Stat{PID: pid, PPID: ppid, Comm: string(b[open+1 : close])}, nil
+}
+
+// All returns every process's stat; processes that exit while being
+// read are left out.
+func All() ([]Stat, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	var out []Stat
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if s, err := ReadStat(pid); err == nil {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// Children returns the processes whose parent is pid.
+func Children(pid int) ([]Stat, error) {
+	all, err := All()
+	if err != nil {
+		return nil, err
+	}
+	var out []Stat
+	for _, s := range all {
+		if s.PPID == pid {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// Descendants returns every process below pid, pid excluded.
+func Descendants(pid int) ([]Stat, error) {
+	all, err := All()
+	if err != nil {
+		return nil, err
+	}
+	kids := map[int][]Stat{}
+	for _, s := range all {
+		kids[s.PPID] = append(kids[s.PPID], s)
+	}
+	var out []Stat
+	todo := []int{pid}
+	for len(todo) > 0 {
+		p := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		for _, k := range kids[p] {
+			out = append(out, k)
+			todo = append(todo, k.PID)
+		}
+	}
+	return out, nil
+}
+
+// Mem is a process's memory in KiB as smaps_rollup reports it.
+type Mem struct {
+	Rss, Pss, Private int
+}
+
+// Add returns the sum of m and o.
+func (m Mem) Add(o Mem) Mem {
+	return Mem{m.Rss + o.Rss, m.Pss + o.Pss, m.Private + o.Private}
+}
+
+// ReadMem reads /proc/PID/smaps_rollup; Private is Private_Clean plus
+// Private_Dirty, the memory that goes away with the process.
+func ReadMem(pid int) (Mem, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/smaps_rollup")
+	if err != nil {
+		return Mem{}, err
+	}
+	var m Mem
+	for _, l := range strings.Split(string(b), "\n") {
+		name, rest, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		var dst *int
+		switch name {
+		case "Rss":
+			dst = &m.Rss
+		case "Pss":
+			dst = &m.Pss
+		case "Private_Clean", "Private_Dirty":
+			dst = &m.Private
+		default:
+			continue
+		}
+		kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+		if err != nil {
+			return Mem{}, fmt.Errorf("/proc/%d/smaps_rollup: %q: %w", pid, l, err)
+		}
+		*dst += kb
+	}
+	return m, nil
+}
+
+// Threads counts the threads of pid.
+func Threads(pid int) (int, error) {
+	ents, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid), "task"))
+	return len(ents), err
+}
+
+// SystemThreads counts the threads of every process on the machine,
+// which is what the kernel's pid limit bounds.
+func SystemThreads() int {
+	n := 0
+	all, _ := All()
+	for _, s := range all {
+		if t, err := Threads(s.PID); err == nil {
+			n += t
+		}
+	}
+	return n
+}
+
+// PIDMax reads the kernel's pid limit.
+func PIDMax() int {
+	b, err := os.ReadFile("/proc/sys/kernel/pid_max")
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return n
+}
