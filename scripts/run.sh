@@ -6,7 +6,9 @@
 # Maildir is ./run/home/demo/Maildir/. svscan then supervises every
 # service; Ctrl-C stops everything.
 #
-# Setting QUAIL_RUN_SETUP_ONLY=1 stops after the setup (for tests).
+# For tests: QUAIL_RUN_SETUP_ONLY=1 stops after the setup, and
+# QUAIL_RUN_OPTS adds quail-setup options after the standard ones (such as
+# -p qmail-smtpd=PORT to move a service off its fixed port).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin="$top/bin"
@@ -25,7 +27,7 @@ fi
 quail-setup -u -B -h localhost -i 127.0.0.1 \
   -d "$run/qmail" -s "$run/service" -l "$run/log" -D "$run/home/demo" -b "$bin" \
   -p qmail-smtpd=2525 -p submission=5587 -p smtps=4465 \
-  -p pop3=1110 -p pop3s=1995 -p qmtpd=2209 -p qmqpd=6628 >"$run/setup.log" 2>&1 || {
+  -p pop3=1110 -p pop3s=1995 -p qmtpd=2209 -p qmqpd=6628 ${QUAIL_RUN_OPTS:-} >"$run/setup.log" 2>&1 || {
   cat "$run/setup.log" >&2
   echo "quail: quail-setup failed; see above" >&2
   exit 111

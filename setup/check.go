@@ -215,6 +215,17 @@ func lines(path string) ([]string, bool) {
 	return out, true
 }
 
+// virtualDomain is the domain a control/virtualdomains line is about:
+// "domain:prefix", ".domain:prefix" (its subdomains) or
+// "user@domain:prefix" (one address).
+func virtualDomain(line string) string {
+	dom, _, _ := strings.Cut(line, ":")
+	if i := strings.LastIndexByte(dom, '@'); i >= 0 {
+		dom = dom[i+1:]
+	}
+	return dom
+}
+
 // covered says whether rcpthosts-style entries accept domain.
 func covered(entries []string, domain string) bool {
 	for _, e := range entries {
@@ -234,10 +245,7 @@ func (k *checker) controls() {
 	locals, _ := lines(ctl("locals"))
 	virt, _ := lines(ctl("virtualdomains"))
 	for _, v := range virt {
-		dom, _, _ := strings.Cut(v, ":")
-		if _, d, ok := strings.Cut(dom, "@"); ok {
-			dom = d
-		}
+		dom := virtualDomain(v)
 		for _, l := range locals {
 			if l == dom {
 				k.problem(fmt.Sprintf("%s is in both control/locals and control/virtualdomains", dom),
@@ -256,10 +264,7 @@ func (k *checker) controls() {
 			}
 		}
 		for _, v := range virt {
-			dom, _, _ := strings.Cut(v, ":")
-			if _, d, ok := strings.Cut(dom, "@"); ok {
-				dom = d
-			}
+			dom := virtualDomain(v)
 			if dom != "" && !covered(rcpt, strings.TrimPrefix(dom, ".")) && !covered(rcpt, dom) {
 				k.problem(fmt.Sprintf("control/rcpthosts lacks %s from control/virtualdomains", dom),
 					"add it, or qmail-smtpd refuses mail for it")

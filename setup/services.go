@@ -10,6 +10,9 @@ import (
 	servicetemplates "github.com/quail-mta/quail/service-templates"
 )
 
+// DataLimit is the softlimit -d of every network service.
+const DataLimit = "300000000"
+
 // service is one of the directories under service-templates/.
 type service struct {
 	name     string
@@ -103,8 +106,10 @@ func (c *Config) serviceEnv(s service, d ids) map[string]string {
 	m["LOCALNAME"] = c.Host
 	m["RULES"] = filepath.Join(c.Home, "tcp", s.rules+".cdb")
 	m["CONCURRENCY"] = "40"
-	// Go programs need about 50 MB of data segment to start at all.
-	m["DATALIMIT"] = "100000000"
+	// A data limit still protects the machine from a runaway session, but
+	// Go programs need about 50 MB to start at all, and a build with cgo
+	// counts 8 MB for each thread's stack, so the classic 2 MB is out.
+	m["DATALIMIT"] = DataLimit
 	m["SERVEROPTS"] = "-vHR"
 	m["QMAILDUID"], m["NOFILESGID"] = "", ""
 	if !c.SingleUser && !s.asRoot {
