@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Server is a running tcpserver.
@@ -120,6 +121,7 @@ func (s *Server) Stop() {
 // server stops accepting and the kernel's backlog holds new clients, as
 // the original's "defer acceptance" does.
 func (s *Server) acceptLoop() error {
+	var backoff time.Duration
 	for {
 		select {
 		case s.slots <- struct{}{}:
@@ -136,10 +138,12 @@ func (s *Server) acceptLoop() error {
 			default:
 			}
 			if isTransient(err) {
+				backoff = pause(backoff, err)
 				continue
 			}
 			return &OpError{"accept", err}
 		}
+		backoff = 0
 		lsa, err := syscall.Getsockname(nfd)
 		if err != nil {
 			syscall.Close(nfd)
@@ -165,6 +169,20 @@ func isTransient(err error) bool {
 		return true
 	}
 	return false
+}
+
+// pause waits after an accept error caused by a shortage (descriptors,
+// memory), doubling the wait up to a second, so that a server out of
+// descriptors does not spin; other transient errors are retried at once.
+func pause(prev time.Duration, err error) time.Duration {
+	switch err {
+	case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM:
+	default:
+		return 0
+	}
+	d := max(5*time.Millisecond, min(2*prev, time.Second))
+	time.Sleep(d)
+	return d
 }
 
 // release gives back a connection's slot.
