@@ -174,3 +174,34 @@ func TestCompatLockHeld(t *testing.T) {
 		}
 	}
 }
+
+// TestCompatSuperviseFiles: our supervise and Debian's create the same
+// files in supervise/, of the same types and modes.
+func TestCompatSuperviseFiles(t *testing.T) {
+	q, d := ours(t), debian(t)
+	listing := func(tl tools) string {
+		dir := service(t, t.TempDir(), "svc", "exec sleep 1000")
+		startSupervise(t, tl.supervise, dir)
+		waitUp(t, dir)
+		var b strings.Builder
+		sup := filepath.Join(dir, "supervise")
+		fi, err := os.Stat(sup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "supervise %v\n", fi.Mode())
+		ents, _ := os.ReadDir(sup)
+		for _, e := range ents {
+			info, _ := e.Info()
+			fmt.Fprintf(&b, "%s %v %d\n", e.Name(), info.Mode(), info.Size())
+		}
+		return b.String()
+	}
+	lq, ld := listing(q), listing(d)
+	if lq != ld {
+		t.Fatalf("supervise/ differs:\nquail:\n%s\ndaemontools:\n%s", lq, ld)
+	}
+	if !strings.Contains(lq, "supervise drwx------\n") || !strings.Contains(lq, "control prw-------") {
+		t.Fatalf("unexpected modes:\n%s", lq)
+	}
+}

@@ -54,6 +54,7 @@ func TestErrstr(t *testing.T) {
 		}
 	}
 }
+
 var (
 	errnoENOENT error = &os.PathError{Op: "open", Path: "x", Err: syscall.ENOENT}
 	errnoEAGAIN error = syscall.EAGAIN

@@ -118,7 +118,6 @@ type supervisor struct {
 	sigchld  chan os.Signal
 	readyCh  chan int
 	quit     chan struct{}
-	closers  []*os.File
 	fdLock   *os.File
 	fdWrite  *os.File // our own write end of control, so it never sees EOF
 	fdOK     *os.File

@@ -32,7 +32,7 @@ func Svwait(inv *cli.Invocation) int {
 		switch c {
 		case 't':
 			secs, perr := strconv.ParseFloat(arg, 64)
-			if perr != nil || secs < 0 || secs > 1e9 {
+			if perr != nil || !(secs >= 0 && secs <= 1e9) { // NaN fails both
 				return inv.Usage(synopsis)
 			}
 			limit = time.Duration(secs * float64(time.Second))
