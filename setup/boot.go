@@ -3,6 +3,7 @@ package setup
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -39,18 +40,18 @@ WantedBy=multi-user.target
 `, c.BinDir, c.ServiceDir)
 }
 
-// inittabLine is what daemontools adds to /etc/inittab.
-func inittabLine(c *Config) string {
-	return "SV:123456:respawn:" + c.Home + "/boot/svscanboot\n"
-}
-
-// boot installs a way to start svscan at boot: QMAILHOME/boot/svscanboot
-// always, then a systemd unit where systemd runs the machine, or the
-// svscanboot line in /etc/inittab under sysvinit.
+// boot installs a way to start svscan at boot: a systemd unit where
+// systemd runs the machine, else the svscanboot line daemontools adds to
+// /etc/inittab. svscanboot is the installed one when BinDir has it, else
+// a script of the same job written to QMAILHOME/boot/svscanboot.
 func (in *installer) boot(o owners) error {
 	c := in.cfg
-	if err := in.file(c.homePath("boot", "svscanboot"), svscanbootScript(c), 0o755, o.root); err != nil {
-		return err
+	bootCmd := filepath.Join(c.BinDir, "svscanboot") + " " + c.ServiceDir
+	if !exists(filepath.Join(c.BinDir, "svscanboot")) {
+		bootCmd = filepath.Join(c.Home, "boot", "svscanboot")
+		if err := in.file(c.homePath("boot", "svscanboot"), svscanbootScript(c), 0o755, o.root); err != nil {
+			return err
+		}
 	}
 	if exists(c.path("run/systemd/system")) {
 		if err := in.dir(c.path("etc/systemd/system"), 0o755, owner{0, 0}); err != nil {
@@ -69,7 +70,7 @@ func (in *installer) boot(o owners) error {
 	tab := c.path("etc/inittab")
 	b, err := os.ReadFile(tab)
 	if os.IsNotExist(err) {
-		in.say("no systemd and no /etc/inittab: have your init run %s", c.Home+"/boot/svscanboot")
+		in.say("no systemd and no /etc/inittab: have your init run %s", bootCmd)
 		return nil
 	}
 	if err != nil {
@@ -78,7 +79,7 @@ func (in *installer) boot(o owners) error {
 	if strings.Contains(string(b), "svscanboot") {
 		return nil
 	}
-	if err := appendLine(tab, strings.TrimSuffix(inittabLine(c), "\n"), false); err != nil {
+	if err := appendLine(tab, "SV:123456:respawn:"+bootCmd, false); err != nil {
 		return err
 	}
 	in.changes++

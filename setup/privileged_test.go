@@ -37,7 +37,7 @@ func TestPrivilegedInstallation(t *testing.T) {
 		t.Skip("the privileged installation needs root to give files to qmail's users")
 	}
 	root := fakeRoot(t)
-	bin := fakeBin(t, allPrograms()...)
+	bin := fakeBin(t, append(allPrograms(), "svscanboot")...)
 	var out bytes.Buffer
 	r, err := Setup(privileged(root, bin), &out)
 	if err != nil {
@@ -108,7 +108,7 @@ func TestPrivilegedInstallation(t *testing.T) {
 			env("qmail-smtpd", "QMAILDUID"), env("qmail-smtpd", "LOGUSER"), env("qmail-smtpd", "PORT"), env("pop3", "QMAILDUID"))
 	}
 	tab, _ := os.ReadFile(filepath.Join(root, "etc", "inittab"))
-	if !strings.Contains(string(tab), "SV:123456:respawn:/var/qmail/boot/svscanboot\n") {
+	if !strings.Contains(string(tab), "SV:123456:respawn:"+bin+"/svscanboot /var/service\n") {
 		t.Errorf("inittab lacks svscanboot:\n%s", tab)
 	}
 
@@ -164,5 +164,24 @@ func TestPrivilegedNeedsRoot(t *testing.T) {
 	_, err := Setup(privileged(t.TempDir(), fakeBin(t)), &bytes.Buffer{})
 	if err != ErrNotRoot {
 		t.Errorf("got %v, want ErrNotRoot", err)
+	}
+}
+
+// TestInittabWithoutSvscanboot: without an installed svscanboot, setup
+// writes its own into QMAILHOME/boot and names that in inittab.
+func TestInittabWithoutSvscanboot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the privileged installation needs root")
+	}
+	root := fakeRoot(t)
+	bin := fakeBin(t, allPrograms()...)
+	if _, err := Setup(privileged(root, bin), &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	tab, _ := os.ReadFile(filepath.Join(root, "etc", "inittab"))
+	script, err := os.ReadFile(filepath.Join(root, "var/qmail/boot/svscanboot"))
+	if !strings.Contains(string(tab), "SV:123456:respawn:/var/qmail/boot/svscanboot\n") || err != nil ||
+		!strings.Contains(string(script), "svscan /var/service") {
+		t.Errorf("inittab:\n%s\nscript (%v):\n%s", tab, err, script)
 	}
 }
