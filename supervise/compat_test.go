@@ -27,7 +27,8 @@ func TestCompatCrossDrive(t *testing.T) {
 func crossDrive(t *testing.T, sup, client, q, d tools) {
 	base := t.TempDir()
 	// TERM is ignored so that "want down" can be observed; k ends it.
-	dir := service(t, base, "svc", "trap '' TERM\nexec sleep 1000")
+	marker := filepath.Join(base, "trapped")
+	dir := service(t, base, "svc", "trap '' TERM\necho >> "+marker+"\nexec sleep 1000")
 	startSupervise(t, sup.supervise, dir)
 
 	compare := func(step, want string) {
@@ -85,6 +86,7 @@ func crossDrive(t *testing.T, sup, client, q, d tools) {
 	compare("down file", pidRE()+", normally down")
 	os.Remove(filepath.Join(dir, "down"))
 
+	waitFor(t, "TERM to be ignored", 5e9, func() bool { return len(readLines(t, marker)) > 0 })
 	svc("-d")
 	waitFor(t, "want down", 5e9, func() bool { st, ok := statusOK(dir); return ok && st.Want == 'd' })
 	compare("TERM ignored", pidRE()+", want down")

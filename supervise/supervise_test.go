@@ -104,6 +104,7 @@ func TestDownFileAndOnce(t *testing.T) {
 	}
 	run(t, q.svc, "-o", dir)
 	pid := waitUp(t, dir)
+	waitFor(t, "the first run", 5*time.Second, func() bool { return len(readLines(t, runs)) == 1 })
 	if st := readStatus(t, dir); st.Want != 0 {
 		t.Fatalf("want %q after svc -o", st.Want)
 	}
@@ -111,6 +112,7 @@ func TestDownFileAndOnce(t *testing.T) {
 	waitDown(t, dir)
 	run(t, q.svc, "-u", dir)
 	pid = waitUp(t, dir)
+	waitFor(t, "the second run", 5*time.Second, func() bool { return len(readLines(t, runs)) == 2 })
 	run(t, q.svc, "-x", dir)
 	// x alone leaves the service running, and supervise with it.
 	waitFor(t, "status want u", 5*time.Second, func() bool { st, ok := statusOK(dir); return ok && st.Want == 'u' })
