@@ -28,7 +28,7 @@ func crossDrive(t *testing.T, sup, client, q, d tools) {
 	base := t.TempDir()
 	// TERM is ignored so that "want down" can be observed; k ends it.
 	marker := filepath.Join(base, "trapped")
-	dir := service(t, base, "svc", "trap '' TERM\necho >> "+marker+"\nexec sleep 1000")
+	dir := service(t, base, "svc", "trap '' TERM\necho trapped >> "+marker+"\nexec sleep 1000")
 	startSupervise(t, sup.supervise, dir)
 
 	compare := func(step, want string) {
