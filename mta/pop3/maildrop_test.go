@@ -183,3 +183,28 @@ func FuzzWriteMessage(f *testing.F) {
 		}
 	})
 }
+
+func TestIdleTimeout(t *testing.T) {
+	dir := testMaildir(t, []string{"a\n"}, nil)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var out bytes.Buffer
+	m := NewMaildrop(dir, r, &out, 50*time.Millisecond, nil)
+	w.WriteString("DELE 1\r\n")
+	if err := m.Run(); !isTimeout(err) {
+		t.Fatalf("Run = %v, want a timeout", err)
+	}
+	if listDir(t, dir) != "new/1.test" {
+		t.Errorf("a session that timed out must not delete: %s", listDir(t, dir))
+	}
+	var pout bytes.Buffer
+	pr, pw, _ := os.Pipe()
+	defer pw.Close()
+	p := NewPopup(&PopupConfig{Timestamp: "<1.2@h>", Timeout: 50 * time.Millisecond}, pr, &pout, nil, nil)
+	if err := p.Run(); !isTimeout(err) || !strings.HasSuffix(pout.String(), "-ERR timeout\r\n") {
+		t.Errorf("popup: %v, %q", err, pout.String())
+	}
+}

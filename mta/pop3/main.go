@@ -28,7 +28,7 @@ func QmailPopup(inv *cli.Invocation) int {
 		return inv.Usage("hostname checkpassword subprogram ...")
 	}
 	hostname, child := inv.Args[1], inv.Args[2:]
-	in, out := cli.NetStdio()
+	in, out := netStdio(inv)
 	ip, _ := inv.Getenv("TCPREMOTEIP")
 	if ip == "" {
 		ip, _ = inv.Getenv("SSLREMOTEIP")
@@ -48,6 +48,8 @@ func QmailPopup(inv *cli.Invocation) int {
 		if !ok1 || !ok2 {
 			return checkpw.Temporary, fmt.Errorf("connection is not a file")
 		}
+		setBlocking(rin)
+		setBlocking(rout)
 		return checkpw.Check(child, r.Env, r.User, r.Secret, r.Timestamp, rin, rout, stderr)
 	}
 	p := NewPopup(cfg, in, out, inv.Stderr, inv.Env)
@@ -77,7 +79,7 @@ func QmailPop3d(inv *cli.Invocation) int {
 		inv.Stdout.WriteString("-ERR this user has no $HOME/Maildir\r\n")
 		return inv.Usage("maildirname")
 	}
-	in, out := cli.NetStdio()
+	in, out := netStdio(inv)
 	m := NewMaildrop(inv.Args[1], in, out, DefaultTimeout, inv.Stderr)
 	if err := m.Run(); err != nil && !isTimeout(err) {
 		inv.Warn("%v", err)

@@ -1,0 +1,212 @@
+package pop3
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quail-mta/quail/internal/testbin"
+)
+
+// popServer is tcpserver running qmail-popup, checkvpw and qmail-pop3d
+// for the virtual user demo (password demo) of a single-user qmail home.
+type popServer struct {
+	port    string
+	maildir string
+	logPath string
+}
+
+func (s *popServer) log() string {
+	b, _ := os.ReadFile(s.logPath)
+	return string(b)
+}
+
+func startPOPServer(t *testing.T) *popServer {
+	t.Helper()
+	dir := t.TempDir()
+	qhome := filepath.Join(dir, "qmail")
+	home := filepath.Join(dir, "home", "demo")
+	for _, d := range []string{filepath.Join(qhome, "users"), filepath.Join(qhome, "control"), home} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(qhome, "control", "singleuser"), nil, 0o644)
+	os.WriteFile(filepath.Join(qhome, "users", "vpasswd"), []byte("demo:{PLAIN}demo:::"+home+"\n"), 0o600)
+	env := []string{"PATH=" + testbin.Dir(t, "checkvpw", "qmail-pop3d") + ":/bin:/usr/bin", "QMAILHOME=" + qhome}
+	newvpw := exec.Command(testbin.Path(t, "qmail-newvpw"))
+	newvpw.Env = env
+	if out, err := newvpw.CombinedOutput(); err != nil {
+		t.Fatalf("qmail-newvpw: %v: %s", err, out)
+	}
+	s := &popServer{maildir: filepath.Join(home, "Maildir"), logPath: filepath.Join(dir, "log")}
+	for _, sub := range []string{"", "tmp", "new", "cur"} {
+		os.Mkdir(filepath.Join(s.maildir, sub), 0o700)
+	}
+	logf, err := os.Create(s.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(testbin.Path(t, "tcpserver"), "-1", "-RH", "-l", "pop.test", "127.0.0.1", "0",
+		testbin.Path(t, "qmail-popup"), "pop.test", "checkvpw", "qmail-pop3d", "Maildir")
+	cmd.Env = env
+	cmd.Stderr = logf
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("tcpserver printed no port: %v", err)
+	}
+	s.port = strings.TrimSpace(line)
+	return s
+}
+
+// testMessage is message i as delivered (LF line ends).
+func testMessage(i int) string {
+	return fmt.Sprintf("From: sender%d@example.com\nSubject: message %d\n\n.starts with a dot\nbody of %d\n", i, i, i)
+}
+
+// deliver puts n messages into new/, a millisecond apart and an hour
+// old, so that the listing order is theirs and none is held back as
+// "arrived this second".
+func (s *popServer) deliver(t *testing.T, n int) {
+	t.Helper()
+	base := time.Now().Add(-time.Hour)
+	for i := 1; i <= n; i++ {
+		p := filepath.Join(s.maildir, "new", fmt.Sprintf("%d.M%dP1.pop.test", 1000000+i, i))
+		if err := os.WriteFile(p, []byte(testMessage(i)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		mt := base.Add(time.Duration(i) * time.Millisecond)
+		os.Chtimes(p, mt, mt)
+	}
+}
+
+const poplibScript = `
+import poplib, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+
+def expected(i):
+    return ("From: sender%d@example.com\nSubject: message %d\n\n.starts with a dot\nbody of %d\n" % (i, i, i)).encode()
+
+def session():
+    p = poplib.POP3("127.0.0.1", port, timeout=30)
+    return p
+
+# A wrong password is refused, and the connection ends.
+p = session()
+p.user("demo")
+try:
+    p.pass_("wrong")
+    print("wrong password accepted"); sys.exit(1)
+except poplib.error_proto as e:
+    assert str(e).startswith("b'-ERR authorization failed"), e
+
+# Session 1: CAPA, STAT, UIDL, retrieve every message, QUIT (no deletion).
+p = session()
+caps = p.capa()
+assert "UIDL" in caps and "TOP" in caps and "USER" in caps and "STLS" not in caps, caps
+p.user("demo"); p.pass_("demo")
+count, size = p.stat()
+assert count == n, (count, n)
+uidl1 = p.uidl()[1]
+for i in range(1, n + 1):
+    lines = p.retr(i)[1]
+    got = b"\n".join(lines) + b"\n"
+    assert got == expected(i), (i, got)
+top = p.top(1, 0)[1]
+assert top == [b"From: sender1@example.com", b"Subject: message 1", b""], top
+p.quit()
+
+# Session 2 (APOP): the UIDs are the same after the move to cur/; delete all.
+p = session()
+p.apop("demo", "demo")
+uidl2 = p.uidl()[1]
+assert uidl1 == uidl2, "UIDL changed between sessions"
+for i in range(1, n + 1):
+    p.dele(i)
+p.quit()
+
+# Session 3: nothing left.
+p = session()
+p.user("demo"); p.pass_("demo")
+assert p.stat() == (0, 0), p.stat()
+p.quit()
+print("ok")
+`
+
+func TestPoplibEndToEnd(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	s := startPOPServer(t)
+	const n = 1000
+	s.deliver(t, n)
+	script := filepath.Join(t.TempDir(), "pop.py")
+	os.WriteFile(script, []byte(poplibScript), 0o644)
+	out, err := exec.Command(python, script, s.port, fmt.Sprint(n)).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "ok" {
+		t.Fatalf("poplib: %v\n%s\nserver log:\n%s", err, out, s.log())
+	}
+	left, _ := filepath.Glob(filepath.Join(s.maildir, "*", "*"))
+	if len(left) != 0 {
+		t.Errorf("%d files left in the Maildir, e.g. %s", len(left), left[0])
+	}
+	log := s.log()
+	for _, want := range []string{
+		"qmail-popup: login failed user=demo ip=127.0.0.1 method=USER\n",
+		"qmail-popup: login ok user=demo ip=127.0.0.1 method=USER\n",
+		"qmail-popup: login ok user=demo ip=127.0.0.1 method=APOP\n",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+}
+
+func TestFetchmail(t *testing.T) {
+	fetchmail, err := exec.LookPath("fetchmail")
+	if err != nil {
+		t.Skip("fetchmail not installed")
+	}
+	s := startPOPServer(t)
+	const n = 5
+	s.deliver(t, n)
+	dir := t.TempDir()
+	mbox := filepath.Join(dir, "mbox")
+	mda := filepath.Join(dir, "mda")
+	os.WriteFile(mda, []byte("#!/bin/sh\n{ cat; echo '--end--'; } >> "+mbox+"\n"), 0o755)
+	rc := filepath.Join(dir, "fetchmailrc")
+	os.WriteFile(rc, []byte(fmt.Sprintf("set no bouncemail\npoll 127.0.0.1 protocol pop3 port %s user \"demo\" password \"demo\" mda \"%s\" sslproto \"\" options fetchall no keep\n", s.port, mda)), 0o600)
+	cmd := exec.Command(fetchmail, "-f", rc, "--nodetach", "-v")
+	cmd.Env = []string{"HOME=" + dir, "PATH=/bin:/usr/bin", "FETCHMAILHOME=" + dir}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("fetchmail: %v\n%s\nserver log:\n%s", err, out, s.log())
+	}
+	got, _ := os.ReadFile(mbox)
+	msgs := strings.Split(strings.TrimSuffix(string(got), "--end--\n"), "--end--\n")
+	if len(msgs) != n {
+		t.Fatalf("fetchmail delivered %d messages:\n%s\n%s", len(msgs), got, out)
+	}
+	for i, m := range msgs {
+		// fetchmail adds its own Received line; the rest must be intact.
+		if !strings.HasSuffix(m, testMessage(i+1)) {
+			t.Errorf("message %d: %q", i+1, m)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(s.maildir, "*", "*")); len(left) != 0 {
+		t.Errorf("fetchmail's deletions left %v", left)
+	}
+}
