@@ -63,8 +63,8 @@ type Config struct {
 	// Prepare, when set, runs for each allowed connection just before its
 	// program starts (sslserver's TLS hook). It may set s.Stdin, s.Stdout,
 	// s.Extra and add to s.Env; an error drops the connection with a
-	// warning. Started is called once the program runs, and Finished when
-	// it has been reaped.
+	// warning. The Session's Started, Finished and Abort say what
+	// happened next.
 	Prepare func(s *Session) error
 }
 
@@ -86,4 +86,8 @@ type Session struct {
 	Started func(pid int)
 	// Finished runs when the program has been reaped.
 	Finished func(status int)
+	// Abort runs instead of Started when, after Prepare, the program is
+	// not started after all (the address's limit was reached meanwhile,
+	// or exec failed): it must release what Prepare set up.
+	Abort func()
 }

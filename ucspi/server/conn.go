@@ -86,6 +86,15 @@ func (s *Server) handle(fd int, local, remote netip.AddrPort) {
 			}
 		}
 	}
+	overLimit := func() {
+		s.log.info(connLine("deny", 0, info) + " ip connection limit:" + strconv.Itoa(maxConIP) + " exceeded")
+	}
+	// Checked here to spare the hook's work (a TLS handshake) for a
+	// connection that will be refused; spawn checks again under its lock.
+	if s.ipFull(remote.Addr(), maxConIP) {
+		overLimit()
+		return
+	}
 	sess := &Session{FD: fd, Info: info, Env: env, Stdin: -1, Stdout: -1}
 	if c.Prepare != nil {
 		if err := c.Prepare(sess); err != nil {
@@ -93,18 +102,26 @@ func (s *Server) handle(fd int, local, remote netip.AddrPort) {
 			return
 		}
 	}
+	abort := func() {
+		if sess.Abort != nil {
+			sess.Abort()
+		}
+	}
 	prog, err := pathexec.Lookup(c.Argv[0], sess.Env)
 	if err != nil {
+		abort()
 		s.log.warn("dropping connection, unable to run " + c.Argv[0] + ": " + tcpenv.ErrText(err))
 		return
 	}
 	pid, err := s.spawn(sess, prog, maxConIP)
 	if err != nil {
+		abort()
 		s.log.warn("dropping connection, " + err.Error())
 		return
 	}
 	if pid == 0 {
-		s.log.info(connLine("deny", 0, info) + " ip connection limit:" + strconv.Itoa(maxConIP) + " exceeded")
+		abort()
+		overLimit()
 		return
 	}
 	started = true
@@ -131,7 +148,7 @@ func (s *Server) spawn(sess *Session, prog string, maxConIP int) (int, error) {
 	for _, e := range sess.Extra {
 		files = append(files, uintptr(e))
 	}
-	ip := sess.Info.Remote.Addr().Unmap().WithZone("").String()
+	ip := ipKey(sess.Info.Remote.Addr())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if maxConIP > 0 && s.perIP[ip] >= maxConIP {
@@ -148,6 +165,20 @@ func (s *Server) spawn(sess *Session, prog string, maxConIP int) (int, error) {
 	s.log.info("pid " + strconv.Itoa(pid) + " from " + sess.Info.IPText(sess.Info.Remote.Addr()))
 	s.log.info(connLine("ok", pid, sess.Info))
 	return pid, nil
+}
+
+// ipKey is the per-address count's key: v4-mapped and plain IPv4 are one
+// address.
+func ipKey(a netip.Addr) string { return a.Unmap().WithZone("").String() }
+
+// ipFull reports whether the address already has max live programs.
+func (s *Server) ipFull(a netip.Addr, max int) bool {
+	if max <= 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.perIP[ipKey(a)] >= max
 }
 
 // nameOf is the first PTR name of ip, or nil: a failed lookup leaves the

@@ -99,3 +99,53 @@ func TestPrepareHook(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestPrepareAbort: when the program cannot be started after Prepare ran,
+// the session's Abort is called (to undo what Prepare set up), Started is
+// not, and the connection is dropped with a warning.
+func TestPrepareAbort(t *testing.T) {
+	var log syncBuffer
+	prepared := make(chan struct{}, 10)
+	aborted := make(chan struct{}, 10)
+	cfg := &Config{
+		Name:      "tcpserver",
+		Listen:    netip.MustParseAddrPort("127.0.0.1:0"),
+		Backlog:   5,
+		Limit:     2,
+		LocalHost: new(string),
+		Argv:      []string{"/nonexistent/program"},
+		Stderr:    &log,
+		Prepare: func(s *Session) error {
+			prepared <- struct{}{}
+			s.Abort = func() { aborted <- struct{}{} }
+			s.Started = func(int) { t.Error("Started called for a program that did not start") }
+			return nil
+		},
+	}
+	srv, err := Listen(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve()
+	defer srv.Stop()
+	c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", itoa(int(srv.Port))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil {
+		t.Fatalf("dropped connection read %d bytes, %v", n, err)
+	}
+	select {
+	case <-aborted:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Abort not called")
+	}
+	if len(prepared) != 1 {
+		t.Fatalf("Prepare ran %d times", len(prepared))
+	}
+	if !strings.Contains(log.String(), "tcpserver: warning: dropping connection, unable to run /nonexistent/program: file does not exist\n") {
+		t.Fatalf("log:\n%s", log.String())
+	}
+}
