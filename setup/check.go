@@ -158,6 +158,10 @@ func (k *checker) layout() {
 	} else {
 		k.problem(k.show(q)+" is not a set-uid copy", "remove it and run quail-setup, or users other than root cannot queue mail")
 	}
+	cp := c.homePath("bin", "checkpassword")
+	if fi, err := os.Lstat(cp); err == nil && fi.Mode().IsRegular() {
+		k.expect(cp, 0, fs.ModeSetuid|0o710, "root", "nofiles")
+	}
 }
 
 // queueParts are qmail's queue modes and owners (hier.c).

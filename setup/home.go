@@ -17,27 +17,29 @@ import (
 
 // owners says who owns each part of the instance.
 type owners struct {
-	root   owner        // root:qmail, the home, control, users, bin
-	alias  owner        // alias:qmail, the alias directory
-	queue  queue.Owners // qmailq, qmails, qmailr, group qmail
-	qmailq owner        // the set-uid qmail-queue
-	log    owner        // qmaill:nofiles, the log directories
-	admin  owner        // root, the certificate's key
+	root    owner        // root:qmail, the home, control, users, bin
+	alias   owner        // alias:qmail, the alias directory
+	queue   queue.Owners // qmailq, qmails, qmailr, group qmail
+	qmailq  owner        // the set-uid qmail-queue
+	log     owner        // qmaill:nofiles, the log directories
+	admin   owner        // root, the certificate's key
+	checkpw owner        // root:nofiles, the set-uid checkpassword
 }
 
 func singleUserOwners() owners {
-	return owners{self, self, queue.Self, self, self, self}
+	return owners{self, self, queue.Self, self, self, self, self}
 }
 
 func privilegedOwners(d ids) owners {
 	q := d.gid["qmail"]
 	return owners{
-		root:   owner{0, q},
-		alias:  owner{d.uid["alias"], q},
-		queue:  queue.Owners{UIDQ: d.uid["qmailq"], UIDS: d.uid["qmails"], UIDR: d.uid["qmailr"], GID: q},
-		qmailq: owner{d.uid["qmailq"], q},
-		log:    owner{d.uid["qmaill"], d.gid["nofiles"]},
-		admin:  owner{0, 0},
+		root:    owner{0, q},
+		alias:   owner{d.uid["alias"], q},
+		queue:   queue.Owners{UIDQ: d.uid["qmailq"], UIDS: d.uid["qmails"], UIDR: d.uid["qmailr"], GID: q},
+		qmailq:  owner{d.uid["qmailq"], q},
+		log:     owner{d.uid["qmaill"], d.gid["nofiles"]},
+		admin:   owner{0, 0},
+		checkpw: owner{0, d.gid["nofiles"]},
 	}
 }
 
@@ -82,7 +84,10 @@ func (in *installer) home(o owners) error {
 // programs links every program of BinDir into the home's bin, where the
 // qmail daemons look for each other. In the privileged installation
 // qmail-queue is a set-uid qmailq copy, as in qmail, so that any user's
-// sendmail can queue.
+// sendmail can queue, and checkpassword a set-uid root copy that only
+// group nofiles may run, so that qmail-smtpd, running as qmaild, can
+// check SMTP AUTH passwords against /etc/shadow (as the classic
+// qmail-smtpd AUTH recipes make it).
 func (in *installer) programs(o owners) error {
 	c := in.cfg
 	bin := c.homePath("bin")
@@ -99,9 +104,12 @@ func (in *installer) programs(o owners) error {
 			continue
 		}
 		dst := filepath.Join(bin, e.Name())
-		if e.Name() == "qmail-queue" && !c.SingleUser {
+		switch {
+		case e.Name() == "qmail-queue" && !c.SingleUser:
 			err = in.copyFile(src, dst, fs.ModeSetuid|0o711, o.qmailq)
-		} else {
+		case e.Name() == "checkpassword" && !c.SingleUser:
+			err = in.copyFile(src, dst, fs.ModeSetuid|0o710, o.checkpw)
+		default:
 			err = in.symlink(src, dst, o.root)
 		}
 		if err != nil {

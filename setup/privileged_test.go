@@ -78,6 +78,7 @@ func TestPrivilegedInstallation(t *testing.T) {
 		{"var/qmail/alias", fs.ModeDir | fs.ModeSetgid | 0o755, d.uid["alias"], q},
 		{"var/qmail/alias/.qmail-postmaster", 0o644, d.uid["alias"], q},
 		{"var/qmail/bin/qmail-queue", fs.ModeSetuid | 0o711, d.uid["qmailq"], q},
+		{"var/qmail/bin/checkpassword", fs.ModeSetuid | 0o710, 0, nofiles},
 		{"var/qmail/queue", fs.ModeDir | 0o750, d.uid["qmailq"], q},
 		{"var/qmail/queue/mess/22", fs.ModeDir | 0o750, d.uid["qmailq"], q},
 		{"var/qmail/queue/todo", fs.ModeDir | 0o750, d.uid["qmailq"], q},
@@ -103,7 +104,8 @@ func TestPrivilegedInstallation(t *testing.T) {
 		return strings.TrimSpace(string(b))
 	}
 	if env("qmail-smtpd", "QMAILDUID") != itoa(d.uid["qmaild"]) || env("qmail-smtpd", "LOGUSER") != "qmaill" ||
-		env("qmail-smtpd", "PORT") != "25" || env("pop3", "QMAILDUID") != "" {
+		env("qmail-smtpd", "PORT") != "25" || env("pop3", "QMAILDUID") != "" ||
+		env("submission", "CHECKPASSWORD") != "/var/qmail/bin/checkpassword" {
 		t.Errorf("privileged service settings wrong: smtpd uid %q loguser %q port %q, pop3 uid %q",
 			env("qmail-smtpd", "QMAILDUID"), env("qmail-smtpd", "LOGUSER"), env("qmail-smtpd", "PORT"), env("pop3", "QMAILDUID"))
 	}

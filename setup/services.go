@@ -33,11 +33,14 @@ var rulesText = map[string]string{
 	"pop3":       ":allow\n",
 }
 
+// checkProgram is the checkpassword program of POP3 and SMTP AUTH: the
+// virtual-user checker in a single-user instance (the demo user), else
+// the set-uid checkpassword in the home's bin.
 func checkProgram(c *Config) string {
 	if c.SingleUser {
 		return "checkvpw"
 	}
-	return "checkpassword"
+	return filepath.Join(c.Home, "bin", "checkpassword")
 }
 
 func tlsEnv(c *Config, m map[string]string) map[string]string {
@@ -77,7 +80,7 @@ var commonPrograms = []string{"envdir", "softlimit", "multilog", "setuidgid", "s
 func (c *Config) missing(s service) string {
 	progs := append(append([]string{}, commonPrograms...), s.programs...)
 	if e := s.env(c); e["CHECKPASSWORD"] != "" {
-		progs = append(progs, e["CHECKPASSWORD"])
+		progs = append(progs, filepath.Base(e["CHECKPASSWORD"]))
 	}
 	for _, p := range progs {
 		if fi, err := os.Stat(filepath.Join(c.BinDir, p)); err != nil || fi.Mode()&0o111 == 0 {
