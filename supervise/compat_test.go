@@ -135,12 +135,11 @@ func TestCompatSvstatErrors(t *testing.T) {
 	if !strings.Contains(outQ, "supervise not running") || !strings.Contains(outQ, "not a directory") {
 		t.Fatalf("unexpected svstat output:\n%s", outQ)
 	}
-	for _, tl := range []tools{q, d} {
-		for _, a := range args[:3] {
-			_, _, code := run(t, tl.svc, "-u", a)
-			if code != 0 {
-				t.Fatalf("%s svc -u %s: exit %d, want 0", tl.name, a, code)
-			}
+	for _, a := range args {
+		_, eq, cq := run(t, q.svc, "-u", a)
+		_, ed, cd := run(t, d.svc, "-u", a)
+		if cq != 0 || cd != 0 || eq != ed {
+			t.Errorf("svc -u %s: quail %d %q, daemontools %d %q", a, cq, eq, cd, ed)
 		}
 	}
 	for _, a := range args {
