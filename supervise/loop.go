@@ -166,4 +166,3 @@ func (s *supervisor) trystart() {
 	s.announce()
 	s.notBefore = time.Now().Add(s.pause)
 }
-

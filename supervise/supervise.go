@@ -242,4 +242,3 @@ func (s *supervisor) readControl(f *os.File) {
 		}
 	}
 }
-
