@@ -72,6 +72,7 @@ func crossDrive(t *testing.T, sup, client, q, d tools) {
 
 	waitUp(t, dir)
 	compare("started", pidRE())
+	started := readStatus(t, dir).Stamp
 
 	svc("-p")
 	waitFor(t, "paused", 5e9, func() bool { st, ok := statusOK(dir); return ok && st.Paused })
@@ -79,6 +80,10 @@ func crossDrive(t *testing.T, sup, client, q, d tools) {
 	svc("-c")
 	waitFor(t, "continued", 5e9, func() bool { st, ok := statusOK(dir); return ok && !st.Paused })
 	compare("continued", pidRE())
+	// The stamp is that of the last start or exit, not of the last command.
+	if st := readStatus(t, dir); st.Stamp != started {
+		t.Fatalf("stamp moved from %v to %v on svc -p/-c", started, st.Stamp)
+	}
 
 	if err := os.WriteFile(filepath.Join(dir, "down"), nil, 0644); err != nil {
 		t.Fatal(err)
