@@ -254,7 +254,7 @@ func TestCompatIdent(t *testing.T) {
 			if strings.Contains(reply, "joe\r") {
 				want = "TCPREMOTEINFO=joe"
 			}
-			runDiff(t, diffCase{name: reply, args: []string{"-H", "-l", "x", "-t", "5"}, host: "127.0.0.1", env: baseEnv(),
+			runDiff(t, diffCase{name: reply, args: []string{"-H", "-l", "x", "-t", "5"}, host: "0", env: baseEnv(),
 				conns: []conn{{from: ip, to: "127.0.0.1"}}, want: []string{want}})
 		})
 	}
