@@ -28,6 +28,12 @@ func (s *popServer) log() string {
 }
 
 func startPOPServer(t *testing.T) *popServer {
+	return startServer(t, "tcpserver", nil, nil)
+}
+
+// startServer runs server (tcpserver or sslserver) with opts before its
+// address, and extra in the environment.
+func startServer(t *testing.T, server string, opts, extra []string) *popServer {
 	t.Helper()
 	dir := t.TempDir()
 	qhome := filepath.Join(dir, "qmail")
@@ -54,9 +60,10 @@ func startPOPServer(t *testing.T) *popServer {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(testbin.Path(t, "tcpserver"), "-1", "-RH", "-l", "pop.test", "127.0.0.1", "0",
+	args := append(append([]string{"-1", "-RH", "-l", "pop.test"}, opts...), "127.0.0.1", "0",
 		testbin.Path(t, "qmail-popup"), "pop.test", "checkvpw", "qmail-pop3d", "Maildir")
-	cmd.Env = env
+	cmd := exec.Command(testbin.Path(t, server), args...)
+	cmd.Env = append(env, extra...)
 	cmd.Stderr = logf
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
