@@ -79,6 +79,23 @@ func TestCrashConsistency(t *testing.T) {
 		defer mu.Unlock()
 		return sendPid
 	}
+	// However the test ends, nothing it started may outlive it.
+	t.Cleanup(func() {
+		stopping.Store(true)
+		for {
+			select {
+			case <-supDone:
+				for _, p := range append(allProcs("qmail-lspawn", in.home), allProcs("qmail-local", in.home)...) {
+					syscall.Kill(p, syscall.SIGKILL)
+				}
+				return
+			case <-time.After(10 * time.Millisecond):
+				if sp := currentSend(); sp != 0 {
+					syscall.Kill(sp, syscall.SIGKILL)
+				}
+			}
+		}
+	})
 
 	// The killer.
 	var kills [3]atomic.Int32 // qmail-send, qmail-lspawn, qmail-local

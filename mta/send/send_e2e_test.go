@@ -177,6 +177,7 @@ func TestStartWithLogger(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { cmd.Process.Kill() })
 	in.inject("Subject: l\n\n", "s@localhost", "joe@localhost")
 	in.waitMail(1)
 	deadline := time.Now().Add(30 * time.Second)
