@@ -30,6 +30,9 @@ type running struct {
 	log  bytes.Buffer // stderr so far
 	done chan struct{}
 	err  error
+	// logDone is closed at the end of the server's stderr, when the
+	// server and every program it started have closed it.
+	logDone chan struct{}
 }
 
 // startServer runs bin with args (without -1, which it adds) and the given
@@ -44,7 +47,7 @@ func startServer(t *testing.T, bin string, env []string, args ...string) *runnin
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &running{t: t, cmd: cmd, done: make(chan struct{})}
+	r := &running{t: t, cmd: cmd, done: make(chan struct{}), logDone: make(chan struct{})}
 	// A pipe of our own rather than StderrPipe: the children inherit the
 	// server's stderr, so its end of file comes only when they are all
 	// gone, and Wait must not depend on it.
@@ -69,6 +72,7 @@ func startServer(t *testing.T, bin string, env []string, args ...string) *runnin
 				break
 			}
 		}
+		close(r.logDone)
 	}()
 	go func() {
 		r.err = cmd.Wait()
