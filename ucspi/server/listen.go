@@ -1,10 +1,11 @@
 package server
 
 import (
-	"github.com/quail-mta/quail/ucspi/tcpenv"
 	"net"
 	"net/netip"
 	"syscall"
+
+	"github.com/quail-mta/quail/ucspi/tcpenv"
 )
 
 // listen creates the listening socket the way tcpserver does: SO_REUSEADDR,
