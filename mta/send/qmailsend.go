@@ -67,6 +67,12 @@ func QmailSend(inv *cli.Invocation) int {
 	if err := syscall.Flock(int(mutex.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		return fatal("qmail-send is already running", err)
 	}
+	// qmail-start handed the pipes on without close-on-exec; the
+	// programs qmail-send runs (qmail-queue for bounces) must not hold
+	// them, or a daemon would not see qmail-send go away.
+	for _, n := range fds {
+		syscall.CloseOnExec(n)
+	}
 	fd := func(i int) *os.File { return os.NewFile(uintptr(fds[i]), "qmail-send pipe") }
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGALRM, syscall.SIGHUP, syscall.SIGTERM)
@@ -76,6 +82,7 @@ func QmailSend(inv *cli.Invocation) int {
 		Q: q, Home: home,
 		Reload:    func() (*Config, error) { return ReadConfig(home) },
 		QueueProg: spawn.Program(home, "qmail-queue"),
+		QueueEnv:  cli.Unsetenv(inv.Env, FdsEnv),
 	}
 	err = s.Run(cfg, Links{
 		Log:     inv.Stderr,
