@@ -99,17 +99,22 @@ func Descendants(pid int) ([]Stat, error) {
 }
 
 // Mem is a process's memory in KiB as smaps_rollup reports it.
+// Private is Private_Clean plus Private_Dirty, the memory that goes away
+// with the process. For the only process running a program, Private
+// includes the program's text, which the next process running it
+// shares (and which counts as dirty while the page cache has not yet
+// written a freshly built binary back); Anonymous (heap, stacks, written
+// data) is what each further process adds whatever else runs.
 type Mem struct {
-	Rss, Pss, Private int
+	Rss, Pss, Private, Anonymous int
 }
 
 // Add returns the sum of m and o.
 func (m Mem) Add(o Mem) Mem {
-	return Mem{m.Rss + o.Rss, m.Pss + o.Pss, m.Private + o.Private}
+	return Mem{m.Rss + o.Rss, m.Pss + o.Pss, m.Private + o.Private, m.Anonymous + o.Anonymous}
 }
 
-// ReadMem reads /proc/PID/smaps_rollup; Private is Private_Clean plus
-// Private_Dirty, the memory that goes away with the process.
+// ReadMem reads /proc/PID/smaps_rollup.
 func ReadMem(pid int) (Mem, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/smaps_rollup")
 	if err != nil {
@@ -121,14 +126,8 @@ func ReadMem(pid int) (Mem, error) {
 		if !ok {
 			continue
 		}
-		var dst *int
 		switch name {
-		case "Rss":
-			dst = &m.Rss
-		case "Pss":
-			dst = &m.Pss
-		case "Private_Clean", "Private_Dirty":
-			dst = &m.Private
+		case "Rss", "Pss", "Private_Clean", "Private_Dirty", "Anonymous":
 		default:
 			continue
 		}
@@ -136,7 +135,16 @@ func ReadMem(pid int) (Mem, error) {
 		if err != nil {
 			return Mem{}, fmt.Errorf("/proc/%d/smaps_rollup: %q: %w", pid, l, err)
 		}
-		*dst += kb
+		switch name {
+		case "Rss":
+			m.Rss += kb
+		case "Pss":
+			m.Pss += kb
+		case "Private_Clean", "Private_Dirty":
+			m.Private += kb
+		case "Anonymous":
+			m.Anonymous += kb
+		}
 	}
 	return m, nil
 }
@@ -168,4 +176,47 @@ func PIDMax() int {
 	}
 	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 	return n
+}
+
+// ServingTCP returns the processes holding the server's end of the
+// loopback TCP connection from clientPort to serverPort: the processes
+// of one session, whatever forked or executed them.
+func ServingTCP(serverPort, clientPort int) ([]Stat, error) {
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return nil, err
+	}
+	want := fmt.Sprintf(":%04X", serverPort)
+	peer := fmt.Sprintf(":%04X", clientPort)
+	inode := ""
+	for _, l := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(l)
+		if len(f) >= 10 && strings.HasSuffix(f[1], want) && strings.HasSuffix(f[2], peer) {
+			inode = f[9]
+			break
+		}
+	}
+	if inode == "" {
+		return nil, fmt.Errorf("no connection from port %d to port %d in /proc/net/tcp", clientPort, serverPort)
+	}
+	target := "socket:[" + inode + "]"
+	all, err := All()
+	if err != nil {
+		return nil, err
+	}
+	var out []Stat
+	for _, s := range all {
+		fds := filepath.Join("/proc", strconv.Itoa(s.PID), "fd")
+		ents, err := os.ReadDir(fds)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			if l, err := os.Readlink(filepath.Join(fds, e.Name())); err == nil && l == target {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out, nil
 }

@@ -1,0 +1,184 @@
+// Command smtp-bench compares quail's SMTP service with Postfix's on this
+// machine, in the same run:
+//
+//   - acceptance rate: Postfix's smtp-source sends -n messages of -size
+//     bytes over -s parallel sessions, one message per connection, to
+//     tcpserver + qmail-smtpd writing into a single-user instance's real
+//     queue (qmail-send delivering meanwhile), and to a private Postfix's
+//     smtpd(8) (cleanup, qmgr and virtual delivering meanwhile);
+//   - end-to-end rate: from smtp-source's start until the last message is
+//     in the Maildir's new/ (watched with inotify);
+//   - latency: from the 250 reply to the end of DATA until the file
+//     appears in new/, one message at a time, median and 99th percentile;
+//   - memory: Pss and private memory (smaps_rollup) of the processes of
+//     one idle SMTP session (for quail everything below tcpserver:
+//     qmail-smtpd, and rblsmtpd with -rblsmtpd; for Postfix the smtpd
+//     process), then the same per session with -sessions held open, and
+//     the threads per session.
+//
+// Rates print as "quail: X msg/s  postfix: Y msg/s  ratio: Z" (ratio =
+// quail/Postfix, above 1 favours quail); latencies and memory print the
+// same way (below 1 favours quail), each beside its target. The Postfix
+// half needs root and Debian's postfix package; without them it is
+// skipped with the reason. Run from the top of the tree after make build:
+//
+//	go run ./bench/smtp [-bin bin] [-n 10000] [-s 20] [-size 5120]
+//	    [-latency 200] [-sessions 2000] [-only rate,latency,memory] [-rblsmtpd]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/quail-mta/quail/bench/internal/postfix"
+)
+
+type config struct {
+	bin       string
+	source    string
+	n, s      int
+	size      int
+	samples   int
+	sessions  int
+	rblsmtpd  bool
+	phaseTime time.Duration
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.bin, "bin", "bin", "directory holding quail's programs")
+	flag.IntVar(&c.n, "n", 10000, "messages for the rate figures")
+	flag.IntVar(&c.s, "s", 20, "parallel smtp-source sessions")
+	flag.IntVar(&c.size, "size", 5120, "message size in bytes (smtp-source -l)")
+	flag.IntVar(&c.samples, "latency", 200, "messages for the latency figures")
+	flag.IntVar(&c.sessions, "sessions", 2000, "concurrent idle sessions for the memory figures")
+	flag.BoolVar(&c.rblsmtpd, "rblsmtpd", false, "put rblsmtpd (with RBLSMTPD empty: accept) before qmail-smtpd")
+	flag.DurationVar(&c.phaseTime, "phase-timeout", 4*time.Minute, "longest wait for one system's part of a figure")
+	only := flag.String("only", "rate,latency,memory", "figures to measure")
+	flag.Parse()
+
+	cl := &cleanups{}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-sig
+		fmt.Fprintf(os.Stderr, "smtp-bench: %v: stopping the instances\n", s)
+		cl.run()
+		os.Exit(111)
+	}()
+	err := run(c, *only, cl)
+	cl.run()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "smtp-bench: fatal: %v\n", err)
+		os.Exit(111)
+	}
+}
+
+func run(c config, only string, cl *cleanups) error {
+	var err error
+	if c.source, err = exec.LookPath("smtp-source"); err != nil {
+		c.source = "/usr/sbin/smtp-source"
+	}
+	if _, err := os.Stat(c.source); err != nil {
+		return fmt.Errorf("smtp-source (Debian's postfix package) is needed to drive both systems: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "smtp-bench-")
+	if err != nil {
+		return err
+	}
+	cl.add(func() { os.RemoveAll(dir) })
+	// Postfix's daemons run as postfix and nobody and must reach their
+	// directories below this one.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return err
+	}
+	peer := postfix.Available()
+	if peer != nil {
+		fmt.Printf("postfix: not measured: %v\n", peer)
+	}
+	b := &bench{c: c, dir: dir, cl: cl, postfixOK: peer == nil}
+	want := map[string]bool{}
+	for _, p := range strings.Split(only, ",") {
+		want[strings.TrimSpace(p)] = true
+	}
+	if want["rate"] || want["latency"] {
+		if err := b.throughput(want["rate"], want["latency"]); err != nil {
+			return err
+		}
+	}
+	if want["memory"] {
+		if err := b.memory(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bench carries what every measurement needs.
+type bench struct {
+	c         config
+	dir       string
+	cl        *cleanups
+	postfixOK bool
+	seq       int
+}
+
+// subdir makes a fresh directory for one instance.
+func (b *bench) subdir(name string) (string, error) {
+	b.seq++
+	d := filepath.Join(b.dir, fmt.Sprintf("%s%d", name, b.seq))
+	if err := os.Mkdir(d, 0o755); err != nil {
+		return "", err
+	}
+	return d, nil
+}
+
+// cleanups runs stop functions once, last added first, whether the bench
+// ends normally, fails or is interrupted.
+type cleanups struct {
+	mu  sync.Mutex
+	fns []func()
+}
+
+func (c *cleanups) add(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fns = append(c.fns, f)
+}
+
+// push adds f and returns a function that runs it now and forgets it.
+func (c *cleanups) push(f func()) func() {
+	var once sync.Once
+	g := func() { once.Do(f) }
+	c.add(g)
+	return g
+}
+
+func (c *cleanups) run() {
+	c.mu.Lock()
+	fns := c.fns
+	c.fns = nil
+	c.mu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
+}
+
+func kib(k float64) string {
+	if k >= 1024 {
+		return fmt.Sprintf("%.2f MiB", k/1024)
+	}
+	return fmt.Sprintf("%.0f KiB", k)
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"os/exec"
+
+	"github.com/quail-mta/quail/bench/internal/watch"
+)
+
+// rates is one system's acceptance and end-to-end figures.
+type rates struct {
+	accepted, delivered float64 // messages per second
+	missing             int     // messages not delivered within the phase time
+	lat                 []time.Duration
+}
+
+// throughput measures the rates and latencies of quail, then Postfix,
+// each on a fresh instance.
+func (b *bench) throughput(rate, latency bool) error {
+	fmt.Printf("rates: smtp-source -s %d, %d messages of %d bytes, one message per connection; latency: %d messages one at a time\n",
+		b.c.s, b.c.n, b.c.size, b.c.samples)
+	q, err := b.measure(b.startQuail, rate, latency)
+	if err != nil {
+		return fmt.Errorf("quail: %w", err)
+	}
+	var p *rates
+	if b.postfixOK {
+		if p, err = b.measure(b.startPostfix, rate, latency); err != nil {
+			fmt.Printf("postfix: not measured: %v\n", err)
+			p = nil
+		}
+	}
+	if rate {
+		fmt.Println("acceptance rate (smtp-source's messages / its run time); target: at least Postfix's")
+		printRate(q.accepted, p, func(r *rates) float64 { return r.accepted }, true)
+		fmt.Println("end-to-end rate (messages / time from smtp-source's start to the last file in Maildir/new)")
+		printRate(q.delivered, p, func(r *rates) float64 { return r.delivered }, false)
+		for _, x := range []struct {
+			name string
+			r    *rates
+		}{{"quail", q}, {"postfix", p}} {
+			if x.r != nil && x.r.missing > 0 {
+				fmt.Printf("%s: %d messages not delivered within %v (rate counts the time limit)\n", x.name, x.r.missing, b.c.phaseTime)
+			}
+		}
+	}
+	if latency {
+		fmt.Println("latency from the 250 reply to the end of DATA to the file in Maildir/new; target: quail's median under 5 ms")
+		qm, q99 := quantile(q.lat, 50), quantile(q.lat, 99)
+		line := fmt.Sprintf("quail: median %s p99 %s", ms(qm), ms(q99))
+		if p != nil {
+			pm, p99 := quantile(p.lat, 50), quantile(p.lat, 99)
+			line += fmt.Sprintf("  postfix: median %s p99 %s  ratio: median %.2f p99 %.2f", ms(pm), ms(p99),
+				float64(qm)/float64(pm), float64(q99)/float64(p99))
+		}
+		fmt.Println(line + "  " + verdict(qm < 5*time.Millisecond))
+	}
+	return nil
+}
+
+func printRate(q float64, p *rates, pick func(*rates) float64, target bool) {
+	line := fmt.Sprintf("quail: %.0f msg/s", q)
+	if p != nil {
+		line += fmt.Sprintf("  postfix: %.0f msg/s  ratio: %.2f", pick(p), q/pick(p))
+		if target {
+			line += "  " + verdict(q >= pick(p))
+		}
+	}
+	fmt.Println(line)
+}
+
+func verdict(met bool) string {
+	if met {
+		return "(target met)"
+	}
+	return "(target NOT met)"
+}
+
+// measure starts a system, runs the rate and latency parts on it and
+// stops it.
+func (b *bench) measure(start func(int) (*target, error), rate, latency bool) (*rates, error) {
+	t, err := start(b.c.s + 10)
+	if err != nil {
+		return nil, err
+	}
+	defer t.stop()
+	r := &rates{}
+	if rate {
+		if err := b.rate(t, r); err != nil {
+			return nil, fmt.Errorf("%v%s", err, t.logs())
+		}
+	}
+	if latency {
+		if r.lat, err = b.latency(t); err != nil {
+			return nil, fmt.Errorf("%v%s", err, t.logs())
+		}
+	}
+	return r, nil
+}
+
+// rate runs smtp-source against t and waits for every message in new/.
+func (b *bench) rate(t *target, r *rates) error {
+	w, err := watch.Dir(t.newDir, b.c.n+1024)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), b.c.phaseTime)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, b.c.source, "-s", strconv.Itoa(b.c.s), "-m", strconv.Itoa(b.c.n),
+		"-l", strconv.Itoa(b.c.size), "-M", "client.test", "-f", "load@remote.test", "-t", t.rcpt, t.addr)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	took := time.Since(start)
+	if err != nil {
+		return fmt.Errorf("smtp-source against %s: %v %s", t.name, err, out)
+	}
+	r.accepted = float64(b.c.n) / took.Seconds()
+	seen := map[string]bool{}
+	var last time.Time
+	deadline := time.NewTimer(b.c.phaseTime)
+	defer deadline.Stop()
+	for len(seen) < b.c.n {
+		select {
+		case a, ok := <-w.C:
+			if !ok {
+				return errors.New("inotify watch ended")
+			}
+			seen[a.Name] = true
+			last = a.At
+		case <-deadline.C:
+			r.missing = b.c.n - len(seen)
+			r.delivered = float64(len(seen)) / time.Since(start).Seconds()
+			return nil
+		}
+	}
+	r.delivered = float64(b.c.n) / last.Sub(start).Seconds()
+	return nil
+}
+
+// latency sends samples messages one at a time and times each from the
+// end of its DATA to its file in new/.
+func (b *bench) latency(t *target) ([]time.Duration, error) {
+	w, err := watch.Dir(t.newDir, 64)
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	body := message(b.c.size)
+	var lat []time.Duration
+	deadline := time.Now().Add(b.c.phaseTime)
+	for i := 0; i < b.c.samples; i++ {
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%d of %d latency samples in %v", i, b.c.samples, b.c.phaseTime)
+		}
+		done, err := sendOne(t.addr, "lat@remote.test", t.rcpt, body)
+		if err != nil {
+			return nil, fmt.Errorf("message %d: %w", i, err)
+		}
+		select {
+		case a, ok := <-w.C:
+			if !ok {
+				return nil, errors.New("inotify watch ended")
+			}
+			lat = append(lat, a.At.Sub(done))
+		case <-time.After(30 * time.Second):
+			return nil, fmt.Errorf("message %d not delivered within 30 s", i)
+		}
+	}
+	return lat, nil
+}
+
+// quantile returns the q-th percentile of d (sorting it).
+func quantile(d []time.Duration, q int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	i := len(d) * q / 100
+	if i >= len(d) {
+		i = len(d) - 1
+	}
+	return d[i]
+}
