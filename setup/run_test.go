@@ -56,7 +56,9 @@ func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
 // the build) from a copy of the tree as an unprivileged user: as nobody
 // through setpriv when the test runs as root, else as the test's user. It
 // checks that mail to demo@localhost lands in run/home/demo/Maildir, owned
-// by that user, and that SIGTERM (what Ctrl-C turns into) stops it all.
+// by that user, that poplib fetches it over POP3 with STLS as demo, that
+// submission takes mail after STARTTLS and AUTH, and that SIGTERM (what
+// Ctrl-C turns into) stops it all.
 func TestMakeRunUnprivileged(t *testing.T) {
 	root, err := testbin.ModuleRoot()
 	if err != nil {
@@ -74,10 +76,10 @@ func TestMakeRunUnprivileged(t *testing.T) {
 		os.Chmod(filepath.Join(top, d), 0o777)
 	}
 	copyFile(t, filepath.Join(root, "scripts", "run.sh"), filepath.Join(top, "scripts", "run.sh"), 0o755)
-	for _, p := range append(mailPrograms, "quail-setup") {
+	for _, p := range append(mailPrograms, "quail-setup", "sslserver", "qmail-popup", "qmail-pop3d", "checkvpw") {
 		copyFile(t, testbin.Path(t, p), filepath.Join(top, "bin", p), 0o755)
 	}
-	port := freePort(t)
+	port, pop3, submission := freePort(t), freePort(t), freePort(t)
 	argv := []string{"/bin/sh", filepath.Join(top, "scripts", "run.sh")}
 	uid := os.Getuid()
 	if uid == 0 {
@@ -90,7 +92,14 @@ func TestMakeRunUnprivileged(t *testing.T) {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = top
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "QUAIL_RUN_OPTS=-p qmail-smtpd=" + strconv.Itoa(port)}
+	// The services not tested here get ports of their own too, so that
+	// a make run on the machine cannot collide with the test.
+	opts := "-p qmail-smtpd=" + strconv.Itoa(port) + " -p pop3=" + strconv.Itoa(pop3) +
+		" -p submission=" + strconv.Itoa(submission)
+	for _, s := range []string{"smtps", "pop3s", "qmtpd", "qmqpd"} {
+		opts += " -p " + s + "=" + strconv.Itoa(freePort(t))
+	}
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "QUAIL_RUN_OPTS=" + opts}
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -121,9 +130,46 @@ func TestMakeRunUnprivileged(t *testing.T) {
 	newDir := filepath.Join(top, "run", "home", "demo", "Maildir", "new")
 	waitFor(t, "the message in run/home/demo/Maildir/new", 30*time.Second, func() bool { return len(files(newDir)) == 1 })
 	fi, err := os.Stat(filepath.Join(newDir, files(newDir)[0]))
-	if err != nil || int(fi.Sys().(*syscall.Stat_t).Uid) != uid {
-		t.Errorf("the message is not owned by uid %d: %v", uid, err)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if int(fi.Sys().(*syscall.Stat_t).Uid) != uid {
+		t.Errorf("the message is not owned by uid %d", uid)
+	}
+
+	// The issue's check: what swaks sent on the SMTP port is fetched
+	// with poplib on the POP3 port (after STLS) with demo's password.
+	waitFor(t, "POP3 to listen", 30*time.Second, func() bool { return listening(pop3) })
+	// qmail-pop3d leaves out what arrived in the current second.
+	waitFor(t, "the second of the delivery to pass", 5*time.Second, func() bool {
+		return time.Now().Unix() > fi.ModTime().Unix()
+	})
+	fetch := exec.Command("python3", "-c", `import poplib,ssl,sys
+p=poplib.POP3("127.0.0.1",int(sys.argv[1]),timeout=30)
+p.stls(context=ssl._create_unverified_context())
+p.user("demo"); p.pass_("demo")
+n,_=p.stat()
+msg=b"\n".join(p.retr(1)[1])
+p.quit()
+print(n, b"Subject: make run" in msg)`, strconv.Itoa(pop3))
+	got, err := fetch.CombinedOutput()
+	if err != nil || string(got) != "1 True\n" {
+		t.Errorf("poplib: %v: %s", err, got)
+	}
+	// Submission: STARTTLS and AUTH PLAIN as demo, then relaying.
+	waitFor(t, "submission to listen", 30*time.Second, func() bool { return listening(submission) })
+	sub := exec.Command("python3", "-c", `import smtplib,ssl,sys
+s=smtplib.SMTP("127.0.0.1",int(sys.argv[1]),timeout=30)
+s.starttls(context=ssl._create_unverified_context())
+s.login("demo","demo")
+s.sendmail("demo@localhost",["demo@localhost"],"Subject: submitted\r\n\r\nhi\r\n")
+s.quit()`, strconv.Itoa(submission))
+	if got, err := sub.CombinedOutput(); err != nil {
+		t.Errorf("submission: %v: %s", err, got)
+	}
+	waitFor(t, "the submitted message", 30*time.Second, func() bool {
+		return len(files(newDir))+len(files(filepath.Join(newDir, "..", "cur"))) == 2
+	})
 
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
