@@ -159,6 +159,8 @@ func TestWriteMessage(t *testing.T) {
 		{".\n", -1, "..\r\n.\r\n", "a lone dot is stuffed"},
 		{long + "\n." + long + "\n", -1, long + "\r\n.." + long + "\r\n.\r\n", "lines longer than the buffer"},
 		{"h\n\n" + long + ".x\nb\n", 1, "h\r\n\r\n" + long + ".x\r\n.\r\n", "a dot inside a long line is not at a line start"},
+		{strings.Repeat("y", 32<<10-1) + "\r\nz\r", -1, strings.Repeat("y", 32<<10-1) + "\r\nz\r\r\n.\r\n", "CR LF split across buffers; a lone CR at the end is kept"},
+		{strings.Repeat("y", 32<<10-1) + "\rz\n", -1, strings.Repeat("y", 32<<10-1) + "\rz\r\n.\r\n", "lone CR at a buffer end is kept"},
 		{"h: 1\nh: 2\n", 0, "h: 1\r\nh: 2\r\n.\r\n", "header without body"},
 	}
 	for _, c := range cases {

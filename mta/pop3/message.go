@@ -22,6 +22,9 @@ func WriteMessage(w io.Writer, r io.Reader, bodyLines int) error {
 	atStart := true  // at the start of a line
 	inHeader := true // no empty line seen yet
 	body := 0
+	// A CR that ends a buffer-full chunk may be the first half of a CR LF
+	// line end; it is held back until the next byte is known.
+	pendingCR := false
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if len(chunk) > 0 {
@@ -42,7 +45,19 @@ func WriteMessage(w io.Writer, r io.Reader, bodyLines int) error {
 					}
 				}
 			}
+			if pendingCR {
+				pendingCR = false
+				if chunk[0] != '\n' {
+					if _, werr := w.Write([]byte{'\r'}); werr != nil {
+						return werr
+					}
+				}
+			}
 			line := chunk
+			if !complete && line[len(line)-1] == '\r' {
+				line = line[:len(line)-1]
+				pendingCR = true
+			}
 			if complete {
 				line = line[:len(line)-1]
 				if len(line) > 0 && line[len(line)-1] == '\r' {
@@ -63,6 +78,11 @@ func WriteMessage(w io.Writer, r io.Reader, bodyLines int) error {
 			continue
 		}
 		if err == io.EOF {
+			if pendingCR {
+				if _, werr := w.Write([]byte{'\r'}); werr != nil {
+					return werr
+				}
+			}
 			if !atStart {
 				// A last line without LF still ends in CRLF on the wire.
 				if _, werr := w.Write([]byte("\r\n")); werr != nil {
