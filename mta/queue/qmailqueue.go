@@ -3,6 +3,7 @@ package queue
 import (
 	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -33,7 +34,15 @@ func QmailQueue(inv *cli.Invocation) int {
 	env.SetReadDeadline(deadline)
 
 	uid := os.Getuid()
-	in := &Injector{Q: q, PID: os.Getpid(), UID: uid, Caller: callerOf(uid)}
+	caller := callerOf(uid)
+	if caller == ByUID && singleUser(home) {
+		// One uid runs everything here, so it cannot tell the network
+		// daemons apart; the UCSPI environment they pass on can.
+		if _, ok := inv.Getenv("TCPREMOTEIP"); ok {
+			caller = FromNet
+		}
+	}
+	in := &Injector{Q: q, PID: os.Getpid(), UID: uid, Caller: caller}
 	_, err = in.Inject(msg, env)
 	return Code(err)
 }
@@ -79,4 +88,11 @@ func callerOf(uid int) int {
 		}
 	}
 	return ByUID
+}
+
+// singleUser reports whether the qmail home is a single-user instance
+// (control/singleuser exists).
+func singleUser(home string) bool {
+	_, err := os.Stat(filepath.Join(home, "control", "singleuser"))
+	return err == nil
 }

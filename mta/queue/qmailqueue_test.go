@@ -148,3 +148,42 @@ func TestQmailQueueTimeout(t *testing.T) {
 		t.Errorf("left %v", got)
 	}
 }
+
+// TestReceivedFromNetworkInSingleUser: in a single-user instance the
+// uid says nothing, so a caller with TCPREMOTEIP set is the network.
+func TestReceivedFromNetworkInSingleUser(t *testing.T) {
+	for _, c := range []struct {
+		why    string
+		single bool
+		env    []string
+		want   string
+	}{
+		{"single-user, UCSPI environment", true, []string{"TCPREMOTEIP=127.0.0.1"}, "invoked from network)"},
+		{"single-user, local caller", true, nil, "invoked by uid "},
+		{"privileged instance: only the uid counts", false, []string{"TCPREMOTEIP=127.0.0.1"}, "invoked by uid "},
+	} {
+		home := t.TempDir()
+		if c.single {
+			os.Mkdir(filepath.Join(home, "control"), 0o755)
+			os.WriteFile(filepath.Join(home, "control", "singleuser"), nil, 0o644)
+		}
+		q, err := Create(home, 3, Self)
+		if err != nil {
+			t.Fatal(err)
+		}
+		er, ew, _ := os.Pipe()
+		ew.Write([]byte("Fa\x00Tb\x00\x00"))
+		ew.Close()
+		inv := &cli.Invocation{Name: "qmail-queue", Args: []string{"qmail-queue"},
+			Env: append([]string{"QMAILHOME=" + home}, c.env...), Stdin: messageFile(t, "x\n"), Stdout: er, Stderr: io.Discard}
+		if code := QmailQueue(inv); code != 0 {
+			t.Fatalf("%s: exit %d", c.why, code)
+		}
+		er.Close()
+		ids, _ := q.Messages()
+		b, _ := os.ReadFile(q.Mess(ids[0]))
+		if !strings.Contains(string(b), c.want) {
+			t.Errorf("%s: %q lacks %q", c.why, b, c.want)
+		}
+	}
+}
