@@ -201,6 +201,21 @@ func TestSvscanScan(t *testing.T) {
 	if again := supervisePids(t, p.cmd.Process.Pid, "norun"); len(again) != 1 || again[0] != first[0] {
 		t.Fatalf("supervise norun restarted: %v then %v", first, again)
 	}
+
+	// A supervise that dies is started again at the next scan. The
+	// service it left behind keeps running, as with daemontools, and is
+	// killed here.
+	lateSup := supervisePids(t, p.cmd.Process.Pid, "late")
+	orphan := readStatus(t, late).PID
+	if len(lateSup) != 1 {
+		t.Fatalf("supervise late processes: %v", lateSup)
+	}
+	syscall.Kill(lateSup[0], syscall.SIGKILL)
+	waitFor(t, "a new supervise for late", 12*time.Second, func() bool {
+		now := supervisePids(t, p.cmd.Process.Pid, "late")
+		return len(now) == 1 && now[0] != lateSup[0] && supervising(late)
+	})
+	syscall.Kill(orphan, syscall.SIGKILL)
 	if code := p.stop(t); code != 0 {
 		t.Fatalf("svscan exit %d; stderr:\n%s", code, p.errors(t))
 	}
