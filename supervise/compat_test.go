@@ -211,3 +211,36 @@ func TestCompatSuperviseFiles(t *testing.T) {
 		t.Fatalf("unexpected modes:\n%s", lq)
 	}
 }
+
+// TestCompatFatal compares messages and exit codes of bad invocations that
+// end a program at once.
+func TestCompatFatal(t *testing.T) {
+	q, d := ours(t), debian(t)
+	base := t.TempDir()
+	missing := filepath.Join(base, "missing")
+	file := filepath.Join(base, "file")
+	os.WriteFile(file, nil, 0644)
+	cases := []struct {
+		why  string
+		prog func(tools) string
+		args []string
+	}{
+		{"supervise needs exactly one argument", func(x tools) string { return x.supervise }, nil},
+		{"supervise refuses two", func(x tools) string { return x.supervise }, []string{"a", "b"}},
+		{"supervise on a missing directory", func(x tools) string { return x.supervise }, []string{missing}},
+		{"supervise on a file", func(x tools) string { return x.supervise }, []string{file}},
+		{"svscan on a missing directory", func(x tools) string { return x.svscan }, []string{missing}},
+		{"svok without argument", func(x tools) string { return x.svok }, nil},
+		{"svok on a missing directory", func(x tools) string { return x.svok }, []string{missing}},
+		{"svok on a file", func(x tools) string { return x.svok }, []string{file}},
+		{"svstat without argument prints nothing", func(x tools) string { return x.svstat }, nil},
+		{"svc without directories does nothing", func(x tools) string { return x.svc }, []string{"-u"}},
+	}
+	for _, c := range cases {
+		oq, eq, cq := run(t, c.prog(q), c.args...)
+		od, ed, cd := run(t, c.prog(d), c.args...)
+		if oq != od || eq != ed || cq != cd {
+			t.Errorf("%s:\n quail:       %d %q %q\n daemontools: %d %q %q", c.why, cq, oq, eq, cd, od, ed)
+		}
+	}
+}
