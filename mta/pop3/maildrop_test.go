@@ -16,7 +16,7 @@ import (
 
 // testMaildir makes a Maildir holding msgs, the first the oldest; names
 // are "<i>.test" in new/ (or cur/ with ":2,S" for those listed in cur).
-func testMaildir(t *testing.T, msgs []string, cur map[int]bool) string {
+func testMaildir(t testing.TB, msgs []string, cur map[int]bool) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "Maildir")
 	for _, s := range []string{"", "tmp", "new", "cur"} {
@@ -209,4 +209,24 @@ func TestIdleTimeout(t *testing.T) {
 	if err := p.Run(); !isTimeout(err) || !strings.HasSuffix(pout.String(), "-ERR timeout\r\n") {
 		t.Errorf("popup: %v, %q", err, pout.String())
 	}
+}
+
+// FuzzMaildrop runs whole sessions over a fixed Maildir: no input may
+// panic or hang, and every reply is whole lines. QUIT is left out so
+// the Maildir stays the same for every input.
+func FuzzMaildrop(f *testing.F) {
+	for _, s := range []string{"STAT\r\nLIST\r\nUIDL 2\r\n", "RETR 1\r\nTOP 2 0\r\nTOP 2 99999999999999999999\r\n", "DELE 1\r\nRSET\r\nLAST\r\nLIST 1\r\n", "LIST 18446744073709551617\r\n\x00\r\n"} {
+		f.Add(s)
+	}
+	dir := testMaildir(f, []string{"Subject: a\n\n.x\n", "b", ""}, map[int]bool{2: true})
+	f.Fuzz(func(t *testing.T, in string) {
+		if strings.Contains(strings.ToLower(in), "quit") {
+			return
+		}
+		var out bytes.Buffer
+		NewMaildrop(dir, strings.NewReader(in), &out, 0, nil).Run()
+		if !strings.HasPrefix(out.String(), "+OK \r\n") || !strings.HasSuffix(out.String(), "\r\n") {
+			t.Fatalf("input %q gave %q", in, out.String())
+		}
+	})
 }
