@@ -1,0 +1,72 @@
+package quail
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/quail-mta/quail/internal/testbin"
+)
+
+// A built instance accepts a message through tcpserver and qmail-smtpd,
+// delivers it into the Maildir and empties its queue; Stop ends the
+// sessions' server.
+func TestStartDeliverStop(t *testing.T) {
+	bin := testbin.Dir(t, programs...)
+	in, err := Start(t.TempDir(), bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Stop()
+	srv, err := in.SMTPD(10, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := send(srv.Addr, in.Recipient); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ents, _ := os.ReadDir(filepath.Join(in.Maildir, "new"))
+		if len(ents) == 1 && in.QueueEmpty() {
+			break
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(in.Log)
+			t.Fatalf("%d messages in new/, queue empty %v after 30 s\n%s", len(ents), in.QueueEmpty(), b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	in.Stop()
+	if c, err := net.DialTimeout("tcp", srv.Addr, time.Second); err == nil {
+		c.Close()
+		t.Fatal("tcpserver still accepts after Stop")
+	}
+}
+
+func send(addr, to string) error {
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReader(c)
+	for _, s := range []string{"", "HELO client.test\r\n", "MAIL FROM:<a@remote.test>\r\n", "RCPT TO:<" + to + ">\r\n", "DATA\r\n", "Subject: t\r\n\r\nbody\r\n.\r\n", "QUIT\r\n"} {
+		if s != "" {
+			fmt.Fprint(c, s)
+		}
+		l, err := r.ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("after %q: %w", s, err)
+		}
+		if l[0] != '2' && l[0] != '3' {
+			return fmt.Errorf("after %q: %q", s, l)
+		}
+	}
+	return nil
+}
