@@ -134,6 +134,10 @@ func TestCompatRules(t *testing.T) {
 `)
 	runDiff(t, diffCase{name: "rules", args: []string{"-HR", "-l", "here", "-x", cdb}, host: "0", env: baseEnv(), conns: []conn{v4, v42, v6},
 		want: []string{"FOO=bar", "", "SIX=6"}})
+	t.Run("a denied client still gets the banner", func(t *testing.T) {
+		runDiff(t, diffCase{name: "banner", args: []string{"-HR", "-l", "here", "-B", "banner\n", "-x", cdb}, host: "0", env: baseEnv(),
+			conns: []conn{v42, v4}, want: []string{"banner", "FOO=bar"}})
+	})
 	t.Run("missing file drops unless -X", func(t *testing.T) {
 		runDiffNoLog(t, diffCase{name: "-X", args: []string{"-HRX", "-l", "here", "-x", "/nonexistent/rules.cdb"}, host: "0", env: baseEnv(), conns: []conn{v4}})
 	})
