@@ -130,8 +130,13 @@ func (s *Sender) preprocess(id queue.ID) (*message, error) {
 		return nil, err
 	}
 	files := [2]string{Local: q.Local(id), Remote: q.Remote(id)}
+	changed := []string{q.Info(id)}
 	for ch, l := range lists {
 		if len(l) == 0 {
+			// Only a leftover of an earlier attempt needs removing.
+			if _, err := os.Lstat(files[ch]); err != nil {
+				continue
+			}
 			err = removeSync(files[ch], false)
 		} else {
 			err = writeSync(files[ch], queue.FormatRecips(l))
@@ -139,11 +144,12 @@ func (s *Sender) preprocess(id queue.ID) (*message, error) {
 		if err != nil {
 			return nil, err
 		}
+		changed = append(changed, files[ch])
 	}
 	if err := writeSync(q.Info(id), append(append([]byte{'F'}, t.Sender...), 0)); err != nil {
 		return nil, err
 	}
-	for _, f := range []string{q.Info(id), files[Local], files[Remote]} {
+	for _, f := range changed {
 		if err := queue.SyncDir(filepath.Dir(f)); err != nil {
 			return nil, err
 		}
