@@ -106,7 +106,17 @@ func TestVirtualCheckers(t *testing.T) {
 	if os.Geteuid() != 0 {
 		ids = ":" // the invoking user
 	}
-	cram := CramMD5Secret([]byte("tanstaaftanstaaf"))
+	// The {CRAM-MD5} entry comes from qmail-newvpw -c, as an admin makes it.
+	mk := exec.Command(testbin.Path(t, "qmail-newvpw"), "-c")
+	mk.Stdin = strings.NewReader("tanstaaftanstaaf\n")
+	b, err := mk.Output()
+	if err != nil {
+		t.Fatalf("qmail-newvpw -c: %v", err)
+	}
+	cram, err := ParseSecret(strings.TrimSpace(string(b)))
+	if err != nil || !bytes.Equal(cram.Cram, CramMD5Secret([]byte("tanstaaftanstaaf")).Cram) {
+		t.Fatalf("qmail-newvpw -c printed %q: %v", b, err)
+	}
 	text := "tim:{PLAIN}tanstaaftanstaaf:" + ids + ":" + home + "\n" +
 		"hashed:" + cram.String() + ":" + ids + ":" + home + "\n" +
 		"rooted:{PLAIN}x:0:0:" + home + "\n"

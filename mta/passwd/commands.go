@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/quail-mta/quail/internal/cli"
@@ -49,6 +50,9 @@ func Checkpassword(inv *cli.Invocation) int {
 	u, err := LookupSystem(fileFromEnv(inv, "CHECKPASSWORD_PASSWD", DefaultPasswd),
 		fileFromEnv(inv, "CHECKPASSWORD_SHADOW", DefaultShadow), string(in.User))
 	if errors.Is(err, ErrNoUser) {
+		// Take as long as for a real account, so that the answer's
+		// timing does not tell which names exist.
+		CheckCrypt(in.Secret, decoyHash)
 		return ExitBad
 	}
 	if err != nil {
@@ -63,6 +67,10 @@ func Checkpassword(inv *cli.Invocation) int {
 	}
 	return enter(inv, Account{Name: u.Name, UID: u.UID, GID: u.GID, Home: u.Home, Shell: u.Shell}, inv.Args[1:], true)
 }
+
+// decoyHash is checked against for unknown users: a SHA-512 crypt with
+// the default rounds, the usual cost of a real entry.
+const decoyHash = "$6$decoydecoydecoy$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1"
 
 // vpasswdCDB is the virtual-user table of the qmail home.
 func vpasswdCDB(inv *cli.Invocation) string {
@@ -131,10 +139,15 @@ func singleUser(home string) bool {
 
 // QmailNewvpw compiles users/vpasswd into users/vpasswd.cdb, with the
 // text file's permissions (it holds secrets). Every failure is
-// temporary (111), as for qmail-newu.
+// temporary (111), as for qmail-newu. With -c it compiles nothing and
+// instead prints, for each password read on standard input (one a line),
+// its {CRAM-MD5} secret for the file.
 func QmailNewvpw(inv *cli.Invocation) int {
+	if len(inv.Args) == 2 && inv.Args[1] == "-c" {
+		return cramSecrets(inv)
+	}
 	if len(inv.Args) > 1 {
-		return inv.Usage("")
+		return inv.Usage("[-c]")
 	}
 	home := qmailhome.Dir(inv.Getenv)
 	src := filepath.Join(home, VPasswdFile)
@@ -157,6 +170,24 @@ func QmailNewvpw(inv *cli.Invocation) int {
 	}
 	if err := WriteVPasswdCDB(filepath.Join(home, VPasswdCDB), users, st.Mode().Perm()); err != nil {
 		return inv.Fatal(ExitTemporary, "unable to make %s: %v", VPasswdCDB, err)
+	}
+	return 0
+}
+
+func cramSecrets(inv *cli.Invocation) int {
+	b, err := io.ReadAll(inv.Stdin)
+	if err != nil {
+		return inv.Fatal(ExitTemporary, "unable to read standard input: %v", err)
+	}
+	var out strings.Builder
+	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		if line == "" && len(b) == 0 {
+			break
+		}
+		out.WriteString(CramMD5Secret([]byte(strings.TrimSuffix(line, "\r"))).String() + "\n")
+	}
+	if _, err := io.WriteString(inv.Stdout, out.String()); err != nil {
+		return inv.Fatal(ExitTemporary, "unable to write output: %v", err)
 	}
 	return 0
 }
