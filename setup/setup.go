@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/quail-mta/quail/internal/qmailhome"
 )
 
 // Result is what a run of Setup did.
@@ -35,6 +37,9 @@ func Setup(c *Config, out io.Writer) (Result, error) {
 			return Result{}, err
 		}
 		o = privilegedOwners(d)
+		if c.Home != qmailhome.Default {
+			in.say("warning: the programs were built for %s, and the set-uid qmail-queue ignores QMAILHOME: rebuild with make QMAILHOME=%s", qmailhome.Default, c.Home)
+		}
 	}
 	if err := in.home(o); err != nil {
 		return Result{}, err

@@ -1,0 +1,178 @@
+package setup
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quail-mta/quail/internal/qmailhome"
+	"github.com/quail-mta/quail/internal/testbin"
+)
+
+// procTree maps every process below pid to its name and real uid, read
+// from /proc.
+func procTree(pid int) map[int][2]string {
+	parent := map[int]int{}
+	info := map[int][2]string{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		if err != nil {
+			continue
+		}
+		var name, uid string
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			switch {
+			case len(f) >= 2 && f[0] == "Name:":
+				name = f[1]
+			case len(f) >= 2 && f[0] == "Uid:":
+				uid = f[1]
+			case len(f) >= 2 && f[0] == "PPid:":
+				parent[n], _ = strconv.Atoi(f[1])
+			}
+		}
+		info[n] = [2]string{name, uid}
+	}
+	out := map[int][2]string{}
+	for n := range info {
+		for p := parent[n]; p > 1; p = parent[p] {
+			if p == pid {
+				out[n] = info[n]
+				break
+			}
+		}
+	}
+	return out
+}
+
+// TestRealPrivilegedInstallation installs for real, with qmail's users
+// added to this machine's account files, and runs it: mail by SMTP is
+// delivered as the recipient's user, and every daemon runs as its qmail
+// user (read from /proc), only qmail-lspawn and the supervisors as root.
+// It changes the machine, so it runs only as root with
+// QUAIL_PRIVILEGED_TEST=1 (CI sets it on its throw-away machine).
+func TestRealPrivilegedInstallation(t *testing.T) {
+	if os.Geteuid() != 0 || os.Getenv("QUAIL_PRIVILEGED_TEST") != "1" {
+		t.Skip("adds qmail's users to this machine: runs as root with QUAIL_PRIVILEGED_TEST=1 only")
+	}
+	top, err := os.MkdirTemp("", "quail-privileged-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(top) })
+	os.Chmod(top, 0o755)
+	// The daemons run as qmail's users, so their programs must be
+	// somewhere those may read: a copy, not the test's private build.
+	bin := filepath.Join(top, "bin")
+	os.Mkdir(bin, 0o755)
+	for _, p := range append(mailPrograms, "qmail-newu") {
+		copyFile(t, testbin.Path(t, p), filepath.Join(bin, p), 0o755)
+	}
+	// The set-uid qmail-queue ignores QMAILHOME, so the home is the one
+	// the programs were built for; the test owns it for its duration.
+	home := qmailhome.Default
+	if ents, err := os.ReadDir(home); err == nil && len(ents) > 0 {
+		t.Skipf("%s is in use; the test installs there", home)
+	}
+	t.Cleanup(func() { os.RemoveAll(home) })
+	port := freePort(t)
+	c := &Config{Home: home, Host: "localhost", ServiceDir: filepath.Join(top, "service"),
+		LogDir: filepath.Join(top, "log"), BinDir: bin, IP: "127.0.0.1",
+		Ports: map[string]int{"qmail-smtpd": port}}
+	var out bytes.Buffer
+	if _, err := Setup(c, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	// A mailbox of nobody's, as an administrator adds one to users/assign.
+	box := filepath.Join(top, "box")
+	for _, d := range []string{"", "Maildir", "Maildir/new", "Maildir/cur", "Maildir/tmp"} {
+		os.Mkdir(filepath.Join(box, d), 0o700)
+		os.Chown(filepath.Join(box, d), 65534, 65534)
+	}
+	os.Chmod(box, 0o755)
+	assign := filepath.Join(c.Home, "users", "assign")
+	write(t, assign, "=tester:nobody:65534:65534:"+box+":::\n.\n")
+	newu := exec.Command(filepath.Join(bin, "qmail-newu"))
+	newu.Env = []string{"QMAILHOME=" + c.Home}
+	if b, err := newu.CombinedOutput(); err != nil {
+		t.Fatalf("qmail-newu: %v %s", err, b)
+	}
+	var report bytes.Buffer
+	if n, err := Check(&Config{Home: c.Home, Host: "localhost", ServiceDir: c.ServiceDir, LogDir: c.LogDir, BinDir: bin}, &report); err != nil || n != 0 {
+		t.Errorf("check: %d problems (%v):\n%s", n, err, report.String())
+	}
+
+	cmd := exec.Command(filepath.Join(bin, "svscan"), c.ServiceDir)
+	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		dumpLogs(t, c.LogDir)
+	})
+	waitFor(t, "qmail-smtpd to listen", 30*time.Second, func() bool { return listening(port) })
+	sendSMTP(t, port, "tester@localhost", "privileged")
+	newDir := filepath.Join(box, "Maildir", "new")
+	waitFor(t, "the message in nobody's Maildir", 30*time.Second, func() bool { return len(files(newDir)) == 1 })
+	fi, err := os.Stat(filepath.Join(newDir, files(newDir)[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != 65534 {
+		t.Errorf("the message belongs to uid %d, not nobody", uid)
+	}
+
+	want := map[string]string{"qmail-send": "qmails", "qmail-lspawn": "root", "qmail-rspawn": "qmailr",
+		"qmail-clean": "qmailq", "tcpserver": "qmaild", "multilog": "qmaill", "supervise": "root"}
+	seen := map[string]bool{}
+	for pid, p := range procTree(cmd.Process.Pid) {
+		name, uid := p[0], p[1]
+		u, ok := want[name]
+		if !ok {
+			continue
+		}
+		seen[name] = true
+		wantUID := "0"
+		if u != "root" {
+			pw, err := user.Lookup(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantUID = pw.Uid
+		}
+		if uid != wantUID {
+			t.Errorf("%s (pid %d) runs as uid %s, want %s (%s)", name, pid, uid, u, wantUID)
+		}
+	}
+	for name := range want {
+		if !seen[name] {
+			t.Errorf("no %s process found under svscan", name)
+		}
+	}
+	out.Reset()
+	if r, err := Setup(c, &out); err != nil || r.Changes != 0 {
+		t.Errorf("second run: %d changes (%v):\n%s", r.Changes, err, out.String())
+	}
+}
