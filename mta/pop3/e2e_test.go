@@ -183,11 +183,20 @@ func TestPoplibEndToEnd(t *testing.T) {
 }
 
 func TestFetchmail(t *testing.T) {
+	fetchmailFrom(t, startPOPServer(t), `sslproto ""`)
+}
+
+// TestFetchmailSTLS has fetchmail upgrade with STLS under sslserver -n,
+// where qmail-popup requires it.
+func TestFetchmailSTLS(t *testing.T) {
+	fetchmailFrom(t, startServer(t, "sslserver", []string{"-n"}, append(certEnv(t), "UCSPITLS=!")), `sslproto "TLS1.2+" no sslcertck`)
+}
+
+func fetchmailFrom(t *testing.T, s *popServer, tlsOpts string) {
 	fetchmail, err := exec.LookPath("fetchmail")
 	if err != nil {
 		t.Skip("fetchmail not installed")
 	}
-	s := startPOPServer(t)
 	const n = 5
 	s.deliver(t, n)
 	dir := t.TempDir()
@@ -195,7 +204,7 @@ func TestFetchmail(t *testing.T) {
 	mda := filepath.Join(dir, "mda")
 	os.WriteFile(mda, []byte("#!/bin/sh\n{ cat; echo '--end--'; } >> "+mbox+"\n"), 0o755)
 	rc := filepath.Join(dir, "fetchmailrc")
-	os.WriteFile(rc, []byte(fmt.Sprintf("set no bouncemail\npoll 127.0.0.1 protocol pop3 port %s user \"demo\" password \"demo\" mda \"%s\" sslproto \"\" options fetchall no keep\n", s.port, mda)), 0o600)
+	os.WriteFile(rc, []byte(fmt.Sprintf("set no bouncemail\npoll 127.0.0.1 protocol pop3 port %s user \"demo\" password \"demo\" mda \"%s\" %s options fetchall no keep\n", s.port, mda, tlsOpts)), 0o600)
 	cmd := exec.Command(fetchmail, "-f", rc, "--nodetach", "-v")
 	cmd.Env = []string{"HOME=" + dir, "PATH=/bin:/usr/bin", "FETCHMAILHOME=" + dir}
 	out, err := cmd.CombinedOutput()
