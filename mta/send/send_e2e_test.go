@@ -248,3 +248,22 @@ func TestLastTryAtLifetime(t *testing.T) {
 	in.waitLog(`bounce msg \d+ qp \d+\n`)
 	in.waitMail(1)
 }
+
+// TestCannotStartWithoutMe: control/me is required.
+func TestCannotStartWithoutMe(t *testing.T) {
+	in := newInstance(t, nil)
+	os.Remove(filepath.Join(in.home, "control", "me"))
+	in.start()
+	select {
+	case err := <-in.waited:
+		in.cmd = nil
+		if err == nil {
+			t.Error("qmail-send exited 0 without control/me")
+		}
+	case <-timeout(t):
+		t.Fatal("qmail-send runs without control/me")
+	}
+	if !strings.Contains(in.log(), "alert: cannot start: unable to read controls: ") {
+		t.Errorf("log: %q", in.log())
+	}
+}
