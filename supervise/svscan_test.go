@@ -278,3 +278,25 @@ func TestCompatDebianSvscan(t *testing.T) {
 		return !supervising(dir) && !supervising(filepath.Join(dir, "log"))
 	})
 }
+
+// TestSvscanStopBound: a service that ignores TERM does not keep svscan
+// from exiting after SIGTERM: once the grace period is over it is killed.
+func TestSvscanStopBound(t *testing.T) {
+	q := ours(t)
+	base := t.TempDir()
+	scan := filepath.Join(base, "service")
+	marker := filepath.Join(base, "trapped")
+	dir := service(t, scan, "stubborn", "trap '' TERM\necho trapped >> "+marker+"\nexec sleep 1000")
+	p := startSvscan(t, q.svscan, scan)
+	pid := waitUp(t, dir)
+	waitFor(t, "TERM to be ignored", 10*time.Second, func() bool { return len(readLines(t, marker)) > 0 })
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("svscan exit %d; stderr:\n%s", code, p.errors(t))
+	}
+	if pidAlive(pid) {
+		t.Fatalf("service %d still alive after svscan exited", pid)
+	}
+	if supervising(dir) {
+		t.Fatal("supervise still running after svscan exited")
+	}
+}
