@@ -149,6 +149,7 @@ func (st settings) prepare(tc *tls.Config) func(*server.Session) error {
 			}
 			s.Env = append(s.Env, child.Env...)
 			s.Started = func(int) { sess.CloseChildSide() }
+			s.Abort = sess.CloseChildSide
 			return nil
 		}
 		conn, err := net.FileConn(own)
@@ -165,6 +166,7 @@ func (st settings) prepare(tc *tls.Config) func(*server.Session) error {
 		s.Stdout = int(child.Stdout.Fd())
 		s.Env = append(s.Env, child.Env...)
 		s.Started = func(int) { sess.CloseChildSide() }
+		s.Abort = sess.CloseChildSide
 		return nil
 	}
 }
