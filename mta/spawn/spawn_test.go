@@ -118,7 +118,10 @@ func TestRemoteResult(t *testing.T) {
 		{"accepted, message deferred", "rok\x00Zlater\x00", Deferral, "later"},
 		{"recipient refused for good", "hnobody\x00Dgiving up\x00", Failure, "nobody"},
 		{"recipient refused for now", "sbusy\x00Dx\x00", Deferral, "busy"},
-		{"no output at all", "", Deferral, "qmail-remote produced no recipient report. (#4.3.0)"},
+		{"no output at all", "", Deferral, "qmail-remote produced no report. (#4.3.0)"},
+		{"gave up before any recipient, for good", "DSorry, I couldn't find any host named nx.example. (#5.1.2)\x00", Failure, "Sorry, I couldn't find any host named nx.example. (#5.1.2)"},
+		{"gave up before any recipient, for now", "ZSorry, I wasn't able to establish an SMTP connection. (#4.4.1)\x00", Deferral, "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)"},
+		{"delivered without a recipient report is not trusted", "Kthanks\x00", Deferral, "qmail-remote produced no recipient report. (#4.3.0)"},
 		{"no message report", "rok\x00", Deferral, "qmail-remote produced no message report. (#4.3.0)"},
 		{"unknown letter", "qwhat\x00Kx\x00", Deferral, "qmail-remote produced a malformed report. (#4.3.0)"},
 	} {
