@@ -2,6 +2,8 @@ package spawn
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/qmailhome"
 	"github.com/quail-mta/quail/mta/queue"
+	"github.com/quail-mta/quail/mta/tcpto"
 )
 
 // Remote delivers remote mail for qmail-rspawn(8).
@@ -26,7 +29,18 @@ func QmailRspawn(inv *cli.Invocation) int {
 	if err != nil {
 		return inv.Fatal(cli.ExitTemporary, "unable to open queue: %v", err)
 	}
-	r := &Remote{Queue: q, Program: Program(home, "qmail-remote"), Env: inv.Env}
+	// As qmail-rspawn does at start: forget the unresponsive hosts of
+	// the last run, which may have come back while qmail was down.
+	for _, t := range []tcpto.Table{tcpto.IPv4(home), tcpto.IPv6(home)} {
+		if err := t.Clear(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			inv.Warn("unable to clear %s: %v", t.Path, err)
+		}
+	}
+	prog := Program(home, "qmail-remote")
+	if v, ok := inv.Getenv("QMAILREMOTE"); ok && v != "" {
+		prog = v
+	}
+	r := &Remote{Queue: q, Program: prog, Env: inv.Env}
 	if err := Serve(inv.Stdin, inv.Stdout, r.Deliver); err != nil {
 		return inv.Fatal(cli.ExitTemporary, "unable to talk to qmail-send: %v", err)
 	}
