@@ -142,6 +142,7 @@ var parts = []part{
 	{name: "bounce", mode: 0o700, owner: ownerS},
 	{name: "lock", mode: 0o750, owner: ownerQ},
 	{name: "lock/tcpto", mode: 0o644, owner: ownerR, file: true},
+	{name: "lock/tcpto6", mode: 0o644, owner: ownerR, file: true}, // quail: IPv6 hosts
 	{name: "lock/sendmutex", mode: 0o600, owner: ownerS, file: true},
 	{name: "lock/trigger", mode: 0o622, owner: ownerS, fifo: true},
 	{name: "lock/qtool", mode: 0o600, owner: ownerS, fifo: true},
