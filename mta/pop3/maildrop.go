@@ -36,7 +36,7 @@ type Maildrop struct {
 	now     func() time.Time
 
 	msgs []message
-	last int // RFC 1725's LAST: highest message number touched
+	last int // LAST: the highest message number deleted (qmail counts only DELE)
 }
 
 // NewMaildrop prepares a session on the Maildir dir, reading r and
@@ -298,7 +298,6 @@ func (m *Maildrop) send(arg string, top bool) error {
 		return nil
 	}
 	defer f.Close()
-	m.touch(i)
 	m.okay()
 	// On a read error the reply is under way and the client cannot be
 	// told: the session ends without the final dot, so a half-sent

@@ -88,8 +88,8 @@ func TestMaildropDialogs(t *testing.T) {
 			"cur/3.test:2,S new/1.test new/2.test", "errors and single listings"},
 		{"CAPA\r\n", "+OK \r\n+OK capability list follows\r\nTOP\r\nUIDL\r\nPIPELINING\r\nIMPLEMENTATION quail\r\n.\r\n",
 			"cur/3.test:2,S new/1.test new/2.test", "CAPA in the transaction state"},
-		{"RETR 1\r\nLAST\r\n", "+OK \r\n+OK \r\nSubject: one\r\n\r\nbody\r\n.\r\n+OK 1\r\n",
-			"cur/3.test:2,S new/1.test new/2.test", "RETR counts for LAST"},
+		{"RETR 1\r\nLAST\r\nDELE 2\r\nLAST\r\n", "+OK \r\n+OK \r\nSubject: one\r\n\r\nbody\r\n.\r\n+OK 0\r\n+OK \r\n+OK 2\r\n",
+			"cur/3.test:2,S new/1.test new/2.test", "as in qmail, only DELE counts for LAST"},
 	}
 	for _, c := range cases {
 		dir := testMaildir(t, msgs, map[int]bool{3: true})
