@@ -77,7 +77,7 @@ func TestRealPrivilegedInstallation(t *testing.T) {
 	// somewhere those may read: a copy, not the test's private build.
 	bin := filepath.Join(top, "bin")
 	os.Mkdir(bin, 0o755)
-	for _, p := range append(mailPrograms, "qmail-newu") {
+	for _, p := range append(mailPrograms, "qmail-newu", "sslserver", "checkpassword") {
 		copyFile(t, testbin.Path(t, p), filepath.Join(bin, p), 0o755)
 	}
 	// The set-uid qmail-queue ignores QMAILHOME, so the home is the one
@@ -87,10 +87,10 @@ func TestRealPrivilegedInstallation(t *testing.T) {
 		t.Skipf("%s is in use; the test installs there", home)
 	}
 	t.Cleanup(func() { os.RemoveAll(home) })
-	port := freePort(t)
+	port, smtps := freePort(t), freePort(t)
 	c := &Config{Home: home, Host: "localhost", ServiceDir: filepath.Join(top, "service"),
 		LogDir: filepath.Join(top, "log"), BinDir: bin, IP: "127.0.0.1",
-		Ports: map[string]int{"qmail-smtpd": port}}
+		Ports: map[string]int{"qmail-smtpd": port, "smtps": smtps, "submission": freePort(t)}}
 	var out bytes.Buffer
 	if _, err := Setup(c, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
@@ -144,7 +144,23 @@ func TestRealPrivilegedInstallation(t *testing.T) {
 		t.Errorf("the message belongs to uid %d, not nobody", uid)
 	}
 
-	want := map[string]string{"qmail-send": "qmails", "qmail-lspawn": "root", "qmail-rspawn": "qmailr",
+	// SMTPS: sslserver read root's key before becoming qmaild, and the
+	// set-uid checkpassword could read /etc/shadow as qmaild: a wrong
+	// password for root is refused (535), not deferred (454) for want of
+	// the file.
+	waitFor(t, "smtps to listen", 30*time.Second, func() bool { return listening(smtps) })
+	auth := exec.Command("python3", "-c", `import smtplib,ssl,sys
+s=smtplib.SMTP_SSL("127.0.0.1",int(sys.argv[1]),context=ssl._create_unverified_context(),timeout=30)
+try:
+    s.login("root","not-the-password")
+except smtplib.SMTPAuthenticationError as e:
+    print(e.smtp_code)
+s.quit()`, strconv.Itoa(smtps))
+	if got, err := auth.CombinedOutput(); err != nil || strings.TrimSpace(string(got)) != "535" {
+		t.Errorf("AUTH as root with a wrong password over SMTPS: %v: %s", err, got)
+	}
+
+	want := map[string]string{"qmail-send": "qmails", "sslserver": "qmaild", "qmail-lspawn": "root", "qmail-rspawn": "qmailr",
 		"qmail-clean": "qmailq", "tcpserver": "qmaild", "multilog": "qmaill", "supervise": "root"}
 	seen := map[string]bool{}
 	for pid, p := range procTree(cmd.Process.Pid) {
