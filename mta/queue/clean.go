@@ -9,6 +9,9 @@ import (
 	"github.com/quail-mta/quail/internal/qmailhome"
 )
 
+// PidCleanup is how often qmail-clean removes pid/ debris while it runs.
+const PidCleanup = 10 * time.Minute
+
 // qmail-clean's answers: done, failed (try again later), not understood.
 const (
 	CleanDone  = '+'
@@ -22,14 +25,20 @@ const (
 // descriptor 0, each ended by NUL: "foop/N" removes intd/N and mess/N (a
 // message is done), "todo/N" removes intd/N and todo/N (a message is
 // preprocessed). Each gets one byte on descriptor 1: '+' done, '!' a file
-// could not be removed, 'x' a request not understood. At start it removes
-// pid/ files older than 36 hours.
+// could not be removed, 'x' a request not understood. At start and every
+// PidCleanup it removes pid/ files no live qmail-queue holds (or older
+// than 36 hours).
 func QmailClean(inv *cli.Invocation) int {
 	q, err := Open(qmailhome.Dir(inv.Getenv))
 	if err != nil {
 		return inv.Fatal(111, "unable to open queue: %v", err)
 	}
 	q.CleanPid(time.Now())
+	go func() {
+		for range time.Tick(PidCleanup) {
+			q.CleanPid(time.Now())
+		}
+	}()
 	if err := q.ServeClean(inv.Stdin, inv.Stdout); err != nil {
 		return inv.Fatal(111, "unable to talk to qmail-send: %v", err)
 	}

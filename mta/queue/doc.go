@@ -33,7 +33,8 @@
 //
 //	S1  no file                      nothing to do
 //	S2  +mess -intd -todo -info      being written, or finished: removed
-//	                                 by cleanup once older than 36 hours
+//	                                 by cleanup once no qmail-queue holds
+//	                                 its lock (or it is 36 hours old)
 //	S3  +mess +intd -todo -info      envelope being written: as S2
 //	S4  +mess ?intd +todo ?info ?local ?remote
 //	                                 queued: qmail-send (re)does the
@@ -54,12 +55,16 @@
 // when no recipient is marked T: the bounce, if any, is queued as a new
 // message, then bounce, local, remote and info are unlinked and
 // qmail-clean removes intd and mess (back to S1, or S2 if the crash comes
-// between). Files in pid/ older than 36 hours are debris of a crashed
-// qmail-queue and are removed by qmail-clean.
+// between). qmail-queue holds an flock(2) lock on its file from the
+// moment it makes it in pid/ until it exits, so an unlocked file in pid/
+// or an unlocked message in S2 or S3 is known to be debris of a dead
+// writer (or the end of a finished message) and goes at the next cleanup
+// instead of after qmail's 36 hours; the 36-hour rule stays for any file
+// whatever its lock says.
 //
 // The recovery primitives are in recover.go: State classifies a message,
 // Stale finds the S2/S3 leftovers, CleanPid the pid/ debris, and
 // RemoveMessage and RemoveTodo are qmail-clean's two jobs. qmail-send
-// applies them at start and every 76431 seconds, as qmail does;
-// qmail-clean removes the pid/ debris when it starts.
+// applies them at start and every 10 minutes; qmail-clean removes the
+// pid/ debris when it starts and every 10 minutes.
 package queue

@@ -54,6 +54,11 @@ func (in *Injector) Inject(msg, env io.Reader) (ID, error) {
 	id, err := w.run(msg, env)
 	if err != nil {
 		if err == errCrash {
+			// What a crash leaves: the files as they are, the lock gone.
+			w.mess.Close()
+			if w.intd != nil {
+				w.intd.Close()
+			}
 			return 0, err
 		}
 		w.cleanup()
@@ -157,6 +162,12 @@ func (w *injection) openPid() error {
 		f, err := os.OpenFile(fn, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		if err == nil {
 			w.pidfn, w.mess, w.pidLinked = fn, f, true
+			// The lock says "a live qmail-queue is writing this": recovery
+			// removes an unfinished message at once when nobody holds it,
+			// instead of waiting 36 hours. A crash drops it.
+			if err := lockFile(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+				return fail(ExitPid, err)
+			}
 			return nil
 		}
 		if !errors.Is(err, os.ErrExist) {

@@ -249,8 +249,8 @@ func (*deadlineReader) Read([]byte) (int, error) { return 0, os.ErrDeadlineExcee
 
 // TestCrashAtEveryStep stops an injection after each step, as a crash
 // would, and checks that recovery finds the message either queued (S4:
-// qmail-send takes it) or in S2/S3, removed once ossified, leaving an
-// empty queue.
+// qmail-send takes it) or in S2/S3 with no live writer, removed at once,
+// leaving an empty queue.
 func TestCrashAtEveryStep(t *testing.T) {
 	for s := StepPidOpened; s < lastStep; s++ {
 		q := newQueue(t, 5)
@@ -273,11 +273,9 @@ func TestCrashAtEveryStep(t *testing.T) {
 		if len(todos) != 0 {
 			t.Errorf("step %d: queued before todo was linked: %v", s, todos)
 		}
-		// Not yet old: recovery must leave a possibly running writer alone.
-		if st, _ := q.Stale(time.Now()); len(st) != 0 {
-			t.Errorf("step %d: fresh message taken as stale", s)
-		}
-		stale, err := q.Stale(later)
+		// The writer is dead (its lock went with it): recovery need not
+		// wait for the message to grow old.
+		stale, err := q.Stale(time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -316,5 +314,45 @@ func TestParseRecips(t *testing.T) {
 	got := ParseRecips([]byte("Ta@b\x00Dc@d\x00Xjunk\x00Tcut"))
 	if len(got) != 2 || got[0] != (Recip{0, false, "a@b"}) || got[1] != (Recip{5, true, "c@d"}) {
 		t.Errorf("got %+v", got)
+	}
+}
+
+// TestLiveWriterIsNotStale: while qmail-queue writes a message, recovery
+// leaves its files alone, however the clock looks (short of 36 hours).
+func TestLiveWriterIsNotStale(t *testing.T) {
+	q := newQueue(t, 3)
+	mr, mw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mw.Write([]byte("Subject: slow\n"))
+	done := make(chan error, 1)
+	go func() {
+		_, err := (&Injector{Q: q, PID: 5, UID: 5}).Inject(mr, strings.NewReader("Fa\x00Tb\x00\x00"))
+		done <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m, _ := q.Messages(); len(m) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no mess file")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if st, _ := q.Stale(time.Now().Add(time.Hour)); len(st) != 0 {
+		t.Errorf("a message being written taken as stale")
+	}
+	if st, _ := q.Stale(time.Now().Add(Ossified + time.Hour)); len(st) != 1 {
+		t.Errorf("36 hours make any unfinished message stale")
+	}
+	mw.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mr.Close()
+	if st, _ := q.Stale(time.Now()); len(st) != 0 {
+		t.Errorf("a queued message taken as stale")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -101,9 +102,41 @@ func (q *Queue) Infos() ([]ID, error) { return q.splitIDs("info") }
 // Messages lists every message file.
 func (q *Queue) Messages() ([]ID, error) { return q.splitIDs("mess") }
 
-// Stale lists the messages in S2 or S3 whose mess file is older than
-// Ossified at now: a crashed qmail-queue's, or a finished message whose
-// last cleanup was cut by a crash. Both are removed (RemoveMessage).
+// lockFile applies flock(2) to an open file without switching it to
+// blocking mode as Fd would.
+func lockFile(f *os.File, how int) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) { ferr = syscall.Flock(int(fd), how) }); err != nil {
+		return err
+	}
+	return ferr
+}
+
+// Writing says whether a live qmail-queue holds the file at path (a mess
+// or pid file) locked. A file that cannot be opened counts as held, so
+// that doubt never removes anything.
+func Writing(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return !errors.Is(err, fs.ErrNotExist)
+	}
+	defer f.Close()
+	return lockFile(f, syscall.LOCK_EX|syscall.LOCK_NB) != nil
+}
+
+// PidGrace is how old an unlocked pid/ file must be before it is taken
+// for debris: qmail-queue locks it an instant after making it.
+const PidGrace = 2 * time.Second
+
+// Stale lists the messages in S2 or S3 that no live qmail-queue is
+// writing (the lock qmail-queue holds is free) or, whatever the lock
+// says, whose mess file is older than Ossified at now: a crashed
+// qmail-queue's, or a finished message whose last cleanup was cut by a
+// crash. Both are removed (RemoveMessage).
 func (q *Queue) Stale(now time.Time) ([]ID, error) {
 	all, err := q.Messages()
 	if err != nil {
@@ -122,15 +155,15 @@ func (q *Queue) Stale(now time.Time) ([]ID, error) {
 		if err != nil {
 			continue
 		}
-		if now.Sub(fi.ModTime()) > Ossified {
+		if now.Sub(fi.ModTime()) > Ossified || !Writing(q.Mess(id)) {
 			out = append(out, id)
 		}
 	}
 	return out, nil
 }
 
-// CleanPid removes pid/ files older than Ossified at now and says how
-// many went.
+// CleanPid removes pid/ files older than Ossified at now, or older than
+// PidGrace and not locked by a live qmail-queue, and says how many went.
 func (q *Queue) CleanPid(now time.Time) (int, error) {
 	dir := q.Path("pid")
 	ents, err := os.ReadDir(dir)
@@ -140,7 +173,11 @@ func (q *Queue) CleanPid(now time.Time) (int, error) {
 	n := 0
 	for _, e := range ents {
 		fi, err := e.Info()
-		if err != nil || now.Sub(fi.ModTime()) <= Ossified {
+		if err != nil {
+			continue
+		}
+		age := now.Sub(fi.ModTime())
+		if age <= PidGrace || (age <= Ossified && Writing(filepath.Join(dir, e.Name()))) {
 			continue
 		}
 		if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {

@@ -302,9 +302,10 @@ func (s *Sender) recover() error {
 	return nil
 }
 
-// SleepCleanup is how often stale messages (S2, S3 older than 36 hours)
-// are looked for, as in qmail.
-const SleepCleanup = 76431 * time.Second
+// SleepCleanup is how often messages a dead qmail-queue left (S2, S3
+// without its lock, or older than 36 hours) are looked for. qmail, which
+// can only go by age, looks every 76431 seconds.
+const SleepCleanup = 10 * time.Minute
 
 // cleanStale has qmail-clean remove what crashes left behind.
 func (s *Sender) cleanStale() error {
