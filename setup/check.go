@@ -375,5 +375,12 @@ func (k *checker) services() {
 	}
 	if found == 0 {
 		k.problem(fmt.Sprintf("no service in %s runs %s", c.ServiceDir, c.Home), "run quail-setup to install the services")
+		return
+	}
+	for _, s := range services {
+		if !exists(filepath.Join(dir, s.name)) && c.missing(s) == "" {
+			k.problem(fmt.Sprintf("service %s is not installed though its programs are in %s", s.name, c.BinDir),
+				"run quail-setup to install it")
+		}
 	}
 }

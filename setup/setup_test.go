@@ -201,6 +201,9 @@ func TestCheckFindsProblems(t *testing.T) {
 		{"log/run missing", "a service without its logger loses its log",
 			func(t *testing.T, c *Config) { os.Remove(filepath.Join(c.ServiceDir, "qmqpd", "log", "run")) },
 			"qmqpd/log/run is missing or not executable"},
+		{"service missing", "a service whose programs are there but that is not installed does not run",
+			func(t *testing.T, c *Config) { os.RemoveAll(filepath.Join(c.ServiceDir, "pop3s")) },
+			"service pop3s is not installed"},
 		{"expired certificate", "TLS clients refuse an expired certificate",
 			func(t *testing.T, c *Config) {
 				cert, key, err := selfSigned("localhost", time.Now().AddDate(-11, 0, 0))
