@@ -85,6 +85,7 @@ func TestCheckpasswordProgram(t *testing.T) {
 		{"root\x00pw6\x00\x00", 1, "", "uid 0 refused"},
 		{"old\x00pw6\x00\x00", 1, "", "expired account"},
 		{"u6", 2, "", "no NUL after the user"},
+		{"u6\x00pw6\x00" + strings.Repeat("<", 600) + "\x00", 1, "", "more than 512 bytes"},
 	}
 	for _, c := range cases {
 		code, out, stderr := runChecker(t, "checkpassword", env, c.input)

@@ -21,11 +21,18 @@ type Input struct {
 // requires (exit 2).
 var ErrMisuse = errors.New("malformed checkpassword input")
 
-// ReadInput reads descriptor 3 to its end (at most MaxInput bytes).
+// ErrTooLong means descriptor 3 carried more than MaxInput bytes; like
+// djb's checkpassword, that is a refused login (exit 1).
+var ErrTooLong = errors.New("checkpassword input too long")
+
+// ReadInput reads descriptor 3 to its end.
 func ReadInput(r io.Reader) (Input, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxInput))
+	b, err := io.ReadAll(io.LimitReader(r, MaxInput+1))
 	if err != nil {
 		return Input{}, err
+	}
+	if len(b) > MaxInput {
+		return Input{}, ErrTooLong
 	}
 	return ParseInput(b)
 }

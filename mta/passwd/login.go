@@ -107,6 +107,9 @@ func readFD3(inv *cli.Invocation) (Input, int) {
 	if errors.Is(err, ErrMisuse) {
 		return Input{}, ExitMisuse
 	}
+	if errors.Is(err, ErrTooLong) {
+		return Input{}, ExitBad
+	}
 	if err != nil {
 		return Input{}, inv.Fatal(ExitMisuse, "unable to read descriptor 3: %v", err)
 	}
