@@ -172,6 +172,17 @@ func (c *cleanups) run() {
 	}
 }
 
+// loadavg is the machine's 1, 5 and 15 minute load averages, printed
+// beside each measurement: the figures of a shared machine are only
+// comparable within one run.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
+}
+
 func kib(k float64) string {
 	if k >= 1024 {
 		return fmt.Sprintf("%.2f MiB", k/1024)

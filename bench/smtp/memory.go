@@ -120,6 +120,7 @@ func (b *bench) memoryOf(start func(int) (*target, error), n int) (*memResult, e
 		return nil, err
 	}
 	defer t.stop()
+	fmt.Printf("  %s: load average %s at the start\n", t.name, loadavg())
 	var conns []net.Conn
 	defer func() {
 		for _, c := range conns {
