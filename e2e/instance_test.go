@@ -82,7 +82,10 @@ func newInstance(t *testing.T) *instance {
 	if err := users.WriteCDB(filepath.Join(home, "users", "cdb"), entries); err != nil {
 		t.Fatal(err)
 	}
-	in.Env = []string{"QMAILHOME=" + home, "PATH=" + in.Bin + ":/usr/bin:/bin"}
+	// DNSCACHEIP on loopback, where nothing answers: a test must never
+	// send a DNS query anywhere else (a bounce to a remote sender would
+	// make qmail-remote look up its MX). Lookups fail at once instead.
+	in.Env = []string{"QMAILHOME=" + home, "PATH=" + in.Bin + ":/usr/bin:/bin", "DNSCACHEIP=127.0.0.1"}
 	in.startSend()
 	return in
 }
