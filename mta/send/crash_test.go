@@ -30,7 +30,7 @@ import (
 // nothing a dead writer left stays.
 //
 // QUAIL_CRASH_MESSAGES sets the number of messages (default 2000, 300
-// with -short); injection stops early after 45 seconds on a slow machine.
+// with -short); injection stops early after 30 seconds on a slow machine.
 func TestCrashConsistency(t *testing.T) {
 	n := 2000
 	if testing.Short() {
@@ -42,7 +42,7 @@ func TestCrashConsistency(t *testing.T) {
 	const conc = 10
 	// On a crowded machine fewer messages go in, so that the test stays
 	// within its time; the log says how many did.
-	const injectBudget = 45 * time.Second
+	const injectBudget = 30 * time.Second
 	in := newInstance(t, map[string]string{"concurrencylocal": strconv.Itoa(conc)})
 	qq := testbin.Path(t, "qmail-queue")
 	start := time.Now()
