@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -76,7 +77,8 @@ func TestMakeRunUnprivileged(t *testing.T) {
 		os.Chmod(filepath.Join(top, d), 0o777)
 	}
 	copyFile(t, filepath.Join(root, "scripts", "run.sh"), filepath.Join(top, "scripts", "run.sh"), 0o755)
-	for _, p := range append(mailPrograms, "quail-setup", "sslserver", "qmail-popup", "qmail-pop3d", "checkvpw") {
+	for _, p := range append(mailPrograms, "quail-setup", "sslserver", "qmail-popup", "qmail-pop3d", "checkvpw",
+		"qmail-qmtpd", "qmail-qmqpd") {
 		copyFile(t, testbin.Path(t, p), filepath.Join(top, "bin", p), 0o755)
 	}
 	port, pop3, submission := freePort(t), freePort(t), freePort(t)
@@ -94,10 +96,13 @@ func TestMakeRunUnprivileged(t *testing.T) {
 	cmd.Dir = top
 	// The services not tested here get ports of their own too, so that
 	// a make run on the machine cannot collide with the test.
-	opts := "-p qmail-smtpd=" + strconv.Itoa(port) + " -p pop3=" + strconv.Itoa(pop3) +
-		" -p submission=" + strconv.Itoa(submission)
+	ports := map[string]int{"qmail-smtpd": port, "pop3": pop3, "submission": submission}
+	opts := ""
 	for _, s := range []string{"smtps", "pop3s", "qmtpd", "qmqpd"} {
-		opts += " -p " + s + "=" + strconv.Itoa(freePort(t))
+		ports[s] = freePort(t)
+	}
+	for s, p := range ports {
+		opts += " -p " + s + "=" + strconv.Itoa(p)
 	}
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "QUAIL_RUN_OPTS=" + opts}
 	var out syncBuffer
@@ -125,6 +130,21 @@ func TestMakeRunUnprivileged(t *testing.T) {
 		if !bytes.Contains([]byte(out.String()), []byte(want)) {
 			t.Errorf("make run does not say %q:\n%s", want, out.String())
 		}
+	}
+	// Every service answers: a greeting in the clear or after the TLS
+	// handshake, or (QMTP, QMQP, which have none) an open port.
+	for _, s := range []string{"smtps", "pop3s", "qmtpd", "qmqpd", "pop3", "submission"} {
+		waitFor(t, s+" to listen", 30*time.Second, func() bool { return listening(ports[s]) })
+	}
+	greet := exec.Command("python3", "-c", `import socket,ssl,sys
+for port,tls,want in ((sys.argv[1],0,b"220 "),(sys.argv[2],1,b"220 "),(sys.argv[3],0,b"220 "),(sys.argv[4],0,b"+OK"),(sys.argv[5],1,b"+OK")):
+    s=socket.create_connection(("127.0.0.1",int(port)),timeout=30)
+    if tls: s=ssl._create_unverified_context().wrap_socket(s)
+    got=s.recv(100)
+    print(port, got.startswith(want))
+    s.close()`, strconv.Itoa(port), strconv.Itoa(ports["smtps"]), strconv.Itoa(submission), strconv.Itoa(pop3), strconv.Itoa(ports["pop3s"]))
+	if got, err := greet.CombinedOutput(); err != nil || strings.Contains(string(got), "False") {
+		t.Errorf("greetings: %v:\n%s", err, got)
 	}
 	sendSMTP(t, port, "demo@localhost", "make run")
 	newDir := filepath.Join(top, "run", "home", "demo", "Maildir", "new")
