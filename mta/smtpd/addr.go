@@ -50,11 +50,23 @@ func ParsePath(arg, prefix string) (addr string, params []string, quoted bool, e
 	if err != nil {
 		return "", nil, false, err
 	}
-	if len(addr) > MaxAddressLength {
+	if len(addr) > MaxAddressLength || hasControl(addr) {
 		return "", nil, false, errAddrSyntax
 	}
 	params = strings.Fields(rest)
 	return addr, params, quoted, nil
+}
+
+// hasControl reports a control byte: RFC 5321 allows none in a path,
+// not even quoted, and a NUL would end the address early in qmail-queue's
+// envelope, letting the rest of it pose as another recipient.
+func hasControl(addr string) bool {
+	for i := 0; i < len(addr); i++ {
+		if addr[i] < ' ' || addr[i] == 127 {
+			return true
+		}
+	}
+	return false
 }
 
 // closingBracket finds the '>' that ends a path starting with '<',
