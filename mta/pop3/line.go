@@ -41,9 +41,8 @@ func readCommand(in *bufio.Reader, conn io.Reader, timeout time.Duration) (verb,
 			continue
 		}
 		if err != nil {
-			if err == io.EOF && len(line) > 0 {
-				err = io.ErrUnexpectedEOF
-			}
+			// A client gone in the middle of a line is gone all the
+			// same: its half command is not run.
 			return "", "", err
 		}
 		break

@@ -10,6 +10,14 @@ import (
 	"github.com/quail-mta/quail/mta/checkpw"
 )
 
+// Exit codes of qmail-popup and qmail-pop3d.
+const (
+	ExitOK         = 0
+	ExitAuthFailed = 1   // qmail-popup: the login was refused
+	ExitUsage      = 100 // cli.ExitPermanent
+	ExitTemporary  = 111 // cli.ExitTemporary
+)
+
 // FailDelay is how long qmail-popup waits before answering a refused
 // login.
 const FailDelay = 2 * time.Second
@@ -25,7 +33,8 @@ func QmailPopup(inv *cli.Invocation) int {
 	runtime.GOMAXPROCS(1)
 	if len(inv.Args) < 3 {
 		inv.Stdout.WriteString("-ERR usage: popup hostname subprogram\r\n")
-		return inv.Usage("hostname checkpassword subprogram ...")
+		inv.Usage("hostname checkpassword subprogram ...")
+		return ExitUsage
 	}
 	hostname, child := inv.Args[1], inv.Args[2:]
 	in, out := netStdio(inv)
@@ -56,14 +65,14 @@ func QmailPopup(inv *cli.Invocation) int {
 	err := p.Run()
 	switch {
 	case err == nil:
-		return 0
+		return ExitOK
 	case err == ErrAuthFailed:
-		return 1
+		return ExitAuthFailed
 	}
 	if !isTimeout(err) {
 		inv.Warn("%v", err)
 	}
-	return cli.ExitTemporary
+	return ExitTemporary
 }
 
 // QmailPop3d is qmail-pop3d(8): qmail-pop3d maildirname. It serves the
@@ -77,12 +86,13 @@ func QmailPop3d(inv *cli.Invocation) int {
 	runtime.GOMAXPROCS(1)
 	if len(inv.Args) < 2 || inv.Args[1] == "" {
 		inv.Stdout.WriteString("-ERR this user has no $HOME/Maildir\r\n")
-		return inv.Usage("maildirname")
+		inv.Usage("maildirname")
+		return ExitUsage
 	}
 	in, out := netStdio(inv)
 	m := NewMaildrop(inv.Args[1], in, out, DefaultTimeout, inv.Stderr)
 	if err := m.Run(); err != nil && !isTimeout(err) {
 		inv.Warn("%v", err)
 	}
-	return 0
+	return ExitOK
 }

@@ -185,21 +185,12 @@ func (p *Popup) cmdApop(arg string) error {
 	if p.needTLS() {
 		return nil
 	}
-	user, digest, ok := cutSpace(arg)
+	user, digest, ok := strings.Cut(arg, " ")
 	if !ok || user == "" {
 		p.reply("-ERR syntax error")
 		return nil
 	}
 	return p.login("APOP", user, digest)
-}
-
-func cutSpace(s string) (before, after string, ok bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == ' ' {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
 }
 
 // login runs checkpassword with qmail-pop3d behind it. Whatever the
