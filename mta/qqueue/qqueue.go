@@ -175,6 +175,12 @@ func (q *Queue) Abort() {
 
 // Close ends the message, writes the envelope and waits for the verdict.
 func (q *Queue) Close(sender string, recipients []string) Result {
+	if strings.IndexByte(sender, 0) >= 0 || containsNUL(recipients) {
+		// The NUL would end the address in the envelope and let the
+		// rest pass for more addresses; the message is not queued.
+		q.Abort()
+		return Result{Code: -1, Permanent: true, Text: "envelope address contains a NUL byte (#5.1.3)"}
+	}
 	q.msg.Close()
 	_, envErr := q.env.Write(Envelope(sender, recipients))
 	q.env.Close()
@@ -202,6 +208,15 @@ func (q *Queue) Close(sender string, recipients []string) Result {
 		return Result{Code: 81, Text: "qq internal bug (#4.3.0)"}
 	}
 	return Explain(code)
+}
+
+func containsNUL(addrs []string) bool {
+	for _, a := range addrs {
+		if strings.IndexByte(a, 0) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func customResult(b []byte) Result {
