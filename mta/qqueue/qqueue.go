@@ -202,10 +202,10 @@ func (q *Queue) Close(sender string, recipients []string) Result {
 	if code == 82 {
 		return customResult(custom)
 	}
-	if code == 0 && envErr != nil {
-		// Impossible in practice: qmail-queue exits 0 only after reading
-		// the whole envelope.
-		return Result{Code: 81, Text: "qq internal bug (#4.3.0)"}
+	if code == 0 && (envErr != nil || q.writeErr != nil) {
+		// As qmail_close: a message or envelope we could not hand over
+		// completely is not queued, whatever the program said.
+		return Explain(54)
 	}
 	return Explain(code)
 }

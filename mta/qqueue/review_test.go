@@ -34,3 +34,26 @@ func TestNULInEnvelopeRefused(t *testing.T) {
 		}
 	}
 }
+
+// qmail's qmail_close reports "qq read error" when writing the message
+// failed, whatever the program's exit code: a queue program that exits 0
+// without reading everything has not queued the message we were sent.
+func TestLostMessageWriteIsTemporary(t *testing.T) {
+	dir := t.TempDir()
+	prog := filepath.Join(dir, "qq")
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\nexec 0<&-\nexit 0\n"), 0755); err != nil {
+		t.Fatal(err)
+	}
+	q, err := Start(prog, []string{"PATH=/bin:/usr/bin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := []byte(strings.Repeat("x", 64<<10))
+	for i := 0; i < 8; i++ {
+		q.Write(chunk)
+	}
+	r := q.Close("a@example", []string{"b@example"})
+	if r.OK() || r.Permanent || r.Text != "qq read error (#4.3.0)" {
+		t.Fatalf("result %+v, want qq read error", r)
+	}
+}
