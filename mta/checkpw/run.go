@@ -8,6 +8,7 @@
 package checkpw
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -45,6 +46,12 @@ func CheckCode(argv, env []string, user, secret, extra []byte) (Verdict, int, er
 func run(argv, env []string, user, secret, extra []byte, stdin, stdout, stderr *os.File) (Verdict, int, error) {
 	if len(argv) == 0 {
 		return Temporary, -1, errors.New("no checkpassword program")
+	}
+	if bytes.IndexByte(user, 0) >= 0 || bytes.IndexByte(secret, 0) >= 0 || bytes.IndexByte(extra, 0) >= 0 {
+		// The fields are NUL-separated: a NUL inside one would let the
+		// client write the fields after it (a CRAM-MD5 user carrying a
+		// sniffed challenge and digest replays that login).
+		return Bad, -1, errors.New("NUL byte in login data")
 	}
 	data := make([]byte, 0, len(user)+len(secret)+len(extra)+3)
 	data = append(data, user...)
