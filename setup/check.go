@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
@@ -161,6 +162,24 @@ func (k *checker) layout() {
 	cp := c.homePath("bin", "checkpassword")
 	if fi, err := os.Lstat(cp); err == nil && fi.Mode().IsRegular() {
 		k.expect(cp, 0, fs.ModeSetuid|0o710, "root", "nofiles")
+	}
+	for _, p := range []string{q, cp} {
+		k.copyCurrent(p)
+	}
+}
+
+// copyCurrent reports a set-uid copy in the home's bin that differs from
+// the installed program: left over from before an upgrade.
+func (k *checker) copyCurrent(path string) {
+	src := filepath.Join(k.c.BinDir, filepath.Base(path))
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+		return
+	}
+	a, err1 := os.ReadFile(path)
+	b, err2 := os.ReadFile(src)
+	if err1 == nil && err2 == nil && !bytes.Equal(a, b) {
+		k.problem(fmt.Sprintf("%s differs from %s", k.show(path), src),
+			"remove %s and run quail-setup to copy the installed one", k.show(path))
 	}
 }
 

@@ -130,6 +130,14 @@ func TestPrivilegedInstallation(t *testing.T) {
 		}
 	}
 
+	// A set-uid copy older than the installed program is reported.
+	write(t, filepath.Join(bin, "qmail-queue"), "#!/bin/sh\n# a newer version\n")
+	report.Reset()
+	Check(privileged(root, bin), &report)
+	if !strings.Contains(report.String(), "/var/qmail/bin/qmail-queue differs from "+bin+"/qmail-queue") {
+		t.Errorf("check missed a stale qmail-queue copy:\n%s", report.String())
+	}
+
 	// Ownership is part of the check: give the queue to root.
 	os.Chown(filepath.Join(root, "var/qmail/queue/todo"), 0, 0)
 	report.Reset()
