@@ -70,6 +70,11 @@ func (s *Session) cmdAuth(arg string) error {
 		s.fail(504, "5.5.4", "unrecognized authentication type (#5.5.4)")
 		return nil
 	}
+	if err == nil && (bytes.IndexByte(user, 0) >= 0 || bytes.IndexByte(secret, 0) >= 0) {
+		// The checkpassword interface cannot carry a NUL inside a
+		// field, and what follows one may be a password: not logged.
+		err = errAuthSyntax
+	}
 	if err != nil {
 		if err == errAuthCancelled {
 			s.fail(501, "5.0.0", "auth exchange cancelled (#5.0.0)")

@@ -1,10 +1,12 @@
 package smtpd
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A NUL in an envelope address would end the field in qmail-queue's
@@ -29,5 +31,31 @@ func TestControlBytesInAddressesRefused(t *testing.T) {
 	if ents, _ := filepath.Glob(filepath.Join(dir, "env*")); len(ents) != 0 {
 		b, _ := os.ReadFile(ents[0])
 		t.Fatalf("an address with control bytes reached the queue: %q", b)
+	}
+}
+
+// A LOGIN or CRAM-MD5 user name is base64 and may carry any byte; one
+// with a NUL is malformed (it cannot pass the checkpassword interface)
+// and what follows the NUL, possibly a password, must not be logged.
+func TestAuthUserWithNULIsMalformed(t *testing.T) {
+	prog, dir := fakeQueue(t)
+	cfg := testConfig(prog)
+	cfg.CheckPassword = []string{checkpasswordScript(t), "true"}
+	cfg.Auth = AuthMode{BeforeTLS: true}
+	cases := []struct{ why, in, codes string }{
+		{"LOGIN user carrying the password", "EHLO x\r\nAUTH LOGIN " + b64("demo\x00s3cr3t") + "\r\n" + b64("x") + "\r\n", "220 250 334 501"},
+		{"CRAM-MD5 user carrying an old challenge", "EHLO x\r\nAUTH CRAM-MD5\r\n" + b64("cram\x00s3cr3t\x00<1@x> 0123456789abcdef0123456789abcdef") + "\r\n", "220 250 334 501"},
+	}
+	for _, c := range cases {
+		var out, log bytes.Buffer
+		s := NewSession(cfg, strings.NewReader(c.in), &out, &log, []string{"QDIR=" + dir, "PATH=/bin:/usr/bin"})
+		s.sleep = func(time.Duration) {}
+		s.Run()
+		if got := replyCodes(out.String()); got != c.codes {
+			t.Errorf("%s: %s, want %s\n%s", c.why, got, c.codes, out.String())
+		}
+		if strings.Contains(log.String(), "s3cr3t") {
+			t.Errorf("%s: log shows what followed the NUL:\n%s", c.why, log.String())
+		}
 	}
 }
