@@ -59,3 +59,26 @@ func TestAuthUserWithNULIsMalformed(t *testing.T) {
 		}
 	}
 }
+
+// RFC 3207 4.2: after the handshake the server forgets what the client
+// told it before, and a login made in the clear is such knowledge (it
+// may have been injected by a man in the middle before TLS).
+func TestStartTLSForgetsAuth(t *testing.T) {
+	prog, dir := fakeQueue(t)
+	cfg := testConfig(prog)
+	cfg.CheckPassword = []string{checkpasswordScript(t), "true"}
+	cfg.Auth = AuthMode{BeforeTLS: true}
+	cfg.TLSMode = TLSOffer
+	var secure bytes.Buffer
+	cfg.TLS = &fakeTLS{after: "EHLO again\r\nMAIL FROM:<a@b>\r\nRCPT TO:<r@far.invalid>\r\nQUIT\r\n", sink: &secure}
+	clear, _ := dialog(t, cfg, []string{"QDIR=" + dir, "PATH=/bin:/usr/bin"}, "EHLO x\r\nAUTH PLAIN "+b64("\x00demo\x00demo")+"\r\nSTARTTLS\r\n")
+	if got := replyCodes(clear); got != "220 250 235 220" {
+		t.Fatalf("cleartext part: %s\n%s", got, clear)
+	}
+	if got := replyCodes(secure.String()); got != "250 250 553 221" {
+		t.Errorf("TLS part: %s, want the relay refused\n%s", got, secure.String())
+	}
+	if !strings.Contains(secure.String(), "AUTH ") {
+		t.Errorf("AUTH not offered again after STARTTLS:\n%s", secure.String())
+	}
+}

@@ -102,9 +102,11 @@ func (s *Session) cmdStarttls(arg string) error {
 	s.in = bufio.NewReaderSize(r, 8192)
 	s.out = bufio.NewWriterSize(w, 4096)
 	s.conn = r
-	// RFC 3207 4.2: the client starts over with EHLO.
+	// RFC 3207 4.2: the client starts over with EHLO, and nothing it
+	// said in the clear counts, a login included.
 	s.helo = ""
 	s.esmtp = false
+	s.authUser = ""
 	s.resetTransaction()
 	s.logf("Accept", "TLS", tlsSummary(env), "", "")
 	return nil
