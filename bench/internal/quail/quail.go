@@ -203,6 +203,15 @@ func (in *Instance) Stop() {
 	in.logFile.Close()
 }
 
+// SendPID is the pid qmail-start was started as, which becomes
+// qmail-send; the other daemons are its children.
+func (in *Instance) SendPID() int {
+	if in.send == nil || in.send.Process == nil {
+		return 0
+	}
+	return in.send.Process.Pid
+}
+
 // QueueEmpty says whether no message is left in the queue.
 func (in *Instance) QueueEmpty() bool {
 	empty := true
