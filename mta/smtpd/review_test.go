@@ -2,6 +2,7 @@ package smtpd
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,5 +81,36 @@ func TestStartTLSForgetsAuth(t *testing.T) {
 	}
 	if !strings.Contains(secure.String(), "AUTH ") {
 		t.Errorf("AUTH not offered again after STARTTLS:\n%s", secure.String())
+	}
+}
+
+// A client that sends commands but never reads the replies must not hold
+// the session forever: qmail-smtpd's writes time out like its reads.
+func TestClientNotReadingIsCutOff(t *testing.T) {
+	prog, _ := fakeQueue(t)
+	cfg := testConfig(prog)
+	cfg.Timeout = 50 * time.Millisecond
+	server, client := net.Pipe()
+	defer client.Close()
+	go func() {
+		for {
+			if _, err := client.Write([]byte("NOOP\r\n")); err != nil {
+				return
+			}
+		}
+	}()
+	done := make(chan error, 1)
+	go func() {
+		s := NewSession(cfg, server, server, nil, nil)
+		done <- s.Run()
+		server.Close()
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Errorf("Run returned nil for a stalled client")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the session still waits on a client that reads nothing")
 	}
 }

@@ -61,7 +61,7 @@ func NewSession(cfg *Config, r io.Reader, w io.Writer, log io.Writer, env []stri
 	return &Session{
 		cfg:   cfg,
 		in:    bufio.NewReaderSize(r, 8192),
-		out:   bufio.NewWriterSize(w, 4096),
+		out:   bufio.NewWriterSize(timedWriter{w, cfg.Timeout}, 4096),
 		conn:  r,
 		log:   log,
 		env:   env,
@@ -74,6 +74,21 @@ func NewSession(cfg *Config, r io.Reader, w io.Writer, log io.Writer, env []stri
 }
 
 type deadliner interface{ SetReadDeadline(time.Time) error }
+
+// timedWriter gives each write to the client the session timeout, as
+// qmail's timed writes do: a client that sends commands but never reads
+// the replies would otherwise hold the process once the socket is full.
+type timedWriter struct {
+	w       io.Writer
+	timeout time.Duration
+}
+
+func (t timedWriter) Write(p []byte) (int, error) {
+	if d, ok := t.w.(interface{ SetWriteDeadline(time.Time) error }); ok && t.timeout > 0 {
+		d.SetWriteDeadline(time.Now().Add(t.timeout))
+	}
+	return t.w.Write(p)
+}
 
 var errQuit = errors.New("quit")
 

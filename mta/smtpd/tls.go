@@ -100,7 +100,7 @@ func (s *Session) cmdStarttls(arg string) error {
 	s.tlsEnv = env
 	s.env = append(append([]string{}, s.env...), env...)
 	s.in = bufio.NewReaderSize(r, 8192)
-	s.out = bufio.NewWriterSize(w, 4096)
+	s.out = bufio.NewWriterSize(timedWriter{w, s.cfg.Timeout}, 4096)
 	s.conn = r
 	// RFC 3207 4.2: the client starts over with EHLO, and nothing it
 	// said in the clear counts, a login included.
