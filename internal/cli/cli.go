@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 )
 
 // Exit codes shared by the whole family. qmail interfaces add their own
@@ -117,12 +118,20 @@ func Unsetenv(env []string, key string) []string {
 }
 
 // NetStdio returns standard input and output made pollable, so that read
-// deadlines work on them (a per-connection program's timeouts). Both are
-// switched to non-blocking together because tcpserver hands the same
-// socket on both, and a socket's blocking mode is shared by every
-// descriptor of it.
+// deadlines work on them (a per-connection program's timeouts). tcpserver
+// hands the same socket on both, and a socket's blocking mode is shared by
+// every descriptor of it, so both are switched together. A descriptor that
+// was already non-blocking when the program started was made pollable by
+// the runtime itself (os.Stdin, os.Stdout); registering it a second time
+// would fail, so that file is used as it is.
 func NetStdio() (in, out *os.File) {
-	setNonblock(0)
-	setNonblock(1)
-	return os.NewFile(0, "/dev/stdin"), os.NewFile(1, "/dev/stdout")
+	return pollable(0, os.Stdin), pollable(1, os.Stdout)
+}
+
+func pollable(fd int, f *os.File) *os.File {
+	if f.SetDeadline(time.Time{}) == nil {
+		return f
+	}
+	setNonblock(fd)
+	return os.NewFile(uintptr(fd), f.Name())
 }
