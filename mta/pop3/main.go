@@ -37,7 +37,7 @@ func QmailPopup(inv *cli.Invocation) int {
 		return ExitUsage
 	}
 	hostname, child := inv.Args[1], inv.Args[2:]
-	in, out := netStdio(inv)
+	in, out := cli.NetStdio()
 	ip, _ := inv.Getenv("TCPREMOTEIP")
 	if ip == "" {
 		ip, _ = inv.Getenv("SSLREMOTEIP")
@@ -89,7 +89,7 @@ func QmailPop3d(inv *cli.Invocation) int {
 		inv.Usage("maildirname")
 		return ExitUsage
 	}
-	in, out := netStdio(inv)
+	in, out := cli.NetStdio()
 	m := NewMaildrop(inv.Args[1], in, out, DefaultTimeout, inv.Stderr)
 	if err := m.Run(); err != nil && !isTimeout(err) {
 		inv.Warn("%v", err)
