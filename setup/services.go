@@ -137,6 +137,16 @@ func (in *installer) services(o owners, d ids) ([]string, error) {
 			in.say("skipped service %s: %s is not in %s", s.name, p, c.BinDir)
 			continue
 		}
+		// The log directory and the rules come first: svscan may start
+		// the service the moment its directory appears.
+		if err := in.dir(c.path(c.LogDir, s.name), 0o750, o.log); err != nil {
+			return nil, err
+		}
+		if s.rules != "" {
+			if err := in.rules(s.rules, o, false); err != nil {
+				return nil, err
+			}
+		}
 		final := c.path(c.ServiceDir, s.name)
 		if exists(final) {
 			before := in.changes
@@ -162,14 +172,6 @@ func (in *installer) services(o owners, d ids) ([]string, error) {
 				return nil, err
 			}
 			in.created(final)
-		}
-		if err := in.dir(c.path(c.LogDir, s.name), 0o750, o.log); err != nil {
-			return nil, err
-		}
-		if s.rules != "" {
-			if err := in.rules(s.rules, o, false); err != nil {
-				return nil, err
-			}
 		}
 		installed = append(installed, s.name)
 	}
