@@ -153,14 +153,17 @@ func (s *Sender) Run(cfg *Config, l Links) error {
 	if l.ToolFIFO != "" {
 		f, err := os.OpenFile(l.ToolFIFO, os.O_RDWR, 0)
 		if err != nil {
-			return err
+			// A queue made before lock/qtool existed still works; only
+			// qmail-qtool's requests go unheard.
+			s.log.line("warning: unable to open lock/qtool, qmail-qtool requests will not be heard: " + Safe(err.Error()))
+		} else {
+			go listenTool(f, stop, func(line string) {
+				select {
+				case toolc <- line:
+				case <-stop:
+				}
+			})
 		}
-		go listenTool(f, stop, func(line string) {
-			select {
-			case toolc <- line:
-			case <-stop:
-			}
-		})
 	}
 
 	if err := s.recover(); err != nil {
