@@ -114,3 +114,17 @@ func TestClientNotReadingIsCutOff(t *testing.T) {
 		t.Fatal("the session still waits on a client that reads nothing")
 	}
 }
+
+// RFC 5321 4.5.1: "RCPT TO:<Postmaster>" without a domain must be
+// accepted (qmail's rcpthosts check passes an address without '@'; the
+// queue then appends envnoathost, a local domain).
+func TestPostmasterWithoutDomain(t *testing.T) {
+	prog, dir := fakeQueue(t)
+	cfg := testConfig(prog)
+	for _, rcpt := range []string{"<Postmaster>", "<postmaster>"} {
+		out, _ := dialog(t, cfg, []string{"QDIR=" + dir}, "HELO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:"+rcpt+"\r\nQUIT\r\n")
+		if got := replyCodes(out); got != "220 250 250 250 221" {
+			t.Errorf("RCPT TO:%s: %s\n%s", rcpt, got, out)
+		}
+	}
+}

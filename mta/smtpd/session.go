@@ -472,6 +472,11 @@ func (s *Session) cmdRcpt(arg string) error {
 		return nil
 	}
 	ok, err := s.cfg.domainAllowed(Domain(addr))
+	if !strings.Contains(addr, "@") && strings.EqualFold(addr, "postmaster") {
+		// RFC 5321 4.5.1: Postmaster without a domain is always
+		// accepted; qmail-send makes it local with envnoathost.
+		ok, err = true, nil
+	}
 	if err != nil {
 		s.reply(451, "4.3.0", "unable to read controls (#4.3.0)")
 		return nil
