@@ -268,15 +268,58 @@ func (s *Session) receivedSPF(out spf.Outcome, addr string) string {
 	default:
 		comment = s.cfg.Me + ": SPF evaluation for " + out.Domain + " failed"
 	}
-	return fmt.Sprintf("Received-SPF: %s (%s) client-ip=%s; envelope-from=\"%s\"; helo=%s;\n",
-		out.Result, safeHeaderText(comment), s.cfg.RemoteIP, safeHeaderText(addr), safeHeaderText(s.helo))
+	return fmt.Sprintf("Received-SPF: %s (%s) client-ip=%s; envelope-from=%s; helo=%s;\n",
+		out.Result, safeHeaderText(comment), s.cfg.RemoteIP, quotedString(addr), spfValue(s.helo))
+}
+
+// spfValue is a key-value-pair value of RFC 7208 9.1: the text itself
+// when it is a dot-atom, else a quoted-string, so that no client-chosen
+// text can end the pair and start a key of its own.
+func spfValue(v string) string {
+	if isDotAtom(v) {
+		return v
+	}
+	return quotedString(v)
+}
+
+func quotedString(v string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < ' ' || c > '~':
+			b.WriteByte('?')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// isDotAtom: RFC 5322 atext runs separated by single dots.
+func isDotAtom(v string) bool {
+	if v == "" || v[0] == '.' || v[len(v)-1] == '.' || strings.Contains(v, "..") {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // safeHeaderText keeps a header field on one line of printable bytes.
 func safeHeaderText(v string) string {
 	b := []byte(v)
 	for i, c := range b {
-		if c < ' ' || c > '~' || c == '"' || c == '(' || c == ')' {
+		if c < ' ' || c > '~' || c == '"' || c == '(' || c == ')' || c == '\\' {
 			b[i] = '?'
 		}
 	}

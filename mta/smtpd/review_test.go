@@ -2,6 +2,8 @@ package smtpd
 
 import (
 	"bytes"
+	"github.com/quail-mta/quail/dnsclient"
+	"github.com/quail-mta/quail/dnsclient/dnstest"
 	"net"
 	"os"
 	"path/filepath"
@@ -127,4 +129,47 @@ func TestPostmasterWithoutDomain(t *testing.T) {
 			t.Errorf("RCPT TO:%s: %s\n%s", rcpt, got, out)
 		}
 	}
+}
+
+// The Received-SPF field (RFC 7208 9.1) is key=value pairs; a HELO name
+// or sender holding spaces, ';' or '"' must not add keys of the client's
+// choosing, nor break the quoted envelope-from.
+func TestReceivedSPFKeysNotInjectable(t *testing.T) {
+	srv := dnstest.Start(t, filterZone)
+	prog, dir := fakeQueue(t)
+	cfg := testConfig(prog)
+	cfg.Filters.SPFBehavior = 1
+	cfg.Filters.DNS = dnsclient.New([]string{srv.Addr})
+	in := "HELO x; client-ip=192.0.2.1; receiver=forged\r\nMAIL FROM:<\"a\\\\\"@fail.test>\r\nRCPT TO:<u@test>\r\nDATA\r\nx\r\n.\r\n"
+	out, _ := dialog(t, cfg, []string{"QDIR=" + dir, "PATH=/bin:/usr/bin"}, in)
+	if got := replyCodes(out); got != "220 250 250 250 354 250" {
+		t.Fatalf("%s\n%s", got, out)
+	}
+	msg, _ := os.ReadFile(filepath.Join(dir, "msg0"))
+	field, _, _ := strings.Cut(string(msg), "\n")
+	_, pairs, _ := strings.Cut(field, ") ")
+	if bare := unquoted(pairs); strings.Count(bare, "client-ip=") != 1 || strings.Contains(bare, "receiver=") {
+		t.Errorf("client-made keys in %q", field)
+	}
+	if !strings.Contains(pairs, `envelope-from="a\\@fail.test";`) {
+		t.Errorf("envelope-from not a proper quoted-string in %q", field)
+	}
+}
+
+// unquoted drops the quoted-strings of a header value, what is left is
+// the keys and bare values a parser sees.
+func unquoted(v string) string {
+	var b strings.Builder
+	in := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case in && c == '\\':
+			i++
+		case c == '"':
+			in = !in
+		case !in:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
