@@ -76,6 +76,13 @@ type state struct {
 	voids     int
 	depth     int
 	localUsed bool
+
+	// The client's validated names, looked up once per check: every
+	// %{p} and ptr of a check would otherwise repeat the PTR query and
+	// up to ten address queries.
+	names     []string
+	namesErr  error
+	namesDone bool
 }
 
 var (
@@ -504,6 +511,14 @@ func (st *state) ptrMatches(target string) (bool, error) {
 // validatedNames are the client's PTR names whose forward lookup leads
 // back to its address (section 5.5), at most 10 tried.
 func (st *state) validatedNames() ([]string, error) {
+	if !st.namesDone {
+		st.names, st.namesErr = st.lookupValidatedNames()
+		st.namesDone = true
+	}
+	return st.names, st.namesErr
+}
+
+func (st *state) lookupValidatedNames() ([]string, error) {
 	ptrs, err := st.c.DNS.PTR(st.ctx, st.ip)
 	if err != nil {
 		if dnsclient.IsTemporary(err) {
