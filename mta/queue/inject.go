@@ -35,6 +35,8 @@ type Injector struct {
 	UID    int // real uid of the caller, recorded in the envelope
 	Caller int // ByUID, ByAlias, FromNet or Bounce
 	Now    func() time.Time
+	// Scanner, when set, looks at each message before it is queued (QHPSI).
+	Scanner *Scanner
 
 	crashAfter Step // tests: stop without cleanup after this step
 }
@@ -124,6 +126,15 @@ func (w *injection) run(msg, env io.Reader) (ID, error) {
 	}
 	if err := w.step(StepMessSynced); err != nil {
 		return 0, err
+	}
+	if w.Scanner != nil {
+		st, err := w.mess.Stat()
+		if err != nil {
+			return 0, fail(ExitWrite, err)
+		}
+		if err := w.Scanner.scan(w.messfn, st.Size()); err != nil {
+			return 0, fail(ExitRefused, err)
+		}
 	}
 
 	if err := w.writeEnvelope(env); err != nil {

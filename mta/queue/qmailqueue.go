@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"errors"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -43,7 +44,16 @@ func QmailQueue(inv *cli.Invocation) int {
 		}
 	}
 	in := &Injector{Q: q, PID: os.Getpid(), UID: uid, Caller: caller}
+	// A set-uid qmail-queue must not run a program a local user chose:
+	// the scanner comes from the environment only of a program that is
+	// not set-uid, or of qmaild's network services.
+	if os.Getuid() == os.Geteuid() || caller == FromNet {
+		in.Scanner = ScannerFromEnv(inv.Getenv)
+	}
 	_, err = in.Inject(msg, env)
+	if errors.Is(err, ErrInfected) && customError("D"+ErrInfected.Error()+" (#5.7.1)") {
+		return ExitCustom
+	}
 	return Code(err)
 }
 
