@@ -18,6 +18,11 @@ func TestQuiet(t *testing.T) {
 	} {
 		srv := startServer(t, ours(t), baseEnv(), "-RHl0", tc.flag, "127.0.0.1", "0", "/nonexistent/prog")
 		talk(t, "", "127.0.0.1", srv.Port, "")
+		// The connection is closed before the slot is given back and its
+		// status line printed: wait for the whole record before stopping.
+		for deadline := time.Now().Add(10 * time.Second); srv.Log() != tc.want && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
 		srv.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-srv.logDone:
