@@ -17,7 +17,7 @@ import (
 )
 
 // procTree maps every process below pid to its name and real uid, read
-// from /proc.
+// from /proc; a POP3 server's name gets "(pop3)".
 func procTree(pid int) map[int][2]string {
 	parent := map[int]int{}
 	info := map[int][2]string{}
@@ -42,6 +42,10 @@ func procTree(pid int) map[int][2]string {
 			case len(f) >= 2 && f[0] == "PPid:":
 				parent[n], _ = strconv.Atoi(f[1])
 			}
+		}
+		// POP3 servers stay root: tell them by their command line.
+		if cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline")); bytes.Contains(cmdline, []byte("qmail-popup")) {
+			name += "(pop3)"
 		}
 		info[n] = [2]string{name, uid}
 	}
@@ -77,7 +81,7 @@ func TestRealPrivilegedInstallation(t *testing.T) {
 	// somewhere those may read: a copy, not the test's private build.
 	bin := filepath.Join(top, "bin")
 	os.Mkdir(bin, 0o755)
-	for _, p := range append(mailPrograms, "qmail-newu", "sslserver", "checkpassword") {
+	for _, p := range append(mailPrograms, "qmail-newu", "sslserver", "checkpassword", "qmail-popup", "qmail-pop3d") {
 		copyFile(t, testbin.Path(t, p), filepath.Join(bin, p), 0o755)
 	}
 	// The set-uid qmail-queue ignores QMAILHOME, so the home is the one
@@ -87,10 +91,11 @@ func TestRealPrivilegedInstallation(t *testing.T) {
 		t.Skipf("%s is in use; the test installs there", home)
 	}
 	t.Cleanup(func() { os.RemoveAll(home) })
-	port, smtps := freePort(t), freePort(t)
+	port, smtps, submission, pop3 := freePort(t), freePort(t), freePort(t), freePort(t)
 	c := &Config{Home: home, Host: "localhost", ServiceDir: filepath.Join(top, "service"),
 		LogDir: filepath.Join(top, "log"), BinDir: bin, IP: "127.0.0.1",
-		Ports: map[string]int{"qmail-smtpd": port, "smtps": smtps, "submission": freePort(t)}}
+		Ports: map[string]int{"qmail-smtpd": port, "smtps": smtps, "submission": submission, "pop3": pop3,
+			"pop3s": freePort(t)}}
 	var out bytes.Buffer
 	if _, err := Setup(c, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
@@ -160,7 +165,34 @@ s.quit()`, strconv.Itoa(smtps))
 		t.Errorf("AUTH as root with a wrong password over SMTPS: %v: %s", err, got)
 	}
 
-	want := map[string]string{"qmail-send": "qmails", "sslserver": "qmaild", "qmail-lspawn": "root", "qmail-rspawn": "qmailr",
+	// A system user with a password: AUTH on submission after STARTTLS,
+	// relayed to itself, delivered by qmail-lspawn through the password
+	// file to ~/Maildir/ (qmail-start's ./Maildir/), and fetched by POP3
+	// after STLS through the set-uid checkpassword.
+	systemUser(t, "quailtest", "quail-secret", filepath.Join(top, "quailtest"))
+	mail := exec.Command("python3", "-c", `import smtplib,ssl,sys,poplib,time,os
+ctx=ssl._create_unverified_context()
+s=smtplib.SMTP("127.0.0.1",int(sys.argv[1]),timeout=30)
+s.starttls(context=ctx)
+s.login("quailtest","quail-secret")
+s.sendmail("quailtest@localhost",["quailtest@localhost"],"Subject: submitted\r\n\r\nhi\r\n")
+s.quit()
+new=sys.argv[3]
+for i in range(3000):
+    if os.listdir(new): break
+    time.sleep(0.01)
+time.sleep(1.1) # qmail-pop3d leaves out the current second
+p=poplib.POP3("127.0.0.1",int(sys.argv[2]),timeout=30)
+p.stls(context=ctx)
+p.user("quailtest"); p.pass_("quail-secret")
+print(p.stat()[0])
+p.quit()`, strconv.Itoa(submission), strconv.Itoa(pop3), filepath.Join(top, "quailtest", "Maildir", "new"))
+	waitFor(t, "submission and POP3 to listen", 30*time.Second, func() bool { return listening(submission) && listening(pop3) })
+	if got, err := mail.CombinedOutput(); err != nil || strings.TrimSpace(string(got)) != "1" {
+		t.Errorf("submission and POP3 as a system user: %v:\n%s", err, got)
+	}
+
+	want := map[string]string{"qmail-send": "qmails", "sslserver": "qmaild", "sslserver(pop3)": "root", "qmail-lspawn": "root", "qmail-rspawn": "qmailr",
 		"qmail-clean": "qmailq", "tcpserver": "qmaild", "multilog": "qmaill", "supervise": "root"}
 	seen := map[string]bool{}
 	for pid, p := range procTree(cmd.Process.Pid) {
@@ -190,5 +222,33 @@ s.quit()`, strconv.Itoa(smtps))
 	out.Reset()
 	if r, err := Setup(c, &out); err != nil || r.Changes != 0 {
 		t.Errorf("second run: %d changes (%v):\n%s", r.Changes, err, out.String())
+	}
+}
+
+// systemUser adds a login with a SHA-512 crypt password (the schemes
+// checkpassword knows) and a Maildir, and removes it when the test ends.
+func systemUser(t *testing.T, name, password, home string) {
+	t.Helper()
+	exec.Command("userdel", name).Run()
+	if b, err := exec.Command("useradd", "-m", "-d", home, "-s", "/bin/sh", name).CombinedOutput(); err != nil {
+		t.Fatalf("useradd: %v %s", err, b)
+	}
+	t.Cleanup(func() { exec.Command("userdel", name).Run() })
+	chpw := exec.Command("chpasswd", "-c", "SHA512")
+	chpw.Stdin = strings.NewReader(name + ":" + password + "\n")
+	if b, err := chpw.CombinedOutput(); err != nil {
+		t.Fatalf("chpasswd: %v %s", err, b)
+	}
+	pw, err := user.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(pw.Uid)
+	gid, _ := strconv.Atoi(pw.Gid)
+	os.Chmod(home, 0o755)
+	for _, d := range []string{"Maildir", "Maildir/new", "Maildir/cur", "Maildir/tmp"} {
+		p := filepath.Join(home, d)
+		os.Mkdir(p, 0o700)
+		os.Chown(p, uid, gid)
 	}
 }
