@@ -186,3 +186,112 @@ func dottedIP(st *state) string {
 	}
 	return out.String()
 }
+
+// macroSyntax checks a macro-string (RFC 7208 section 7.1) without
+// expanding it, so that a record's syntax can be judged before any of it
+// is evaluated.
+func macroSyntax(s string, inExp bool) error {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '%' {
+			if (c < 0x21 || c > 0x7e) && (!inExp || c != ' ') {
+				return perm("bad character in %q", s)
+			}
+			continue
+		}
+		if i+1 >= len(s) {
+			return perm("lone %% in %q", s)
+		}
+		i++
+		switch s[i] {
+		case '%', '_', '-':
+		case '{':
+			end := strings.IndexByte(s[i:], '}')
+			if end < 0 {
+				return perm("unterminated macro in %q", s)
+			}
+			if err := macroBodySyntax(s[i+1:i+end], inExp); err != nil {
+				return err
+			}
+			i += end
+		default:
+			return perm("bad macro in %q", s)
+		}
+	}
+	return nil
+}
+
+// macroBodySyntax checks what is between "%{" and "}": a letter, digits
+// (not zero), an optional "r" and delimiters.
+func macroBodySyntax(body string, inExp bool) error {
+	if body == "" {
+		return perm("empty macro")
+	}
+	lower := body[0] | 0x20
+	switch {
+	case strings.IndexByte("slodiphv", lower) >= 0:
+	case strings.IndexByte("crt", lower) >= 0:
+		if !inExp {
+			return perm("macro %%{%c} outside an explanation", body[0])
+		}
+	default:
+		return perm("unknown macro letter %q", body[0])
+	}
+	rest := body[1:]
+	digits := 0
+	for digits < len(rest) && '0' <= rest[digits] && rest[digits] <= '9' {
+		digits++
+	}
+	if digits > 0 {
+		if n, err := strconv.Atoi(rest[:digits]); err != nil || n == 0 {
+			return perm("bad macro transformer in %%{%s}", body)
+		}
+	}
+	rest = rest[digits:]
+	if rest != "" && rest[0]|0x20 == 'r' {
+		rest = rest[1:]
+	}
+	for i := 0; i < len(rest); i++ {
+		if strings.IndexByte(".-+,/_=", rest[i]) < 0 {
+			return perm("bad macro delimiter in %%{%s}", body)
+		}
+	}
+	return nil
+}
+
+// domainSpecSyntax checks a domain-spec: a macro-string that ends in a
+// macro or in a top label ("." toplabel ["."]).
+func domainSpecSyntax(s string) error {
+	if err := macroSyntax(s, false); err != nil {
+		return err
+	}
+	if strings.HasSuffix(s, "}") {
+		return nil
+	}
+	d := strings.TrimSuffix(s, ".")
+	i := strings.LastIndexByte(d, '.')
+	if i < 0 || !topLabel(d[i+1:]) {
+		return perm("bad domain %q", s)
+	}
+	return nil
+}
+
+// topLabel: alphanumerics with a letter in them, or with inner hyphens
+// (RFC 7208 section 7.1, toplabel).
+func topLabel(l string) bool {
+	if l == "" || l[0] == '-' || l[len(l)-1] == '-' {
+		return false
+	}
+	letterOrHyphen := false
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		switch {
+		case isAlpha(c) || c == '-':
+			letterOrHyphen = true
+		case '0' <= c && c <= '9':
+		default:
+			return false
+		}
+	}
+	return letterOrHyphen
+}

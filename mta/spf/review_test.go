@@ -70,3 +70,16 @@ func TestPMacroLooksUpOnce(t *testing.T) {
 		t.Fatalf("%d DNS queries for one check", dns.n)
 	}
 }
+
+// RFC 7208 4.6: a syntax error anywhere in the record is a permerror,
+// even after a mechanism that matches.
+func TestSyntaxErrorAfterMatchIsPermError(t *testing.T) {
+	srv := dnstest.Start(t, reviewZone)
+	for _, sender := range []string{"a@latebad.test", "a@lateunknown.test", "a@latemacro.test"} {
+		c := &Checker{DNS: dnsclient.New([]string{srv.Addr})}
+		out := c.Check(context.Background(), netip.MustParseAddr("192.0.2.1"), sender, "h")
+		if out.Result != PermError {
+			t.Errorf("%s: %+v, want permerror", sender, out)
+		}
+	}
+}

@@ -150,6 +150,9 @@ func (st *state) checkHost(domain string) (Result, string, string, error) {
 		return None, "", "", nil
 	}
 	terms := strings.Fields(record)[1:]
+	if err := recordSyntax(terms); err != nil {
+		return "", "", "", err
+	}
 	var redirect, exp string
 	var directives []string
 	for _, t := range terms {
@@ -577,4 +580,91 @@ func validDomain(d string) bool {
 		}
 	}
 	return true
+}
+
+// recordSyntax checks every term before any is evaluated: RFC 7208 4.6
+// makes a syntax error anywhere in the record a permerror, also after a
+// mechanism that would have matched.
+func recordSyntax(terms []string) error {
+	for _, t := range terms {
+		name, value, isMod := modifier(t)
+		if isMod {
+			switch {
+			case name == "redirect" || name == "exp":
+				if err := domainSpecSyntax(value); err != nil {
+					return err
+				}
+			case !validModifierName(name):
+				return perm("bad modifier %q", t)
+			default:
+				if err := macroSyntax(value, false); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := mechanismSyntax(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func mechanismSyntax(d string) error {
+	_, mech := qualifier(d)
+	name, arg := mech, ""
+	if i := strings.IndexAny(mech, ":/"); i >= 0 {
+		name, arg = mech[:i], mech[i:]
+	}
+	bad := perm("bad mechanism %q", d)
+	switch strings.ToLower(name) {
+	case "all":
+		if arg != "" {
+			return bad
+		}
+	case "include", "exists":
+		if !strings.HasPrefix(arg, ":") {
+			return bad
+		}
+		return domainSpecSyntax(arg[1:])
+	case "ptr":
+		if arg == "" {
+			return nil
+		}
+		if !strings.HasPrefix(arg, ":") {
+			return bad
+		}
+		return domainSpecSyntax(arg[1:])
+	case "a", "mx":
+		spec := arg
+		if i := strings.Index(spec, "//"); i >= 0 {
+			if n, err := strconv.Atoi(spec[i+2:]); err != nil || n < 0 || n > 128 {
+				return bad
+			}
+			spec = spec[:i]
+		}
+		if i := strings.LastIndexByte(spec, '/'); i >= 0 {
+			if n, err := strconv.Atoi(spec[i+1:]); err != nil || n < 0 || n > 32 {
+				return bad
+			}
+			spec = spec[:i]
+		}
+		if spec == "" {
+			return nil
+		}
+		if !strings.HasPrefix(spec, ":") {
+			return bad
+		}
+		return domainSpecSyntax(spec[1:])
+	case "ip4", "ip6":
+		if !strings.HasPrefix(arg, ":") {
+			return bad
+		}
+		if _, err := parseNet(arg[1:], strings.EqualFold(name, "ip4")); err != nil {
+			return bad
+		}
+	default:
+		return perm("unknown mechanism %q", d)
+	}
+	return nil
 }
