@@ -83,3 +83,15 @@ func TestSyntaxErrorAfterMatchIsPermError(t *testing.T) {
 		}
 	}
 }
+
+// RFC 7208 4.6.1: mechanism names are case-insensitive, "IP4:" included.
+func TestUpperCaseIPMechanisms(t *testing.T) {
+	srv := dnstest.Start(t, reviewZone+"upper.test. TXT \"v=spf1 IP4:192.0.2.0/24 Ip6:2001:db8::/32 -ALL\"\n")
+	for _, ip := range []string{"192.0.2.1", "2001:db8::1"} {
+		c := &Checker{DNS: dnsclient.New([]string{srv.Addr})}
+		out := c.Check(context.Background(), netip.MustParseAddr(ip), "a@upper.test", "h")
+		if out.Result != Pass {
+			t.Errorf("%s: %+v, want pass", ip, out)
+		}
+	}
+}

@@ -382,7 +382,7 @@ func (st *state) mechanism(domain, mech string) (bool, error) {
 		if !strings.HasPrefix(arg, ":") {
 			return false, perm("bad mechanism %q", mech)
 		}
-		pfx, err := parseNet(arg[1:], name == "ip4")
+		pfx, err := parseNet(arg[1:], strings.EqualFold(name, "ip4"))
 		if err != nil {
 			return false, perm("bad mechanism %q", mech)
 		}
