@@ -83,9 +83,9 @@ func (b *bench) memory() error {
 	v, pick = per(func(m proc.Mem) int { return m.Pss })
 	pair("pss", v, p, pick, "")
 	threads("threads", float64(q.threads)/float64(q.n), p, func(r *memResult) float64 { return float64(r.threads) / float64(r.n) })
-	fmt.Printf("server process, shared by all sessions (quail: tcpserver; postfix: master): quail: private %s pss %s", kib(float64(q.server.Private)), kib(float64(q.server.Pss)))
+	fmt.Printf("server process shared by all sessions: quail (tcpserver): private %s pss %s", kib(float64(q.server.Private)), kib(float64(q.server.Pss)))
 	if p != nil {
-		fmt.Printf("  postfix: private %s pss %s", kib(float64(p.server.Private)), kib(float64(p.server.Pss)))
+		fmt.Printf("  postfix (master): private %s pss %s", kib(float64(p.server.Private)), kib(float64(p.server.Pss)))
 	}
 	fmt.Println()
 	return nil
