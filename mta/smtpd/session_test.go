@@ -11,7 +11,7 @@ import (
 
 // fakeQueue is a stand-in qmail-queue that appends what it receives to
 // files in dir: message N to dir/msgN, its envelope to dir/envN.
-func fakeQueue(t *testing.T) (prog, dir string) {
+func fakeQueue(t testing.TB) (prog, dir string) {
 	t.Helper()
 	dir = t.TempDir()
 	prog = filepath.Join(dir, "qq")
