@@ -1,57 +1,29 @@
 package sslclient
 
 import (
-	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/quail-mta/quail/internal/testbin"
 )
 
+// writeCert writes a certificate for name and its key to one file in dir.
 func writeCert(t *testing.T, dir, name string) string {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		DNSNames: []string{name}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
 	p := filepath.Join(dir, "cert.pem")
-	b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	b = append(b, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})...)
-	os.WriteFile(p, b, 0600)
+	testbin.NewCert(t, []string{name}).WriteCombined(t, p)
 	return p
 }
 
 // sslserver runs our sslserver with the given program and returns its port.
 func sslserver(t *testing.T, cert string, prog ...string) string {
 	t.Helper()
-	cmd := exec.Command(testbin.Path(t, "sslserver"), append([]string{"-1", "-RH", "-l", "mx.test", "127.0.0.1", "0"}, prog...)...)
-	cmd.Env = []string{"PATH=/bin:/usr/bin", "CERTFILE=" + cert}
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(line)
+	srv := testbin.StartServer(t, testbin.Path(t, "sslserver"), []string{"PATH=/bin:/usr/bin", "CERTFILE=" + cert},
+		append([]string{"-RH", "-l", "mx.test", "127.0.0.1", "0"}, prog...)...)
+	return strconv.Itoa(srv.Port)
 }
 
 func TestSSLClientTalksToSSLServer(t *testing.T) {

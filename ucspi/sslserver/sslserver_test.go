@@ -1,18 +1,10 @@
 package sslserver
 
 import (
-	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -24,56 +16,16 @@ import (
 	"github.com/quail-mta/quail/internal/testbin"
 )
 
-// writeCert writes a self-signed certificate and key for name into dir.
-func writeCert(t *testing.T, dir, name string) (certFile, keyFile string) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		DNSNames: []string{name}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0600)
-	return certFile, keyFile
-}
-
-// server starts sslserver on 127.0.0.1 with a free port (-1 prints it)
-// and returns the address.
+// startServer starts sslserver on 127.0.0.1 with a free port (-1 prints
+// it) and returns the address.
 func startServer(t *testing.T, env []string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(testbin.Path(t, "sslserver"), append([]string{"-1", "-R", "-H", "-l", "mx.test"}, args...)...)
-	cmd.Env = env
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("sslserver stderr:\n%s", stderr.String())
-		}
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("sslserver did not print its port: %v\n%s", err, stderr.String())
-	}
-	return "127.0.0.1:" + strings.TrimSpace(line)
+	return testbin.StartServer(t, testbin.Path(t, "sslserver"), env, append([]string{"-R", "-H", "-l", "mx.test"}, args...)...).Addr("127.0.0.1")
 }
 
 func baseEnv(t *testing.T) []string {
 	dir := t.TempDir()
-	cert, key := writeCert(t, dir, "mx.test")
+	cert, key := testbin.NewCert(t, []string{"mx.test"}).WriteFiles(t, dir)
 	return []string{"PATH=/bin:/usr/bin", "CERTFILE=" + cert, "KEYFILE=" + key}
 }
 

@@ -1,20 +1,14 @@
 package tcpserver
 
 import (
-	"bufio"
-	"bytes"
-	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,16 +17,8 @@ import (
 
 // running is a tcpserver process started by a test.
 type running struct {
-	t    *testing.T
-	cmd  *exec.Cmd
-	Port int
-	mu   sync.Mutex
-	log  bytes.Buffer // stderr so far
-	done chan struct{}
-	err  error
-	// logDone is closed at the end of the server's stderr, when the
-	// server and every program it started have closed it.
-	logDone chan struct{}
+	*testbin.Server
+	t *testing.T
 }
 
 // startServer runs bin with args (without -1, which it adds) and the given
@@ -40,91 +26,11 @@ type running struct {
 // when the test ends.
 func startServer(t *testing.T, bin string, env []string, args ...string) *running {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"-1"}, args...)...)
-	cmd.Env = env
-	cmd.Dir = t.TempDir()
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &running{t: t, cmd: cmd, done: make(chan struct{}), logDone: make(chan struct{})}
-	// A pipe of our own rather than StderrPipe: the children inherit the
-	// server's stderr, so its end of file comes only when they are all
-	// gone, and Wait must not depend on it.
-	errRead, errWrite, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = errWrite
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	errWrite.Close()
-	t.Cleanup(func() { errRead.Close() })
-	go func() {
-		buf := make([]byte, 65536)
-		for {
-			n, err := errRead.Read(buf)
-			r.mu.Lock()
-			r.log.Write(buf[:n])
-			r.mu.Unlock()
-			if err != nil {
-				break
-			}
-		}
-		close(r.logDone)
-	}()
-	go func() {
-		r.err = cmd.Wait()
-		close(r.done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-r.done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-r.done
-		}
-	})
-	line, err := readLineTimeout(out, 10*time.Second)
-	if err != nil {
-		t.Fatalf("%s %v printed no port: %v; stderr: %s", bin, args, err, r.Log())
-	}
-	r.Port, err = strconv.Atoi(strings.TrimSpace(line))
-	if err != nil {
-		t.Fatalf("%s printed %q for the port", bin, line)
-	}
-	return r
-}
-
-func readLineTimeout(rd io.Reader, d time.Duration) (string, error) {
-	ch := make(chan string, 1)
-	errc := make(chan error, 1)
-	go func() {
-		l, err := bufio.NewReader(rd).ReadString('\n')
-		if err != nil {
-			errc <- err
-			return
-		}
-		ch <- l
-	}()
-	select {
-	case l := <-ch:
-		return l, nil
-	case err := <-errc:
-		return "", err
-	case <-time.After(d):
-		return "", fmt.Errorf("timed out")
-	}
+	return &running{Server: testbin.StartServer(t, bin, env, args...), t: t}
 }
 
 // Log is the server's stderr so far.
-func (r *running) Log() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.log.String()
-}
+func (r *running) Log() string { return r.Stderr.String() }
 
 // waitLog waits until the log holds n lines matching re.
 func (r *running) waitLog(re string, n int) []string {

@@ -23,9 +23,9 @@ func TestQuiet(t *testing.T) {
 		for deadline := time.Now().Add(10 * time.Second); srv.Log() != tc.want && time.Now().Before(deadline); {
 			time.Sleep(5 * time.Millisecond)
 		}
-		srv.cmd.Process.Signal(syscall.SIGTERM)
+		srv.Cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-srv.logDone:
+		case <-srv.StderrDone:
 		case <-time.After(20 * time.Second):
 			t.Fatalf("%s: stderr never ended", tc.flag)
 		}

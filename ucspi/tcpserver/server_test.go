@@ -210,14 +210,14 @@ func TestMaxConIP(t *testing.T) {
 func TestSIGTERM(t *testing.T) {
 	srv := startServer(t, testbin.Path(t, "tcpserver"), baseEnv(), "-RHl0", "127.0.0.1", "0", "sh", "-c", "echo served; exec cat")
 	h := hold(t, "", srv.Port, "served\n")
-	srv.cmd.Process.Signal(syscall.SIGTERM)
+	srv.Cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-srv.done:
+	case <-srv.Done:
 	case <-time.After(20 * time.Second):
 		t.Fatal("tcpserver did not exit on SIGTERM")
 	}
-	if srv.err != nil {
-		t.Fatalf("tcpserver exited with %v after SIGTERM, want 0", srv.err)
+	if srv.Err != nil {
+		t.Fatalf("tcpserver exited with %v after SIGTERM, want 0", srv.Err)
 	}
 	io.WriteString(h.c, "still there\n")
 	if l, err := h.r.ReadString('\n'); l != "still there\n" {
