@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/quail-mta/quail/bench/internal/postfix"
 	"github.com/quail-mta/quail/bench/internal/proc"
@@ -17,6 +18,8 @@ type target struct {
 	rcpt     string
 	newDir   string
 	server   int                         // the process sessions hang below
+	roots    []int                       // every process of the system is below one of these
+	rootName []string                    // what runs below each root
 	sessions func() ([]proc.Stat, error) // the processes serving sessions
 	logs     func() string
 	stop     func()
@@ -54,6 +57,8 @@ func (b *bench) startQuail(limit int) (*target, error) {
 		rcpt:     in.Recipient,
 		newDir:   filepath.Join(in.Maildir, "new"),
 		server:   pid,
+		roots:    []int{pid, in.SendPID()},
+		rootName: []string{"tcpserver, qmail-smtpd, qmail-queue", "qmail-send, qmail-lspawn, qmail-local, qmail-clean"},
 		sessions: func() ([]proc.Stat, error) { return proc.Descendants(pid) },
 		logs: func() string {
 			return tail(in.Log, "qmail-send log") + tail(srv.Log, "tcpserver log")
@@ -76,11 +81,13 @@ func (b *bench) startPostfix(limit int) (*target, error) {
 	stop := b.cl.push(in.Stop)
 	master := in.MasterPID()
 	return &target{
-		name:   "postfix (master, smtpd, cleanup, qmgr, virtual)",
-		addr:   in.Addr,
-		rcpt:   in.Recipient,
-		newDir: filepath.Join(in.Maildir, "new"),
-		server: master,
+		name:     "postfix (master, smtpd, cleanup, qmgr, virtual)",
+		addr:     in.Addr,
+		rcpt:     in.Recipient,
+		newDir:   filepath.Join(in.Maildir, "new"),
+		server:   master,
+		roots:    []int{master},
+		rootName: []string{"master and its daemons"},
 		sessions: func() ([]proc.Stat, error) {
 			kids, err := proc.Children(master)
 			var smtpd []proc.Stat
@@ -106,4 +113,17 @@ func tail(path, what string) string {
 		b = b[len(b)-2000:]
 	}
 	return fmt.Sprintf("\n%s:\n%s", what, b)
+}
+
+// cpu is the processor time each root's tree has used so far.
+func (t *target) cpu() ([]time.Duration, error) {
+	var out []time.Duration
+	for _, pid := range t.roots {
+		c, err := proc.TreeCPU(pid)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }

@@ -15,9 +15,11 @@ import (
 
 // rates is one system's acceptance and end-to-end figures.
 type rates struct {
-	accepted, delivered float64 // messages per second
-	short               int     // messages smtp-source had not sent within the phase time
-	missing             int     // messages not delivered within the phase time
+	accepted, delivered float64       // messages per second
+	cpu                 time.Duration // processor time per message, every process of the system
+	cpuSplit            string        // the same by root process, when there are several
+	short               int           // messages smtp-source had not sent within the phase time
+	missing             int           // messages not delivered within the phase time
 	lat                 []time.Duration
 }
 
@@ -42,6 +44,15 @@ func (b *bench) throughput(rate, latency bool) error {
 		printRate(q.accepted, p, func(r *rates) float64 { return r.accepted }, true)
 		fmt.Println("end-to-end rate (messages / time from smtp-source's start to the last file in Maildir/new)")
 		printRate(q.delivered, p, func(r *rates) float64 { return r.delivered }, false)
+		fmt.Println("processor time per message, user+system of every process of the system from acceptance to delivery (less load-sensitive than the rates)")
+		line := fmt.Sprintf("quail: %s", ms(q.cpu))
+		if p != nil {
+			line += fmt.Sprintf("  postfix: %s  ratio: %.2f", ms(p.cpu), float64(q.cpu)/float64(p.cpu))
+		}
+		fmt.Println(line)
+		if q.cpuSplit != "" {
+			fmt.Printf("  quail by process tree: %s\n", q.cpuSplit)
+		}
 		for _, x := range []struct {
 			name string
 			r    *rates
@@ -121,6 +132,10 @@ func (b *bench) rate(t *target, r *rates) error {
 		return err
 	}
 	defer w.Close()
+	cpu0, err := t.cpu()
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	ctx, cancel := context.WithDeadline(context.Background(), start.Add(b.c.phaseTime))
 	defer cancel()
@@ -158,6 +173,22 @@ func (b *bench) rate(t *target, r *rates) error {
 	}
 	r.missing = b.c.n - len(seen)
 	r.delivered = float64(len(seen)) / last.Sub(start).Seconds()
+	// Let the last deliveries' processes end and be reaped, and the
+	// queue be cleaned, before taking the processor time.
+	time.Sleep(time.Second)
+	cpu1, err := t.cpu()
+	if err != nil {
+		return err
+	}
+	var parts []string
+	for i := range cpu1 {
+		per := (cpu1[i] - cpu0[i]) / time.Duration(len(seen))
+		r.cpu += per
+		parts = append(parts, fmt.Sprintf("%s %s", t.rootName[i], ms(per)))
+	}
+	if len(parts) > 1 {
+		r.cpuSplit = strings.Join(parts, "; ")
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Stat is the part of /proc/PID/stat the benchmarks use.
@@ -219,4 +220,57 @@ func ServingTCP(serverPort, clientPort int) ([]Stat, error) {
 		}
 	}
 	return out, nil
+}
+
+// clockTick is the kernel's USER_HZ, the unit of the times in stat; it
+// is 100 on every Linux architecture Go supports.
+const clockTick = 10 * time.Millisecond
+
+// CPU returns the processor time, user plus system, that pid has used
+// and that its children have used and it has reaped (stat fields 14 to
+// 17).
+func CPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	close := bytes.LastIndexByte(b, ')')
+	if close < 0 {
+		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	// After the command: state ppid pgrp session tty_nr tpgid flags
+	// minflt cminflt majflt cmajflt utime stime cutime cstime.
+	f := strings.Fields(string(b[close+1:]))
+	if len(f) < 15 {
+		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	var ticks int64
+	for _, s := range f[11:15] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("malformed /proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * clockTick, nil
+}
+
+// TreeCPU is CPU summed over pid and every live descendant: all the
+// processor time the tree has used, as long as every process that ended
+// in it was reaped by its parent in it.
+func TreeCPU(pid int) (time.Duration, error) {
+	total, err := CPU(pid)
+	if err != nil {
+		return 0, err
+	}
+	kids, err := Descendants(pid)
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range kids {
+		if c, err := CPU(k.PID); err == nil {
+			total += c
+		}
+	}
+	return total, nil
 }

@@ -121,3 +121,24 @@ func TestReadMemSelf(t *testing.T) {
 		t.Fatalf("threads %d, %v", n, err)
 	}
 }
+
+// A child that spins is charged to it, and once reaped to its parent's
+// tree; the tree's time never goes down.
+func TestTreeCPU(t *testing.T) {
+	me := os.Getpid()
+	before, err := TreeCPU(me)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := TreeCPU(me)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after <= before {
+		t.Fatalf("tree CPU %v before a busy child, %v after", before, after)
+	}
+}
