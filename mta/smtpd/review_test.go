@@ -173,3 +173,27 @@ func unquoted(v string) string {
 	}
 	return b.String()
 }
+
+// Warlord must not be blinded by what a mail reader ignores: header
+// fields before Content-Type that fill the kept header block, or base64
+// lines shorter than the loader signature.
+func TestWarlordNotBypassed(t *testing.T) {
+	loaders := []string{"TVqQAAMAAAAEAAAA"}
+	types := []string{"application/x-msdownload"}
+	padding := strings.Repeat("X-Pad: "+strings.Repeat("a", 900)+"\n", 80)
+	short := ""
+	for i := 0; i < len(exe); i += 4 {
+		short += exe[i:min(i+4, len(exe))] + "\n"
+	}
+	cases := []struct{ why, msg string }{
+		{"64 KiB of header fields before Content-Type", "Content-Type: multipart/mixed; boundary=a\n\n--a\n" + padding + "Content-Type: application/x-msdownload\nContent-Transfer-Encoding: base64\n\naGVsbG8=\n--a--\n"},
+		{"base64 in lines of four characters", mimeMessage("application/octet-stream", strings.TrimSuffix(short, "\n"))},
+	}
+	for _, c := range cases {
+		w := NewWarlord(types, loaders)
+		w.Write([]byte(c.msg))
+		if w.Hit() == "" {
+			t.Errorf("%s: not found", c.why)
+		}
+	}
+}

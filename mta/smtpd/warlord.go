@@ -24,7 +24,10 @@ type Warlord struct {
 	line       []byte
 	overflow   bool
 	state      int
-	header     []byte // current header block, folded lines joined
+	header     []byte // Content-Type and Content-Transfer-Encoding of the current header block
+	keepField  bool   // the header field being read is one of those
+	start      []byte // the first base64 characters of the current part
+	maxLoader  int    // length of the longest loader signature
 	boundaries []string
 	ctype      string
 	base64     bool
@@ -52,6 +55,7 @@ func NewWarlord(mimeTypes, loaders []string) *Warlord {
 	for _, l := range loaders {
 		if l = strings.TrimSpace(l); l != "" {
 			w.loaders = append(w.loaders, l)
+			w.maxLoader = max(w.maxLoader, len(l))
 		}
 	}
 	return w
@@ -105,33 +109,56 @@ func (w *Warlord) endLine() {
 			w.headerDone()
 			return
 		}
-		if (line[0] == ' ' || line[0] == '\t') && len(w.header) > 0 {
-			w.header = append(w.header, ' ')
-			w.header = append(w.header, bytes.TrimLeft(line, " \t")...)
+		// Only the two fields Warlord reads are kept, so no amount of
+		// other fields can push them out of the bounded block.
+		if line[0] == ' ' || line[0] == '\t' {
+			if w.keepField {
+				w.header = append(w.header, ' ')
+				w.header = append(w.header, bytes.TrimLeft(line, " \t")...)
+			}
 		} else {
-			w.header = append(w.header, '\n')
-			w.header = append(w.header, line...)
+			name, _, _ := bytes.Cut(line, []byte(":"))
+			name = bytes.TrimSpace(name)
+			w.keepField = bytes.EqualFold(name, []byte("content-type")) || bytes.EqualFold(name, []byte("content-transfer-encoding"))
+			if w.keepField {
+				w.header = append(w.header, '\n')
+				w.header = append(w.header, line...)
+			}
 		}
 		if len(w.header) > maxHeaderBlock {
 			w.header = w.header[:maxHeaderBlock]
 		}
 	case wFirstLine:
+		// The signature is compared with the start of the base64 text
+		// whatever its line length: a reader decodes short lines too.
 		if w.boundaryLine(line) {
+			w.checkLoaders()
 			return
 		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			return
-		}
-		for _, sig := range w.loaders {
-			if bytes.HasPrefix(line, []byte(sig)) {
-				w.hit = "loader " + sig
-				return
+		for _, c := range line {
+			if c != ' ' && c != '\t' && len(w.start) < w.maxLoader {
+				w.start = append(w.start, c)
 			}
 		}
-		w.state = wBody
+		if len(w.start) >= w.maxLoader {
+			w.checkLoaders()
+			w.state = wBody
+		}
 	case wBody:
 		w.boundaryLine(line)
 	}
+}
+
+// checkLoaders compares the collected start of a base64 part with the
+// loader signatures.
+func (w *Warlord) checkLoaders() {
+	for _, sig := range w.loaders {
+		if bytes.HasPrefix(w.start, []byte(sig)) {
+			w.hit = "loader " + sig
+			break
+		}
+	}
+	w.start = w.start[:0]
 }
 
 // boundaryLine starts a new part (or ends a multipart) on a boundary.
@@ -153,6 +180,7 @@ func (w *Warlord) boundaryLine(line []byte) bool {
 		w.boundaries = w.boundaries[:i+1]
 		w.state = wHeader
 		w.header = w.header[:0]
+		w.keepField = false
 		return true
 	}
 	return false
@@ -176,6 +204,7 @@ func (w *Warlord) headerDone() {
 		}
 	}
 	w.header = w.header[:0]
+	w.keepField = false
 	w.ctype = ctype
 	w.base64 = cte == "base64"
 	if strings.HasPrefix(ctype, "multipart/") {
@@ -194,6 +223,7 @@ func (w *Warlord) headerDone() {
 		}
 		if len(w.loaders) > 0 {
 			w.state = wFirstLine
+			w.start = w.start[:0]
 			return
 		}
 	}
