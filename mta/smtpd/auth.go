@@ -46,6 +46,9 @@ func (s *Session) authOffered() bool {
 
 func (s *Session) cmdAuth(arg string) error {
 	switch {
+	case !s.authOffered() && s.tlsOffered() && len(s.cfg.CheckPassword) > 0 && !s.cfg.Auth.Off:
+		s.fail(538, "5.7.11", "encryption required for requested authentication mechanism (#5.7.11)")
+		return nil
 	case !s.authOffered():
 		s.fail(503, "5.5.1", "auth not available (#5.5.1)")
 		return nil

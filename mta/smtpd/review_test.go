@@ -197,3 +197,17 @@ func TestWarlordNotBypassed(t *testing.T) {
 		}
 	}
 }
+
+// RFC 4954 6: AUTH that is refused only because the connection is not
+// encrypted is answered 538, so the client knows STARTTLS would help.
+func TestAuthBeforeStartTLSIs538(t *testing.T) {
+	prog, dir := fakeQueue(t)
+	cfg := testConfig(prog)
+	cfg.CheckPassword = []string{checkpasswordScript(t), "true"}
+	cfg.TLSMode = TLSOffer
+	cfg.TLS = &fakeTLS{sink: &bytes.Buffer{}}
+	out, _ := dialog(t, cfg, []string{"QDIR=" + dir, "PATH=/bin:/usr/bin"}, "EHLO x\r\nAUTH PLAIN "+b64("\x00demo\x00demo")+"\r\n")
+	if got := replyCodes(out); got != "220 250 538" || !strings.Contains(out, "538 5.7.11 ") {
+		t.Errorf("%s\n%s", replyCodes(out), out)
+	}
+}
