@@ -1,18 +1,13 @@
 package qmqp
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,106 +15,25 @@ import (
 	"github.com/quail-mta/quail/mta/qqueue"
 )
 
-// standInQueue is a qmail-queue that records each message and envelope in
-// a directory of its own under dir and exits with the code in dir/code
-// (0 when absent).
-const standInQueue = `#!/bin/sh
-d=$(mktemp -d "$QDIR/q.XXXXXX") || exit 53
-cat > "$d/message" || exit 54
-cat <&1 > "$d/envelope" || exit 54
-code=$(cat "$QDIR/code" 2>/dev/null || echo 0)
-exit $code
-`
-
-// hub is a tcpserver running a server program in front of the stand-in
+// hub is a tcpserver running a server program in front of a stand-in
 // queue.
 type hub struct {
-	port int
-	qdir string
+	*testbin.Server
+	*testbin.QueueStandIn
 	home string
-	mu   sync.Mutex
-	log  strings.Builder
 }
 
 func startHub(t *testing.T, server string, extraEnv ...string) *hub {
 	t.Helper()
 	dir := t.TempDir()
-	h := &hub{qdir: filepath.Join(dir, "queue"), home: filepath.Join(dir, "qmail")}
-	for _, d := range []string{h.qdir, filepath.Join(h.home, "control")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	qq := filepath.Join(dir, "qmail-queue")
-	if err := os.WriteFile(qq, []byte(standInQueue), 0o755); err != nil {
+	home := filepath.Join(dir, "qmail")
+	if err := os.MkdirAll(filepath.Join(home, "control"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(testbin.Path(t, "tcpserver"), "-1", "-RH", "-l", "hub.example", "127.0.0.1", "0", testbin.Path(t, server))
-	cmd.Env = append([]string{"PATH=/bin:/usr/bin", "QMAILQUEUE=" + qq, "QDIR=" + h.qdir, "QMAILHOME=" + h.home}, extraEnv...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	errPipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		b, _ := io.ReadAll(errPipe)
-		h.mu.Lock()
-		h.log.Write(b)
-		h.mu.Unlock()
-		cmd.Wait()
-		close(done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	portc := make(chan string, 1)
-	go func() {
-		l, _ := bufio.NewReader(out).ReadString('\n')
-		portc <- l
-	}()
-	select {
-	case l := <-portc:
-		if h.port, err = strconv.Atoi(strings.TrimSpace(l)); err != nil {
-			t.Fatalf("tcpserver printed %q for its port", l)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("tcpserver printed no port")
-	}
-	return h
-}
-
-// queued is what the stand-in queue recorded: message and envelope of
-// each run, in no particular order.
-func (h *hub) queued(t *testing.T) []string {
-	t.Helper()
-	dirs, _ := filepath.Glob(filepath.Join(h.qdir, "q.*"))
-	var out []string
-	for _, d := range dirs {
-		m, _ := os.ReadFile(filepath.Join(d, "message"))
-		e, _ := os.ReadFile(filepath.Join(d, "envelope"))
-		out = append(out, string(m)+"|"+string(e))
-	}
-	sort.Strings(out)
-	return out
-}
-
-func (h *hub) setCode(t *testing.T, code int) {
-	if err := os.WriteFile(filepath.Join(h.qdir, "code"), []byte(strconv.Itoa(code)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	qq := testbin.StandInQueue(t, dir)
+	env := append([]string{"PATH=/bin:/usr/bin", "QMAILQUEUE=" + qq.Path, "QMAILHOME=" + home}, extraEnv...)
+	srv := testbin.StartServer(t, testbin.Path(t, "tcpserver"), env, "-RH", "-l", "hub.example", "127.0.0.1", "0", testbin.Path(t, server))
+	return &hub{Server: srv, QueueStandIn: qq, home: home}
 }
 
 // nullClient is a qmail home whose qmail-qmqpc sends to servers.
@@ -149,16 +63,16 @@ func closedPort(t *testing.T) string {
 // qmail-qmqpd under tcpserver, which queues it with a Received line.
 func TestNullClient(t *testing.T) {
 	h := startHub(t, "qmail-qmqpd")
-	home := nullClient(t, "# a dead server first: the next one is tried", closedPort(t), "not-an-ip", fmt.Sprintf("127.0.0.1:%d", h.port))
+	home := nullClient(t, "# a dead server first: the next one is tried", closedPort(t), "not-an-ip", fmt.Sprintf("127.0.0.1:%d", h.Port))
 	cmd := exec.Command(testbin.Path(t, "qmail-inject"))
 	cmd.Env = []string{"QMAILHOME=" + home, "QMAILQUEUE=" + testbin.Path(t, "qmail-qmqpc"), "QMAILUSER=alice", "PATH=/bin:/usr/bin"}
 	cmd.Stdin = strings.NewReader("To: bob@hub.example\nSubject: through the null client\n\nhello hub\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("qmail-inject: %v: %s", err, out)
 	}
-	q := h.queued(t)
+	q := h.Queued(t)
 	if len(q) != 1 {
-		t.Fatalf("hub queued %d messages; log: %s", len(q), h.log.String())
+		t.Fatalf("hub queued %d messages; log: %s", len(q), h.Stderr.String())
 	}
 	msg, env, _ := strings.Cut(q[0], "|")
 	for _, want := range []string{
@@ -191,7 +105,7 @@ func qmqpc(t *testing.T, home, msg, sender string, rcpts ...string) qqueue.Resul
 
 func TestQmqpcExitCodes(t *testing.T) {
 	h := startHub(t, "qmail-qmqpd")
-	hubAddr := fmt.Sprintf("127.0.0.1:%d", h.port)
+	hubAddr := fmt.Sprintf("127.0.0.1:%d", h.Port)
 	big := strings.Repeat("a line of a big message\n", 100000) // spooled to a file
 	for _, c := range []struct {
 		why   string
@@ -211,14 +125,14 @@ func TestQmqpcExitCodes(t *testing.T) {
 		{"no control/qmqpservers", t.TempDir(), 0, "m\n", []string{"b@hub"}, ExitControl},
 		{"no qmail home", filepath.Join(t.TempDir(), "none"), 0, "m\n", []string{"b@hub"}, ExitHome},
 	} {
-		h.setCode(t, c.code)
-		before := len(h.queued(t))
+		h.SetCode(t, c.code)
+		before := len(h.Queued(t))
 		r := qmqpc(t, c.home, c.msg, "a@client", c.rcpts...)
 		if r.Code != c.want {
 			t.Errorf("%s: exit %d (%s), want %d", c.why, r.Code, r.Text, c.want)
 		}
 		if c.want == ExitOK {
-			q := h.queued(t)
+			q := h.Queued(t)
 			if len(q) != before+1 {
 				t.Errorf("%s: hub queued %d new messages", c.why, len(q)-before)
 			} else if !strings.Contains(strings.Join(q, "\n"), c.msg+"|Fa@client\x00Tb@hub\x00\x00") {
@@ -273,14 +187,14 @@ func TestQmqpcBrokenServer(t *testing.T) {
 			io.WriteString(c, answer)
 			c.Close()
 		}()
-		home := nullClient(t, l.Addr().String(), fmt.Sprintf("127.0.0.1:%d", h.port))
+		home := nullClient(t, l.Addr().String(), fmt.Sprintf("127.0.0.1:%d", h.Port))
 		r := qmqpc(t, home, "m\n", "a@client", "b@hub")
 		l.Close()
 		if r.Code != ExitComm {
 			t.Errorf("answer %q: exit %d, want %d", answer, r.Code, ExitComm)
 		}
 	}
-	if q := h.queued(t); len(q) != 0 {
+	if q := h.Queued(t); len(q) != 0 {
 		t.Errorf("the next server was tried: %q", q)
 	}
 }

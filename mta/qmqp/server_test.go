@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quail-mta/quail/internal/queuetest"
 	"github.com/quail-mta/quail/mta/netstring"
 	"github.com/quail-mta/quail/mta/qqueue"
 )
@@ -18,9 +19,9 @@ var testNow = time.Date(2026, 11, 22, 3, 4, 5, 0, time.UTC)
 
 const received = "Received: from unknown (192.0.2.7)\n  by hub.example with QMQP; 22 Nov 2026 03:04:05 -0000\n"
 
-func testConfig(f *fakeQueues) *ServerConfig {
+func testConfig(f *queuetest.Queues) *ServerConfig {
 	return &ServerConfig{
-		StartQueue: f.start,
+		StartQueue: queuetest.Start[Queue](f),
 		LocalHost:  "hub.example",
 		RemoteIP:   "192.0.2.7",
 		RemoteHost: "unknown",
@@ -75,7 +76,7 @@ func TestServe(t *testing.T) {
 		{why: "an empty packet has no message", in: "0:,", err: netstring.ErrFormat},
 		{why: "a packet without sender", in: "5:2:m\n,,", err: netstring.ErrFormat},
 	} {
-		f := &fakeQueues{result: c.queue}
+		f := &queuetest.Queues{Result: c.queue}
 		var out bytes.Buffer
 		err := Serve(testConfig(f), strings.NewReader(c.in), &out)
 		if !errors.Is(err, c.err) || (c.err == nil && err != nil) {
@@ -85,14 +86,14 @@ func TestServe(t *testing.T) {
 			t.Errorf("%s: answer %q, want %q", c.why, out.String(), c.want)
 		}
 		var got []string
-		for _, q := range f.queued() {
-			got = append(got, strings.Join(append([]string{q.msg.String(), q.sender}, q.rcpts...), "|"))
+		for _, q := range f.Queued() {
+			got = append(got, strings.Join(append([]string{q.Msg.String(), q.Sender}, q.Rcpts...), "|"))
 		}
 		if strings.Join(got, "\n") != c.queued {
 			t.Errorf("%s: queued %q, want %q", c.why, got, c.queued)
 		}
-		for _, q := range f.started {
-			if !q.closed && !q.aborted {
+		for _, q := range f.Started {
+			if !q.Closed && !q.Aborted {
 				t.Errorf("%s: a queue was left running", c.why)
 			}
 		}
@@ -106,11 +107,11 @@ func FuzzServe(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		fq := &fakeQueues{}
+		fq := &queuetest.Queues{}
 		var out bytes.Buffer
 		Serve(testConfig(fq), bytes.NewReader(in), &out)
-		for _, q := range fq.started {
-			if !q.closed && !q.aborted {
+		for _, q := range fq.Started {
+			if !q.Closed && !q.Aborted {
 				t.Fatal("a queue was left running")
 			}
 		}
@@ -124,7 +125,7 @@ func FuzzServe(f *testing.F) {
 }
 
 func TestServeTimeout(t *testing.T) {
-	f := &fakeQueues{}
+	f := &queuetest.Queues{}
 	cfg := testConfig(f)
 	cfg.Now = time.Now
 	cfg.Timeout = 50 * time.Millisecond
@@ -134,7 +135,7 @@ func TestServeTimeout(t *testing.T) {
 	if err := Serve(cfg, server, server); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Errorf("error %v, want a timeout", err)
 	}
-	if len(f.queued()) != 0 {
+	if len(f.Queued()) != 0 {
 		t.Error("a half message was queued")
 	}
 }

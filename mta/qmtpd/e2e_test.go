@@ -8,10 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,13 +18,6 @@ import (
 	"github.com/quail-mta/quail/internal/testbin"
 	"github.com/quail-mta/quail/mta/netstring"
 )
-
-const standInQueue = `#!/bin/sh
-d=$(mktemp -d "$QDIR/q.XXXXXX") || exit 53
-cat > "$d/message" || exit 54
-cat <&1 > "$d/envelope" || exit 54
-exit 0
-`
 
 // writeFiles creates files (path relative to dir: content).
 func writeFiles(t *testing.T, dir string, files map[string]string) {
@@ -126,32 +117,17 @@ func TestNewmrhMissingSource(t *testing.T) {
 func TestQMTPOverTCP(t *testing.T) {
 	dir := t.TempDir()
 	home := filepath.Join(dir, "qmail")
-	qdir := filepath.Join(dir, "queue")
 	writeFiles(t, dir, map[string]string{
 		"qmail/control/rcpthosts":     "example.com\n",
 		"qmail/control/morercpthosts": "Example.ORG\n",
 		"qmail/control/databytes":     "100\n",
-		"queue/.keep":                 "",
 	})
-	qq := filepath.Join(dir, "qmail-queue")
-	writeFiles(t, dir, map[string]string{"qmail-queue": standInQueue})
-	os.Chmod(qq, 0o755)
+	qq := testbin.StandInQueue(t, dir)
 	newmrh(t, home)
 
-	cmd := exec.Command(testbin.Path(t, "tcpserver"), "-1", "-RH", "-l", "hub.example", "127.0.0.1", "0", testbin.Path(t, "qmail-qmtpd"))
-	cmd.Env = []string{"PATH=/bin:/usr/bin", "QMAILQUEUE=" + qq, "QDIR=" + qdir, "QMAILHOME=" + home}
-	out, _ := cmd.StdoutPipe()
-	var log bytes.Buffer
-	cmd.Stderr = &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("tcpserver printed no port: %v", err)
-	}
-	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strings.TrimSpace(line), 10*time.Second)
+	srv := testbin.StartServer(t, testbin.Path(t, "tcpserver"), []string{"PATH=/bin:/usr/bin", "QMAILQUEUE=" + qq.Path, "QMAILHOME=" + home},
+		"-RH", "-l", "hub.example", "127.0.0.1", "0", testbin.Path(t, "qmail-qmtpd"))
+	conn, err := net.DialTimeout("tcp", srv.Addr("127.0.0.1"), 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +140,7 @@ func TestQMTPOverTCP(t *testing.T) {
 		for i := 0; i < n; i++ {
 			r, err := netstring.Read(br, 1000)
 			if err != nil {
-				t.Fatalf("reading response %d: %v; log: %s", i, err, log.String())
+				t.Fatalf("reading response %d: %v; log: %s", i, err, srv.Stderr.String())
 			}
 			rs = append(rs, string(r))
 		}
@@ -185,14 +161,7 @@ func TestQMTPOverTCP(t *testing.T) {
 		t.Errorf("more after the last response: %q", rest)
 	}
 
-	dirs, _ := filepath.Glob(filepath.Join(qdir, "q.*"))
-	var queued []string
-	for _, d := range dirs {
-		m, _ := os.ReadFile(filepath.Join(d, "message"))
-		e, _ := os.ReadFile(filepath.Join(d, "envelope"))
-		queued = append(queued, string(m)+"|"+string(e))
-	}
-	sort.Strings(queued)
+	queued := qq.Queued(t)
 	if len(queued) != 2 {
 		t.Fatalf("queued %d messages, want 2: %q", len(queued), queued)
 	}

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quail-mta/quail/internal/queuetest"
 	"github.com/quail-mta/quail/mta/netstring"
+	"github.com/quail-mta/quail/mta/qmqp"
 	"github.com/quail-mta/quail/mta/qqueue"
 	"github.com/quail-mta/quail/mta/smtpd"
 )
@@ -19,10 +21,10 @@ var testNow = time.Date(2026, 11, 22, 3, 4, 5, 0, time.UTC)
 
 const received = "Received: from client.example (ident@192.0.2.7)\n  by hub.example with QMTP; 22 Nov 2026 03:04:05 -0000\n"
 
-func testConfig(f *fakeQueues) *Config {
+func testConfig(f *queuetest.Queues) *Config {
 	return &Config{
 		Relay:      &smtpd.Config{Rcpthosts: smtpd.NewHostList([]string{"example.com", ".example.net"})},
-		StartQueue: f.start,
+		StartQueue: queuetest.Start[qmqp.Queue](f),
 		LocalHost:  "hub.example",
 		RemoteIP:   "192.0.2.7",
 		RemoteHost: "client.example",
@@ -149,7 +151,7 @@ func TestSession(t *testing.T) {
 			queued: []string{received + "m\n|a@x|b@example.com"},
 			err:    netstring.ErrFormat},
 	} {
-		f := &fakeQueues{result: c.queue}
+		f := &queuetest.Queues{Result: c.queue}
 		cfg := testConfig(f)
 		cfg.Databytes = c.databytes
 		cfg.RelayClient = c.relay
@@ -162,14 +164,14 @@ func TestSession(t *testing.T) {
 			t.Errorf("%s: replies\n%q\nwant\n%q", c.why, out.String(), c.want)
 		}
 		var got []string
-		for _, q := range f.queued() {
-			got = append(got, strings.Join(append([]string{q.msg.String(), q.sender}, q.rcpts...), "|"))
+		for _, q := range f.Queued() {
+			got = append(got, strings.Join(append([]string{q.Msg.String(), q.Sender}, q.Rcpts...), "|"))
 		}
 		if strings.Join(got, "\n--\n") != strings.Join(c.queued, "\n--\n") {
 			t.Errorf("%s: queued\n%q\nwant\n%q", c.why, got, c.queued)
 		}
-		for _, q := range f.started {
-			if !q.closed && !q.aborted {
+		for _, q := range f.Started {
+			if !q.Closed && !q.Aborted {
 				t.Errorf("%s: a queue was left running", c.why)
 			}
 		}
@@ -177,7 +179,7 @@ func TestSession(t *testing.T) {
 }
 
 func TestQueueUnavailable(t *testing.T) {
-	f := &fakeQueues{fail: true}
+	f := &queuetest.Queues{Fail: true}
 	var out bytes.Buffer
 	err := Serve(testConfig(f), strings.NewReader(pkg("m\n", "a@x", "b@example.com")), &out)
 	if err == nil || errors.Is(err, netstring.ErrFormat) {
@@ -202,7 +204,7 @@ func (s slowReader) Read(p []byte) (int, error) {
 }
 
 func TestSessionByteAtATime(t *testing.T) {
-	f := &fakeQueues{}
+	f := &queuetest.Queues{}
 	in := pkg("one\n", "a@x", "b@example.com") + pkgKind('\r', "two\r\n", "", "c@example.com", "d@other.example")
 	var out bytes.Buffer
 	if err := Serve(testConfig(f), slowReader{strings.NewReader(in)}, &out); err != nil {
@@ -212,7 +214,7 @@ func TestSessionByteAtATime(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("replies %q, want %q", out.String(), want)
 	}
-	if q := f.queued(); len(q) != 2 || q[1].msg.String() != received+"two\n" {
+	if q := f.Queued(); len(q) != 2 || q[1].Msg.String() != received+"two\n" {
 		t.Errorf("queued %d messages", len(q))
 	}
 }
@@ -227,7 +229,7 @@ func FuzzSession(f *testing.F) {
 		f.Add([]byte(s), int64(0), false)
 	}
 	f.Fuzz(func(t *testing.T, in []byte, databytes int64, relay bool) {
-		fq := &fakeQueues{}
+		fq := &queuetest.Queues{}
 		cfg := testConfig(fq)
 		cfg.Databytes = max(databytes, 0)
 		if relay {
@@ -235,12 +237,12 @@ func FuzzSession(f *testing.F) {
 		}
 		var out bytes.Buffer
 		Serve(cfg, bytes.NewReader(in), &out)
-		for _, q := range fq.started {
-			if !q.closed && !q.aborted {
+		for _, q := range fq.Started {
+			if !q.Closed && !q.Aborted {
 				t.Fatal("a queue was left running")
 			}
-			if q.closed && cfg.Databytes > 0 && int64(q.msg.Len()-len(received)) > cfg.Databytes {
-				t.Fatalf("queued %d bytes over databytes %d", q.msg.Len(), cfg.Databytes)
+			if q.Closed && cfg.Databytes > 0 && int64(q.Msg.Len()-len(received)) > cfg.Databytes {
+				t.Fatalf("queued %d bytes over databytes %d", q.Msg.Len(), cfg.Databytes)
 			}
 		}
 		// Every response is a well-formed netstring starting K, Z or D.
@@ -258,7 +260,7 @@ func bufioReader(r *bytes.Reader) netstring.Reader { return r }
 
 // A client that stops sending is cut off at the connection's deadline.
 func TestSessionTimeout(t *testing.T) {
-	f := &fakeQueues{}
+	f := &queuetest.Queues{}
 	cfg := testConfig(f)
 	cfg.Now = time.Now
 	cfg.Timeout = 50 * time.Millisecond
@@ -269,8 +271,8 @@ func TestSessionTimeout(t *testing.T) {
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Errorf("error %v, want a timeout", err)
 	}
-	for _, q := range f.started {
-		if q.closed || !q.aborted {
+	for _, q := range f.Started {
+		if q.Closed || !q.Aborted {
 			t.Error("the half message was not dropped")
 		}
 	}
