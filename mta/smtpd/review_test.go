@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"github.com/quail-mta/quail/dnsclient"
 	"github.com/quail-mta/quail/dnsclient/dnstest"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -209,5 +210,23 @@ func TestAuthBeforeStartTLSIs538(t *testing.T) {
 	out, _ := dialog(t, cfg, []string{"QDIR=" + dir, "PATH=/bin:/usr/bin"}, "EHLO x\r\nAUTH PLAIN "+b64("\x00demo\x00demo")+"\r\n")
 	if got := replyCodes(out); got != "220 250 538" || !strings.Contains(out, "538 5.7.11 ") {
 		t.Errorf("%s\n%s", replyCodes(out), out)
+	}
+}
+
+// Without MAXRECIPIENTS a client could make the recipient list, and so
+// the session's memory, grow without end; RFC 5321 4.5.3.1.8 asks for
+// 100 at least, and a ceiling far above that only stops abuse.
+func TestRecipientCeiling(t *testing.T) {
+	prog, _ := fakeQueue(t)
+	cfg := testConfig(prog)
+	var in strings.Builder
+	in.WriteString("HELO x\r\nMAIL FROM:<a@b>\r\n")
+	for i := 0; i < 10000+5; i++ {
+		in.WriteString("RCPT TO:<u@test>\r\n")
+	}
+	s := NewSession(cfg, strings.NewReader(in.String()), io.Discard, nil, nil)
+	s.Run()
+	if len(s.rcpts) != 10000 {
+		t.Fatalf("%d recipients kept", len(s.rcpts))
 	}
 }

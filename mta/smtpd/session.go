@@ -54,6 +54,11 @@ type Session struct {
 // mail client.
 const MaxErrors = 20
 
+// MaxRecipientsCeiling bounds the recipients of one message even without
+// MAXRECIPIENTS, so that the list, and with it the session's memory,
+// cannot grow without end.
+const MaxRecipientsCeiling = 10000
+
 // NewSession prepares a session reading r and writing w. log receives
 // the one-line transaction records; env is the environment handed to the
 // queue program.
@@ -446,7 +451,11 @@ func (s *Session) cmdRcpt(arg string) error {
 		return nil
 	}
 	s.tarpit()
-	if s.cfg.MaxRecipients > 0 && len(s.rcpts) >= s.cfg.MaxRecipients {
+	limit := s.cfg.MaxRecipients
+	if limit <= 0 || limit > MaxRecipientsCeiling {
+		limit = MaxRecipientsCeiling
+	}
+	if len(s.rcpts) >= limit {
 		s.fail(452, "4.5.3", "sorry, too many recipients (#4.5.3)")
 		s.logf("Reject", "RCPT", "Maxrecipients", addr, "")
 		return nil
