@@ -230,3 +230,24 @@ func TestRecipientCeiling(t *testing.T) {
 		t.Fatalf("%d recipients kept", len(s.rcpts))
 	}
 }
+
+// RFC 5321 4.1.1.11: parameters the server does not know get 555; RCPT
+// has only DSN's (ignored, as on MAIL), and BODY only the values
+// 8BITMIME announces (RFC 6152).
+func TestUnknownParametersRefused(t *testing.T) {
+	prog, dir := fakeQueue(t)
+	cfg := testConfig(prog)
+	cases := []struct{ why, mail, rcpt, codes string }{
+		{"an unknown RCPT parameter", "<a@b>", "<u@test> XFOO=1", "220 250 250 555 221"},
+		{"DSN parameters are ignored on RCPT as on MAIL", "<a@b>", "<u@test> NOTIFY=NEVER ORCPT=rfc822;u@test", "220 250 250 250 221"},
+		{"a second path after the first is not a parameter", "<a@b>", "<v@far.invalid> <u@test>", "220 250 250 555 221"},
+		{"BINARYMIME was not announced", "<a@b> BODY=BINARYMIME", "<u@test>", "220 250 555 503 221"},
+		{"announced parameters pass", "<a@b> BODY=7bit SMTPUTF8 SIZE=10", "<u@test>", "220 250 250 250 221"},
+	}
+	for _, c := range cases {
+		out, _ := dialog(t, cfg, []string{"QDIR=" + dir}, "EHLO x\r\nMAIL FROM:"+c.mail+"\r\nRCPT TO:"+c.rcpt+"\r\nQUIT\r\n")
+		if got := replyCodes(out); got != c.codes {
+			t.Errorf("%s: %s, want %s\n%s", c.why, got, c.codes, out)
+		}
+	}
+}

@@ -375,7 +375,12 @@ func (s *Session) cmdMail(arg string) error {
 				return nil
 			}
 			size = n
-		case "BODY", "SMTPUTF8", "AUTH", "RET", "ENVID":
+		case "BODY":
+			if !strings.EqualFold(v, "7BIT") && !strings.EqualFold(v, "8BITMIME") {
+				s.fail(555, "5.5.4", "unsupported BODY type (#5.5.4)")
+				return nil
+			}
+		case "SMTPUTF8", "AUTH", "RET", "ENVID":
 			// BODY=8BITMIME|7BIT, SMTPUTF8, AUTH=<>: accepted; qmail
 			// stores bytes as they come. DSN parameters are ignored.
 		default:
@@ -440,10 +445,19 @@ func (s *Session) cmdRcpt(arg string) error {
 		s.fail(503, "5.5.1", "MAIL first (#5.5.1)")
 		return nil
 	}
-	addr, _, quoted, err := ParsePath(arg, "to:")
+	addr, params, quoted, err := ParsePath(arg, "to:")
 	if err != nil || addr == "" {
 		s.fail(555, "5.5.4", "syntax error (#5.5.4)")
 		return nil
+	}
+	for _, p := range params {
+		k, _, _ := strings.Cut(p, "=")
+		if !strings.EqualFold(k, "NOTIFY") && !strings.EqualFold(k, "ORCPT") {
+			// DSN's parameters are ignored as on MAIL; anything else,
+			// a second path included, is not understood.
+			s.fail(555, "5.5.4", "unsupported parameter "+safeLog(k)+" (#5.5.4)")
+			return nil
+		}
 	}
 	if s.cfg.BadRcptTo.Match(addr) {
 		s.fail(553, "5.7.1", "sorry, your envelope recipient is in my badrcptto list (#5.7.1)")
