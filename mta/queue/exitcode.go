@@ -52,34 +52,3 @@ func Code(err error) int {
 
 // Permanent says whether a qmail-queue exit code is a permanent failure.
 func Permanent(code int) bool { return code >= 11 && code <= 40 }
-
-// Describe gives the reason a program that runs qmail-queue reports for
-// an exit code, in the words qmail's callers use.
-func Describe(code int) string {
-	switch code {
-	case ExitAddrTooLong:
-		return "envelope address too long for qq (#5.1.3)"
-	case ExitNoMem:
-		return "qq out of memory (#4.3.0)"
-	case ExitTimeout:
-		return "qq timeout (#4.3.0)"
-	case ExitWrite:
-		return "qq write error or disk full (#4.3.0)"
-	case ExitRead:
-		return "qq read error (#4.3.0)"
-	case ExitConfig:
-		return "qq unable to read configuration (#4.3.0)"
-	case ExitNetwork:
-		return "qq network problem (#4.3.0)"
-	case ExitHome, ExitQueueDir, ExitPid, ExitMess, ExitIntd, ExitTodo:
-		return "qq trouble in queue directory (#4.3.0)"
-	case ExitBug:
-		return "qq internal bug (#4.3.0)"
-	case ExitEnvelope:
-		return "qq envelope format error (#4.3.0)"
-	}
-	if Permanent(code) {
-		return "qq permanent problem (#5.3.0)"
-	}
-	return "qq temporary problem (#4.3.0)"
-}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/mta/qqueue"
-	"github.com/quail-mta/quail/mta/queue"
 )
 
 var timeZero time.Time
@@ -75,7 +74,7 @@ func runQueue(prog string, env []string, msg io.Reader, sender string, recips []
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && ee.Exited() {
-			return 0, errors.New(queue.Describe(ee.ExitCode()))
+			return 0, errors.New(qqueue.Explain(ee.ExitCode()).Text)
 		}
 		return 0, err
 	}
