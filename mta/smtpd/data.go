@@ -136,10 +136,10 @@ func (d discardAfter) Write(p []byte) (int, error) {
 		d.res.TooBig = true
 	}
 	d.res.Bytes += int64(n)
-	if keep > 0 {
-		if _, err := d.w.Write(p[:keep]); err != nil {
-			return 0, err
-		}
+	// Written even when empty: the writer learns that input arrives
+	// (qmail-smtpd renews the client's deadline on it).
+	if _, err := d.w.Write(p[:keep]); err != nil {
+		return 0, err
 	}
 	return n, nil
 }

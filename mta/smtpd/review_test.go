@@ -251,3 +251,36 @@ func TestUnknownParametersRefused(t *testing.T) {
 		}
 	}
 }
+
+// deadlineCounter is a client connection that counts how often the
+// session renews its read deadline.
+type deadlineCounter struct {
+	io.Reader
+	renewals int
+}
+
+func (d *deadlineCounter) SetReadDeadline(time.Time) error { d.renewals++; return nil }
+
+// A message beyond databytes is still read to its end (to answer 552);
+// the bytes that are discarded are progress too, so the deadline must be
+// renewed while they stream in, not only while bytes are kept; else a
+// large message on a slow line ends in "451 timeout", which the client
+// retries for ever, instead of the permanent 552.
+func TestDeadlineRenewedWhileDiscarding(t *testing.T) {
+	prog, dir := fakeQueue(t)
+	cfg := testConfig(prog)
+	cfg.Timeout = time.Hour
+	cfg.Databytes = 1000
+	body := strings.Repeat(strings.Repeat("x", 99)+"\r\n", 4000) // 400 KB
+	conn := &deadlineCounter{Reader: strings.NewReader("HELO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<u@test>\r\nDATA\r\n" + body + ".\r\nQUIT\r\n")}
+	var out bytes.Buffer
+	s := NewSession(cfg, conn, &out, nil, []string{"QDIR=" + dir, "PATH=/bin:/usr/bin"})
+	s.Run()
+	if got := replyCodes(out.String()); got != "220 250 250 250 354 552 221" {
+		t.Fatalf("%s\n%s", got, out.String())
+	}
+	// Five command lines, plus one renewal per 16 KiB at the least.
+	if conn.renewals < 5+400000/(64<<10) {
+		t.Errorf("deadline renewed %d times while 400 KB arrived", conn.renewals)
+	}
+}

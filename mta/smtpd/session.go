@@ -637,7 +637,8 @@ func (s *Session) cmdData(string) error {
 
 // deadlineWriter extends the read deadline while a message streams in,
 // so a large message on a slow line is not cut off by one overall
-// deadline: every 64 KiB written earns another timeout period.
+// deadline: every 16 KiB read (ReadData's buffer), kept or discarded
+// beyond databytes, earns another timeout period.
 type deadlineWriter struct {
 	w io.Writer
 	s *Session
