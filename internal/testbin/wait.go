@@ -1,20 +1,17 @@
 package testbin
 
-import (
-	"testing"
-	"time"
-)
+import "time"
 
-// WaitFor polls cond every few milliseconds until it holds, and fails the
-// test, saying what was awaited, when it still does not after limit. Tests
-// wait on what they can observe, never on a bare sleep.
-func WaitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
+// Eventually polls cond every few milliseconds until it holds, and tells
+// whether it did within limit; the caller says what failed. Tests wait
+// on what they can observe, never on a bare sleep.
+func Eventually(limit time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s", limit, what)
+			return false
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	return true
 }

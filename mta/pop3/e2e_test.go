@@ -1,13 +1,12 @@
 package pop3
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,14 +16,21 @@ import (
 // popServer is tcpserver running qmail-popup, checkvpw and qmail-pop3d
 // for the virtual user demo (password demo) of a single-user qmail home.
 type popServer struct {
+	*testbin.Server
 	port    string
 	maildir string
-	logPath string
 }
 
-func (s *popServer) log() string {
-	b, _ := os.ReadFile(s.logPath)
-	return string(b)
+func (s *popServer) log() string { return s.Stderr.String() }
+
+// waitLog waits for the server's log to hold want, and fails the test
+// when it does not: the log comes through a pipe, a little after the
+// client has had its answer.
+func (s *popServer) waitLog(t *testing.T, want string) {
+	t.Helper()
+	if !testbin.Eventually(10*time.Second, func() bool { return strings.Contains(s.log(), want) }) {
+		t.Errorf("log lacks %q:\n%s", want, s.log())
+	}
 }
 
 func startPOPServer(t *testing.T) *popServer {
@@ -51,30 +57,14 @@ func startServer(t *testing.T, server string, opts, extra []string) *popServer {
 	if out, err := newvpw.CombinedOutput(); err != nil {
 		t.Fatalf("qmail-newvpw: %v: %s", err, out)
 	}
-	s := &popServer{maildir: filepath.Join(home, "Maildir"), logPath: filepath.Join(dir, "log")}
+	maildir := filepath.Join(home, "Maildir")
 	for _, sub := range []string{"", "tmp", "new", "cur"} {
-		os.Mkdir(filepath.Join(s.maildir, sub), 0o700)
+		os.Mkdir(filepath.Join(maildir, sub), 0o700)
 	}
-	logf, err := os.Create(s.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	args := append(append([]string{"-1", "-RH", "-l", "pop.test"}, opts...), "127.0.0.1", "0",
+	args := append(append([]string{"-RH", "-l", "pop.test"}, opts...), "127.0.0.1", "0",
 		testbin.Path(t, "qmail-popup"), "pop.test", "checkvpw", "qmail-pop3d", "Maildir")
-	cmd := exec.Command(testbin.Path(t, server), args...)
-	cmd.Env = append(env, extra...)
-	cmd.Stderr = logf
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("tcpserver printed no port: %v", err)
-	}
-	s.port = strings.TrimSpace(line)
+	srv := testbin.StartServer(t, testbin.Path(t, server), append(env, extra...), args...)
+	s := &popServer{Server: srv, port: strconv.Itoa(srv.Port), maildir: maildir}
 	return s
 }
 
@@ -170,15 +160,12 @@ func TestPoplibEndToEnd(t *testing.T) {
 	if len(left) != 0 {
 		t.Errorf("%d files left in the Maildir, e.g. %s", len(left), left[0])
 	}
-	log := s.log()
 	for _, want := range []string{
 		"qmail-popup: login failed user=demo ip=127.0.0.1 method=USER\n",
 		"qmail-popup: login ok user=demo ip=127.0.0.1 method=USER\n",
 		"qmail-popup: login ok user=demo ip=127.0.0.1 method=APOP\n",
 	} {
-		if !strings.Contains(log, want) {
-			t.Errorf("log lacks %q:\n%s", want, log)
-		}
+		s.waitLog(t, want)
 	}
 }
 

@@ -1,15 +1,12 @@
 package pop3
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -54,23 +51,10 @@ func TestSystemUserChain(t *testing.T) {
 	os.WriteFile(pw, []byte(fmt.Sprintf("mailuser:x:%d:%d::%s:/bin/sh\n", uid, gid, home)), 0o644)
 	os.WriteFile(sh, []byte("mailuser:"+h+":20000:0:99999:7:::\n"), 0o600)
 
-	cmd := exec.Command(testbin.Path(t, "tcpserver"), "-1", "-RH", "-l", "pop.test", "127.0.0.1", "0",
+	srv := testbin.StartServer(t, testbin.Path(t, "tcpserver"), []string{"PATH=/bin:/usr/bin", "CHECKPASSWORD_PASSWD=" + pw, "CHECKPASSWORD_SHADOW=" + sh},
+		"-RH", "-l", "pop.test", "127.0.0.1", "0",
 		testbin.Path(t, "qmail-popup"), "pop.test", testbin.Path(t, "checkpassword"), pop3d, "Maildir")
-	cmd.Env = []string{"PATH=/bin:/usr/bin", "CHECKPASSWORD_PASSWD=" + pw, "CHECKPASSWORD_SHADOW=" + sh}
-	var log strings.Builder
-	logf, _ := os.Create(filepath.Join(dir, "log"))
-	defer logf.Close()
-	cmd.Stderr = logf
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
-	port, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strings.TrimSpace(port), 10*time.Second)
+	conn, err := net.DialTimeout("tcp", srv.Addr("127.0.0.1"), 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,9 +64,7 @@ func TestSystemUserChain(t *testing.T) {
 	got, _ := io.ReadAll(conn)
 	want := "+OK \r\n+OK \r\n+OK \r\nSubject: system\r\n\r\nhello\r\n.\r\n+OK \r\n+OK \r\n"
 	if i := strings.Index(string(got), "\r\n"); i < 0 || string(got[i+2:]) != want {
-		b, _ := os.ReadFile(filepath.Join(dir, "log"))
-		log.Write(b)
-		t.Fatalf("got %q\nwant greeting + %q\nlog: %s", got, want, log.String())
+		t.Fatalf("got %q\nwant greeting + %q\nlog: %s", got, want, srv.Stderr.String())
 	}
 	if _, err := os.Stat(msg); !os.IsNotExist(err) {
 		t.Errorf("message not deleted: %v", err)

@@ -1,38 +1,21 @@
 package pop3
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/quail-mta/quail/internal/testbin"
 )
 
 // certEnv writes a self-signed certificate for pop.test and returns
 // sslserver's CERTFILE and KEYFILE settings.
 func certEnv(t *testing.T) []string {
 	t.Helper()
-	dir := t.TempDir()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "pop.test"},
-		DNSNames: []string{"pop.test"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	cert, keyf := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyf, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	return []string{"CERTFILE=" + cert, "KEYFILE=" + keyf}
+	cert, key := testbin.NewCert(t, []string{"pop.test"}).WriteFiles(t, t.TempDir())
+	return []string{"CERTFILE=" + cert, "KEYFILE=" + key}
 }
 
 const stlsScript = `
@@ -85,8 +68,6 @@ func TestTLS(t *testing.T) {
 			t.Errorf("%s: %v\n%s\nserver log:\n%s", c.mode, err, out, s.log())
 			continue
 		}
-		if !strings.Contains(s.log(), "login ok user=demo") {
-			t.Errorf("%s: log %s", c.mode, s.log())
-		}
+		s.waitLog(t, "login ok user=demo")
 	}
 }

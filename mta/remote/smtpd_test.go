@@ -37,10 +37,12 @@ func startServer(t *testing.T, prog string, env []string, args ...string) string
 func queued(t *testing.T, qq *testbin.QueueStandIn) (msg, env string) {
 	t.Helper()
 	var q []string
-	testbin.WaitFor(t, 10*time.Second, "a message queued", func() bool {
+	if !testbin.Eventually(10*time.Second, func() bool {
 		q = qq.Queued(t)
 		return len(q) == 1 && strings.HasSuffix(q[0], "\x00\x00")
-	})
+	}) {
+		t.Fatal("nothing queued")
+	}
 	msg, env, _ = strings.Cut(q[0], "|")
 	return msg, env
 }
