@@ -182,7 +182,8 @@ func (s *Settings) Prepare(fields []Field, now time.Time, pid int) *Message {
 	}
 	lp := strings.ToLower(prefix)
 	if !have[lp+"message-id"] {
-		m.Fields = append(m.Fields, Field{Name: prefix + "Message-ID", Value: fmt.Sprintf(" <%d.%d.qmail@%s>", now.Unix(), pid, s.IDHost)})
+		// qmail's form: the UTC time as YYYYMMDDhhmmss, the pid, "qmail".
+		m.Fields = append(m.Fields, Field{Name: prefix + "Message-ID", Value: fmt.Sprintf(" <%s.%d.qmail@%s>", now.UTC().Format("20060102150405"), pid, s.IDHost)})
 	}
 	if !have[lp+"date"] {
 		m.Fields = append(m.Fields, Field{Name: prefix + "Date", Value: " " + smtpd.Date822(now)})

@@ -74,7 +74,7 @@ func TestPrepare(t *testing.T) {
 	m := s.Prepare(fields, now, 77)
 	var b strings.Builder
 	m.Write(&b)
-	want := "To: bob@host.example, \"Carol\" <carol@mail.example>\nSubject: hi\n\tthere\nMessage-ID: <1795316645.77.qmail@id.example>\nDate: 22 Nov 2026 03:04:05 -0000\nFrom: Joe User <joe@host.example>\n\n"
+	want := "To: bob@host.example, \"Carol\" <carol@mail.example>\nSubject: hi\n\tthere\nMessage-ID: <20261122030405.77.qmail@id.example>\nDate: 22 Nov 2026 03:04:05 -0000\nFrom: Joe User <joe@host.example>\n\n"
 	if b.String() != want {
 		t.Errorf("header:\n%s\nwant:\n%s", b.String(), want)
 	}
