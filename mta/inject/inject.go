@@ -17,12 +17,12 @@ import (
 	"github.com/quail-mta/quail/mta/smtpd"
 )
 
-// Recipient strategies (qmail-inject's -a -A -h -H).
+// Recipient strategies (qmail-inject's -a -A -h -H; -A is the default).
 const (
 	recipDefault = iota // arguments if there are any, else the header
 	recipArgs           // -a: arguments only
 	recipHeader         // -h: header only
-	recipBoth           // -A, -H: arguments and header
+	recipBoth           // -H: arguments and header
 )
 
 // Settings are what qmail-inject takes from controls and environment.
@@ -292,7 +292,9 @@ func Main(inv *cli.Invocation) int {
 			strategy = recipArgs
 		case 'h':
 			strategy = recipHeader
-		case 'A', 'H':
+		case 'A':
+			strategy = recipDefault
+		case 'H':
 			strategy = recipBoth
 		case 'f':
 			a := arg
