@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -108,55 +107,21 @@ func TestRealQmailSendLog(t *testing.T) {
 	}
 	env := []string{"QMAILHOME=" + home, "PATH=/usr/bin:/bin"}
 
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := exec.Command(testbin.Path(t, "multilog"), "t", logDir)
-	logger.Stdin = pr
 	send := exec.Command(testbin.Path(t, "qmail-start"), "./Maildir/")
-	send.Env, send.Dir, send.Stdout, send.Stderr = env, home, pw, pw
-	if err := logger.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := send.Start(); err != nil {
-		logger.Process.Kill()
-		t.Fatal(err)
-	}
-	pr.Close()
-	pw.Close()
-	sendDone, loggerDone := make(chan error, 1), make(chan error, 1)
-	go func() { sendDone <- send.Wait() }()
-	go func() { loggerDone <- logger.Wait() }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		send.Process.Signal(syscall.SIGTERM)
-		for name, done := range map[string]chan error{"qmail-send": sendDone, "multilog": loggerDone} {
-			select {
-			case <-done:
-			case <-time.After(30 * time.Second):
-				t.Errorf("%s did not end", name)
-			}
-		}
-	}
-	t.Cleanup(stop)
+	send.Env, send.Dir = env, home
+	stop := runLogged(t, send, logDir)
 
 	current := filepath.Join(logDir, "current")
 	waitFor := func(re string, n int) {
 		t.Helper()
 		rx := regexp.MustCompile(re)
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if !testbin.Eventually(30*time.Second, func() bool {
 			b, _ := os.ReadFile(current)
-			if len(rx.FindAll(b, -1)) >= n {
-				return
-			}
+			return len(rx.FindAll(b, -1)) >= n
+		}) {
+			b, _ := os.ReadFile(current)
+			t.Fatalf("log never had %d of %q:\n%s", n, re, b)
 		}
-		b, _ := os.ReadFile(current)
-		t.Fatalf("log never had %d of %q:\n%s", n, re, b)
 	}
 	waitFor(`status: local 0/10 remote 0/20\n`, 1)
 	for _, m := range []struct{ from, to string }{

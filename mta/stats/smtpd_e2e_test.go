@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -38,12 +37,6 @@ func TestRealSMTPServiceLog(t *testing.T) {
 		t.Fatalf("tcprules: %v %s", err, out)
 	}
 
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := exec.Command(testbin.Path(t, "multilog"), "t", logDir)
-	logger.Stdin = pr
 	server := exec.Command(testbin.Path(t, "tcpserver"), "-1", "-v", "-R", "-H", "-l", "mx.smtpd.test", "-x", rules,
 		"127.0.0.1", "0", testbin.Path(t, "rblsmtpd"), testbin.Path(t, "qmail-smtpd"))
 	server.Env = []string{"QMAILHOME=" + home, "PATH=/usr/bin:/bin"}
@@ -51,36 +44,8 @@ func TestRealSMTPServiceLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	server.Stderr = pw
-	if err := logger.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := server.Start(); err != nil {
-		logger.Process.Kill()
-		t.Fatal(err)
-	}
-	pr.Close()
-	pw.Close()
-	serverDone, loggerDone := make(chan error, 1), make(chan error, 1)
+	stop := runLogged(t, server, logDir)
 	port, err := bufio.NewReader(portOut).ReadString('\n')
-	go func() { serverDone <- server.Wait() }()
-	go func() { loggerDone <- logger.Wait() }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		server.Process.Signal(syscall.SIGTERM)
-		for name, done := range map[string]chan error{"tcpserver": serverDone, "multilog": loggerDone} {
-			select {
-			case <-done:
-			case <-time.After(30 * time.Second):
-				t.Errorf("%s did not end", name)
-			}
-		}
-	}
-	t.Cleanup(stop)
 	if err != nil {
 		t.Fatalf("tcpserver did not print its port: %v", err)
 	}
@@ -95,14 +60,12 @@ func TestRealSMTPServiceLog(t *testing.T) {
 
 	current := filepath.Join(logDir, "current")
 	rx := regexp.MustCompile(`tcpserver: end \d+ status`)
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+	if !testbin.Eventually(30*time.Second, func() bool {
 		b, _ := os.ReadFile(current)
-		if len(rx.FindAll(b, -1)) >= 2 && strings.Contains(string(b), "tcpserver: deny ") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("log never showed both sessions end and the deny:\n%s", b)
-		}
+		return len(rx.FindAll(b, -1)) >= 2 && strings.Contains(string(b), "tcpserver: deny ")
+	}) {
+		b, _ := os.ReadFile(current)
+		t.Fatalf("log never showed both sessions end and the deny:\n%s", b)
 	}
 	stop()
 
