@@ -206,6 +206,7 @@ func FuzzParsePath(f *testing.F) {
 	f.Add("FROM:<a@b> SIZE=10")
 	f.Add("to:<@r1,@r2:\"q\\\"x\"@d>")
 	f.Add("from: a@b")
+	f.Add("FROM:<\"a\\\x00b\"@c>")
 	f.Fuzz(func(t *testing.T, arg string) {
 		addr, _, quoted, err := ParsePath(arg, "from:")
 		if err != nil {
@@ -213,6 +214,9 @@ func FuzzParsePath(f *testing.F) {
 		}
 		if len(addr) > MaxAddressLength {
 			t.Fatalf("address longer than the limit")
+		}
+		if hasControl(addr) {
+			t.Fatalf("address %q holds a control byte (the envelope would split)", addr)
 		}
 		_ = relayTrick(addr, quoted)
 	})
