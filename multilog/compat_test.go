@@ -232,11 +232,11 @@ func TestCompatAlarm(t *testing.T) {
 		alarm := func() {
 			if prog == peer {
 				waitFor(t, "Debian's multilog to wait in read", func() bool {
-					b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", m.cmd.Process.Pid))
+					b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", m.Cmd.Process.Pid))
 					return strings.Contains(string(b), "pipe_read") // anon_pipe_read on newer kernels
 				})
 			}
-			m.cmd.Process.Signal(syscall.SIGALRM)
+			m.Cmd.Process.Signal(syscall.SIGALRM)
 		}
 		log := filepath.Join(dir, "main")
 		current := filepath.Join(log, "current")

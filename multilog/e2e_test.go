@@ -84,7 +84,7 @@ func TestAlarmRotates(t *testing.T) {
 	current := filepath.Join(dir, "main", "current")
 	io.WriteString(m.stdin, "one\ntwo\n")
 	waitFor(t, "two lines in current", fileIs(current, "one\ntwo\n"))
-	m.cmd.Process.Signal(syscall.SIGALRM)
+	m.Cmd.Process.Signal(syscall.SIGALRM)
 	waitFor(t, "an archive", func() bool { return len(archivesIn(t, filepath.Join(dir, "main"))) == 1 })
 	a := archivesIn(t, filepath.Join(dir, "main"))[0]
 	if !strings.HasSuffix(a, ".s") || !fileIs(a, "one\ntwo\n")() || !fileIs(current, "")() {
@@ -146,7 +146,7 @@ func TestTermAtLineBoundaryExits(t *testing.T) {
 	m := startOn(t, ours(t), dir, "./main")
 	io.WriteString(m.stdin, "x\n")
 	waitFor(t, "the line", fileIs(filepath.Join(dir, "main", "current"), "x\n"))
-	m.cmd.Process.Signal(syscall.SIGTERM)
+	m.Cmd.Process.Signal(syscall.SIGTERM)
 	if code := m.wait(t); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -229,7 +229,7 @@ func TestKilledLeavesUnsafe(t *testing.T) {
 		current := filepath.Join(dir, "main", "current")
 		io.WriteString(m.stdin, "before\nthe kill\n")
 		waitFor(t, "two lines", fileIs(current, "before\nthe kill\n"))
-		m.cmd.Process.Kill()
+		m.Cmd.Process.Kill()
 		m.wait(t)
 		if fi, _ := os.Stat(current); fi.Mode().Perm() != 0644 {
 			t.Fatalf("current mode %v after SIGKILL", fi.Mode().Perm())
@@ -294,7 +294,7 @@ func TestUnwritableDirectoryPauses(t *testing.T) {
 	io.WriteString(m.stdin, "one\n")
 	waitFor(t, "the line", fileIs(filepath.Join(log, "current"), "one\n"))
 	os.Chmod(log, 0500)
-	m.cmd.Process.Signal(syscall.SIGALRM)
+	m.Cmd.Process.Signal(syscall.SIGALRM)
 	waitFor(t, "a pause", func() bool { return strings.Contains(m.stderrText(), "pausing") })
 	os.Chmod(log, 0700)
 	io.WriteString(m.stdin, "two\n")
@@ -338,7 +338,7 @@ func TestKilledWhileStreaming(t *testing.T) {
 		fi, err := os.Stat(current)
 		return err == nil && fi.Size() > 200000
 	})
-	m.cmd.Process.Kill()
+	m.Cmd.Process.Kill()
 	m.wait(t)
 	m.stdin.Close()
 	if _, code := runOn(t, ours(t), dir, []byte("after\n"), "./main"); code != 0 {

@@ -120,12 +120,8 @@ func (s logState) equal(o logState) bool {
 // deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !testbin.Eventually(20*time.Second, cond) {
+		t.Fatalf("timed out waiting for %s", what)
 	}
 }
 
@@ -148,10 +144,8 @@ func archivesIn(t *testing.T, dir string) []string {
 
 // started is a multilog running with a pipe on its standard input.
 type started struct {
-	cmd    *exec.Cmd
-	stdin  *os.File
-	stderr *bytes.Buffer
-	done   chan error
+	*testbin.Proc
+	stdin *os.File
 }
 
 func startOn(t *testing.T, prog, dir string, args ...string) *started {
@@ -163,45 +157,15 @@ func startOn(t *testing.T, prog, dir string, args ...string) *started {
 	cmd := exec.Command(prog, args...)
 	cmd.Dir = dir
 	cmd.Stdin = r
-	s := &started{cmd: cmd, stdin: w, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	cmd.Stderr = &syncWriter{buf: s.stderr}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	p := testbin.Start(t, cmd)
 	r.Close()
-	go func() { s.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		w.Close()
-		cmd.Process.Kill()
-		<-s.done
-	})
-	return s
+	t.Cleanup(func() { w.Close() }) // before the kill: the end of input first
+	return &started{Proc: p, stdin: w}
 }
 
-func (s *started) wait(t *testing.T) int {
-	t.Helper()
-	select {
-	case err := <-s.done:
-		s.done <- err
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return 0
-	case <-time.After(20 * time.Second):
-		t.Fatal("multilog did not exit")
-	}
-	return -1
-}
+func (s *started) wait(t *testing.T) int { return s.Exit(t, 20*time.Second) }
 
-func (s *started) stderrText() string {
-	stderrMu.Lock()
-	defer stderrMu.Unlock()
-	return s.stderr.String()
-}
+func (s *started) stderrText() string { return s.Stderr.String() }
 
 // archiveBody is the contents part of a logState archive entry.
 func archiveBody(a string) string {

@@ -2,8 +2,6 @@ package rblsmtpd_test
 
 import (
 	"bufio"
-	"bytes"
-	"errors"
 	"io"
 	"os/exec"
 	"strings"
@@ -16,11 +14,9 @@ import (
 
 // proc is a running rblsmtpd with its client side on pipes.
 type proc struct {
-	cmd    *exec.Cmd
+	*testbin.Proc
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
-	stderr *bytes.Buffer
-	done   chan error
 }
 
 func start(t *testing.T, bin string, env []string, preload string, args ...string) *proc {
@@ -35,19 +31,12 @@ func start(t *testing.T, bin string, env []string, preload string, args ...strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(out), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	cmd.Stderr = p.stderr
 	if preload != "" {
 		// Written before the program starts, so it is there before any
 		// greeting could be: a client that talks first, with no race.
 		go io.WriteString(stdin, preload)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); <-p.done })
-	go func() { p.done <- cmd.Wait() }()
-	return p
+	return &proc{Proc: testbin.Start(t, cmd), stdin: stdin, stdout: bufio.NewReader(out)}
 }
 
 // line reads one line of output, failing the test if none comes in time.
@@ -67,21 +56,7 @@ func (p *proc) line(t *testing.T) string {
 // exit waits for the program to end and returns its exit code.
 func (p *proc) exit(t *testing.T) int {
 	t.Helper()
-	select {
-	case err := <-p.done:
-		p.done <- err
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return 0
-	case <-time.After(20 * time.Second):
-		t.Fatal("program did not exit in 20 s")
-		return -1
-	}
+	return p.Exit(t, 20*time.Second)
 }
 
 func TestBlockedSessionOverPipes(t *testing.T) {
@@ -159,8 +134,8 @@ func TestGreetDelayQuietClient(t *testing.T) {
 	if code := p.exit(t); code != 0 {
 		t.Errorf("exit %d", code)
 	}
-	if p.stderr.Len() != 0 {
-		t.Errorf("stderr %q", p.stderr)
+	if p.Stderr.String() != "" {
+		t.Errorf("stderr %q", p.Stderr.String())
 	}
 }
 
@@ -174,8 +149,8 @@ func TestGreetDelayPregreet(t *testing.T) {
 		if code := p.exit(t); code != 0 {
 			t.Errorf("%v: exit %d", args, code)
 		}
-		if !strings.HasPrefix(p.stderr.String(), "rblsmtpd: 127.0.0.2 pid ") || !strings.HasSuffix(p.stderr.String(), ": 554 SMTP protocol violation\n") {
-			t.Errorf("%v: log %q", args, p.stderr)
+		if !strings.HasPrefix(p.Stderr.String(), "rblsmtpd: 127.0.0.2 pid ") || !strings.HasSuffix(p.Stderr.String(), ": 554 SMTP protocol violation\n") {
+			t.Errorf("%v: log %q", args, p.Stderr.String())
 		}
 	}
 }
