@@ -268,8 +268,16 @@ func (s *Session) receivedSPF(out spf.Outcome, addr string) string {
 	default:
 		comment = s.cfg.Me + ": SPF evaluation for " + out.Domain + " failed"
 	}
-	return fmt.Sprintf("Received-SPF: %s (%s) client-ip=%s; envelope-from=%s; helo=%s;\n",
-		out.Result, safeHeaderText(comment), s.cfg.RemoteIP, quotedString(addr), spfValue(s.helo))
+	identity := "mailfrom"
+	if addr == "" {
+		identity = "helo" // RFC 7208 2.4: a bounce is checked by its HELO name
+	}
+	problem := ""
+	if (out.Result == spf.PermError || out.Result == spf.TempError) && out.Explanation != "" {
+		problem = " problem=" + quotedString(out.Explanation) + ";"
+	}
+	return fmt.Sprintf("Received-SPF: %s (%s) client-ip=%s; envelope-from=%s; helo=%s; receiver=%s; identity=%s;%s\n",
+		out.Result, safeHeaderText(comment), s.cfg.RemoteIP, quotedString(addr), spfValue(s.helo), spfValue(s.cfg.Me), identity, problem)
 }
 
 // spfValue is a key-value-pair value of RFC 7208 9.1: the text itself

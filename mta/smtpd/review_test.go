@@ -149,7 +149,7 @@ func TestReceivedSPFKeysNotInjectable(t *testing.T) {
 	msg, _ := os.ReadFile(filepath.Join(dir, "msg0"))
 	field, _, _ := strings.Cut(string(msg), "\n")
 	_, pairs, _ := strings.Cut(field, ") ")
-	if bare := unquoted(pairs); strings.Count(bare, "client-ip=") != 1 || strings.Contains(bare, "receiver=") {
+	if bare := unquoted(pairs); strings.Count(bare, "client-ip=") != 1 || strings.Count(bare, "receiver=") > 1 || strings.Contains(bare, "forged") {
 		t.Errorf("client-made keys in %q", field)
 	}
 	if !strings.Contains(pairs, `envelope-from="a\\@fail.test";`) {
@@ -282,5 +282,28 @@ func TestDeadlineRenewedWhileDiscarding(t *testing.T) {
 	// Five command lines, plus one renewal per 16 KiB at the least.
 	if conn.renewals < 5+400000/(64<<10) {
 		t.Errorf("deadline renewed %d times while 400 KB arrived", conn.renewals)
+	}
+}
+
+// RFC 7208 9.1 lists receiver and identity among the keys a verifier
+// should give, so a later reader can check the result.
+func TestReceivedSPFNamesReceiverAndIdentity(t *testing.T) {
+	srv := dnstest.Start(t, filterZone)
+	prog, dir := fakeQueue(t)
+	cases := []struct{ sender, want string }{
+		{"a@pass.test", "receiver=mx.test; identity=mailfrom;"},
+		{"", "receiver=mx.test; identity=helo;"},
+	}
+	for _, c := range cases {
+		cfg := testConfig(prog)
+		cfg.Filters.SPFBehavior = 1
+		cfg.Filters.DNS = dnsclient.New([]string{srv.Addr})
+		os.Remove(filepath.Join(dir, "msg0"))
+		dialog(t, cfg, []string{"QDIR=" + dir, "PATH=/bin:/usr/bin"}, "HELO good.helo.test\r\nMAIL FROM:<"+c.sender+">\r\nRCPT TO:<u@test>\r\nDATA\r\nx\r\n.\r\n")
+		msg, _ := os.ReadFile(filepath.Join(dir, "msg0"))
+		field, _, _ := strings.Cut(string(msg), "\n")
+		if !strings.HasPrefix(field, "Received-SPF: ") || !strings.Contains(field, c.want) {
+			t.Errorf("sender %q: %q lacks %q", c.sender, field, c.want)
+		}
 	}
 }
