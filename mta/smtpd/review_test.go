@@ -307,3 +307,19 @@ func TestReceivedSPFNamesReceiverAndIdentity(t *testing.T) {
 		}
 	}
 }
+
+// After EHLO every final reply carries an RFC 3463 code (RFC 2034), the
+// bare-LF refusal too; after HELO it is qmail's text alone.
+func TestBareLFReplyEnhancedAfterEHLO(t *testing.T) {
+	prog, _ := fakeQueue(t)
+	cfg := testConfig(prog)
+	for _, c := range []struct{ in, want string }{
+		{"EHLO x\r\nNOOP\n", "451 4.5.0 See https://cr.yp.to/docs/smtplf.html.\r\n"},
+		{"HELO x\r\nNOOP\n", "451 See https://cr.yp.to/docs/smtplf.html.\r\n"},
+	} {
+		out, _ := dialog(t, cfg, nil, c.in)
+		if !strings.HasSuffix(out, c.want) {
+			t.Errorf("%q: replies end %q, want %q", c.in, out[strings.LastIndex(strings.TrimSuffix(out, "\r\n"), "\r\n")+2:], c.want)
+		}
+	}
+}

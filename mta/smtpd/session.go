@@ -112,7 +112,7 @@ func (s *Session) Run() error {
 		if s.badLineEnd {
 			// qmail's answer to a bare LF; the client is broken or
 			// attempting to smuggle, so the session ends here.
-			s.reply(451, "", "See https://cr.yp.to/docs/smtplf.html.")
+			s.reply(451, "4.5.0", "See https://cr.yp.to/docs/smtplf.html.")
 			s.out.Flush()
 			return nil
 		}
