@@ -23,12 +23,17 @@ func ExitCode(t testing.TB, err error) int {
 	return 0
 }
 
-// Run runs cmd, collecting its stdout and stderr, and returns them with
-// its exit status (see ExitCode).
+// Run runs cmd, collecting its stdout and stderr (those the caller did
+// not set), and returns them with its exit status (see ExitCode).
 func Run(t testing.TB, cmd *exec.Cmd) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	if cmd.Stdout == nil {
+		cmd.Stdout = &out
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = &errb
+	}
 	code = ExitCode(t, cmd.Run())
 	return out.String(), errb.String(), code
 }
