@@ -3,7 +3,6 @@ package rules
 import (
 	"github.com/quail-mta/quail/internal/cdbmake"
 
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,11 +67,9 @@ func TestTCPRulesReadError(t *testing.T) {
 	defer stdin.Close()
 	cmd := testCommand(bin, dir, "r.cdb", "r.tmp")
 	cmd.Stdin = stdin
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err = cmd.Run()
-	if code := exitCode(err); code != 111 || !strings.Contains(stderr.String(), "tcprules: fatal: unable to read input: ") {
-		t.Fatalf("exit %d stderr %q; want 111 and a read error", code, stderr.String())
+	_, stderr, code := testbin.Run(t, cmd)
+	if code != 111 || !strings.Contains(stderr, "tcprules: fatal: unable to read input: ") {
+		t.Fatalf("exit %d stderr %q; want 111 and a read error", code, stderr)
 	}
 	if got, _ := os.ReadFile(filepath.Join(dir, "r.cdb")); string(got) != "old" {
 		t.Error("r.cdb changed")

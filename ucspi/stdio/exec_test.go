@@ -1,11 +1,11 @@
 package stdio
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/quail-mta/quail/internal/testbin"
 )
 
 func testCommand(bin string, args ...string) *exec.Cmd {
@@ -14,18 +14,10 @@ func testCommand(bin string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-func runCmd(cmd *exec.Cmd) (stderr string, code int) {
-	var e bytes.Buffer
-	cmd.Stderr = &e
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		code = -1
-	}
-	return e.String(), code
+func runCmd(t *testing.T, cmd *exec.Cmd) (stderr string, code int) {
+	t.Helper()
+	_, stderr, code = testbin.Run(t, cmd)
+	return stderr, code
 }
 
 func openDir(t *testing.T) (*os.File, error) {

@@ -71,7 +71,7 @@ func TestFilterErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmd.Stdin = stdin
-		stderr, code := runCmd(cmd)
+		stderr, code := runCmd(t, cmd)
 		if code != 111 || !strings.HasPrefix(stderr, fmt.Sprintf("%s: fatal: unable to read input: ", prog)) {
 			t.Errorf("%s reading a directory: exit %d stderr %q", prog, code, stderr)
 		}
@@ -82,7 +82,7 @@ func TestFilterErrors(t *testing.T) {
 			t.Skipf("no /dev/full: %v", err)
 		}
 		cmd.Stdout = full
-		stderr, code = runCmd(cmd)
+		stderr, code = runCmd(t, cmd)
 		full.Close()
 		if code != 111 || !strings.HasPrefix(stderr, fmt.Sprintf("%s: fatal: unable to write output: ", prog)) {
 			t.Errorf("%s writing to /dev/full: exit %d stderr %q", prog, code, stderr)
