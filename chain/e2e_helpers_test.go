@@ -1,14 +1,14 @@
 package chain_test
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quail-mta/quail/internal/testbin"
 )
 
 // result is what a finished program left behind.
@@ -23,30 +23,16 @@ func run(t *testing.T, env []string, stdin string, argv ...string) result {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		code = exit.ExitCode() // -1 when killed by a signal
-	case err != nil:
-		t.Fatalf("run %q: %v", argv, err)
-	}
-	return result{out.String(), errb.String(), code}
+	out, errb, code := testbin.Run(t, cmd)
+	return result{out, errb, code}
 }
 
 // waitFor polls cond every few milliseconds until it holds or the
 // deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !testbin.Eventually(10*time.Second, cond) {
+		t.Fatalf("timed out waiting for %s", what)
 	}
 }
 
