@@ -2,7 +2,6 @@ package local_test
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,17 +93,8 @@ func (r *rig) runArgs(extraEnv []string, args ...string) result {
 	defer in.Close()
 	cmd.Stdin = in
 	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "QMAILHOME=" + r.qhome, "QMAILQUEUE=" + r.capture + "/qmail-queue"}, extraEnv...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		r.t.Fatal(err)
-	}
-	return result{code, out.String(), errb.String()}
+	out, errb, code := testbin.Run(r.t, cmd)
+	return result{code, out, errb}
 }
 
 func readOne(t *testing.T, dir string) string {

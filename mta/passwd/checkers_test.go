@@ -2,13 +2,11 @@ package passwd
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/quail-mta/quail/internal/testbin"
@@ -33,14 +31,7 @@ func runChecker(t *testing.T, prog string, env []string, input string) (int, str
 	r.Close()
 	w.WriteString(input)
 	w.Close()
-	err = cmd.Wait()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.Sys().(syscall.WaitStatus).ExitStatus()
-	} else if err != nil {
-		t.Fatal(err)
-	}
+	code := testbin.ExitCode(t, cmd.Wait())
 	return code, strings.TrimSpace(out.String()), errb.String()
 }
 

@@ -2,29 +2,15 @@ package pop3
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/quail-mta/quail/internal/testbin"
 )
-
-func exitCode(t *testing.T, err error) int {
-	t.Helper()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.Sys().(syscall.WaitStatus).ExitStatus()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0
-}
 
 // TestProgramExitCodes pins the exit status of the built programs and
 // what qmail-popup hands the checkpassword program on descriptor 3.
@@ -65,7 +51,7 @@ esac
 		cmd.Stdin = strings.NewReader(c.in)
 		var out, log bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &log
-		code := exitCode(t, cmd.Run())
+		code := testbin.ExitCode(t, cmd.Run())
 		if code != c.code || !regexp.MustCompile(c.out).MatchString(out.String()) || !strings.Contains(log.String(), c.log) {
 			t.Errorf("%s: exit %d, output %q, log %q; want %d, /%s/, %q", c.why, code, out.String(), log.String(), c.code, c.out, c.log)
 		}
@@ -93,7 +79,7 @@ esac
 		cmd.Stdin = strings.NewReader("STAT\r\nQUIT\r\n")
 		var out bytes.Buffer
 		cmd.Stdout = &out
-		if code := exitCode(t, cmd.Run()); code != c.code || out.String() != c.out {
+		if code := testbin.ExitCode(t, cmd.Run()); code != c.code || out.String() != c.out {
 			t.Errorf("qmail-pop3d %s: exit %d, output %q", c.why, code, out.String())
 		}
 	}

@@ -1,8 +1,6 @@
 package stats
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -31,17 +29,8 @@ func runBuilt(t *testing.T, stdin string, args ...string) (int, string, string) 
 		defer f.Close()
 		cmd.Stdin = f
 	}
-	var out, diag bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &diag
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), out.String(), diag.String()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0, out.String(), diag.String()
+	out, diag, code := testbin.Run(t, cmd)
+	return code, out, diag
 }
 
 // The built program, as cron would run it: the figures from a pipe, and

@@ -1,8 +1,6 @@
 package users_test
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,17 +16,8 @@ func run(t *testing.T, env []string, stdin string, prog string, args ...string) 
 	cmd := exec.Command(testbin.Path(t, prog), args...)
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), out.String(), errb.String()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0, out.String(), errb.String()
+	out, errb, code := testbin.Run(t, cmd)
+	return code, out, errb
 }
 
 // qmail-pw2u's output through qmail-newu is what Lookup reads back.

@@ -1,8 +1,6 @@
 package usertools_test
 
 import (
-	"bytes"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -34,17 +32,8 @@ func run(t *testing.T, env []string, input string, prog string, args ...string) 
 	cmd := exec.Command(testbin.Path(t, prog), args...)
 	cmd.Env = append([]string{"PATH=/usr/bin:/bin"}, env...)
 	cmd.Stdin = in
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err = cmd.Run()
-	var ee *exec.ExitError
-	code := 0
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out{code, o.String(), e.String()}
+	o, e, code := testbin.Run(t, cmd)
+	return out{code, o, e}
 }
 
 func TestExcept(t *testing.T) {
