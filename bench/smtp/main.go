@@ -76,6 +76,7 @@ func main() {
 	}()
 	err := run(c, *only, cl)
 	cl.run()
+	signal.Stop(sig)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "smtp-bench: fatal: %v\n", err)
 		os.Exit(111)
@@ -142,10 +143,13 @@ func (b *bench) subdir(name string) (string, error) {
 }
 
 // cleanups runs stop functions once, last added first, whether the bench
-// ends normally, fails or is interrupted.
+// ends normally, fails or is interrupted. A second run waits for the
+// first to finish, so that the process does not exit halfway through
+// stopping Postfix or removing the directory.
 type cleanups struct {
-	mu  sync.Mutex
-	fns []func()
+	mu      sync.Mutex
+	fns     []func()
+	running sync.Mutex
 }
 
 func (c *cleanups) add(f func()) {
@@ -163,6 +167,8 @@ func (c *cleanups) push(f func()) func() {
 }
 
 func (c *cleanups) run() {
+	c.running.Lock()
+	defer c.running.Unlock()
 	c.mu.Lock()
 	fns := c.fns
 	c.fns = nil
