@@ -21,19 +21,22 @@ func Exec(argv []string, env []string) error {
 	if len(argv) == 0 {
 		return errors.New("no program to run")
 	}
-	prog := argv[0]
+	err := ExecAs(argv[0], argv, env)
+	if strings.Contains(argv[0], "/") {
+		return err
+	}
+	return &os.PathError{Op: "exec", Path: argv[0], Err: err}
+}
+
+// ExecAs is Exec with the program to run apart from argv[0] (argv0(1)
+// runs one program under another name). It returns only on failure, with
+// the bare error: the first that is not "no such file" when it searched.
+func ExecAs(prog string, argv, env []string) error {
 	if strings.Contains(prog, "/") {
 		return syscall.Exec(prog, argv, env)
 	}
-	path, ok := cli.Lookup(env, "PATH")
-	if !ok {
-		path = "/bin:/usr/bin"
-	}
 	var firstErr error = syscall.ENOENT
-	for _, dir := range strings.Split(path, ":") {
-		if dir == "" {
-			dir = "."
-		}
+	for _, dir := range searchPath(env) {
 		err := syscall.Exec(dir+"/"+prog, argv, env)
 		if err == syscall.ENOENT || err == syscall.ENOTDIR {
 			continue
@@ -42,7 +45,7 @@ func Exec(argv []string, env []string) error {
 			firstErr = err
 		}
 	}
-	return &os.PathError{Op: "exec", Path: prog, Err: firstErr}
+	return firstErr
 }
 
 // Lookup finds prog as Exec would, without running it.
@@ -50,18 +53,27 @@ func Lookup(prog string, env []string) (string, error) {
 	if strings.Contains(prog, "/") {
 		return prog, nil
 	}
-	path, ok := cli.Lookup(env, "PATH")
-	if !ok {
-		path = "/bin:/usr/bin"
-	}
-	for _, dir := range strings.Split(path, ":") {
-		if dir == "" {
-			dir = "."
-		}
+	for _, dir := range searchPath(env) {
 		full := dir + "/" + prog
 		if fi, err := os.Stat(full); err == nil && fi.Mode().IsRegular() && fi.Mode()&0111 != 0 {
 			return full, nil
 		}
 	}
 	return "", &os.PathError{Op: "exec", Path: prog, Err: syscall.ENOENT}
+}
+
+// searchPath is the directories of env's $PATH, /bin:/usr/bin when it is
+// unset; an empty entry is the current directory.
+func searchPath(env []string) []string {
+	path, ok := cli.Lookup(env, "PATH")
+	if !ok {
+		path = "/bin:/usr/bin"
+	}
+	dirs := strings.Split(path, ":")
+	for i, d := range dirs {
+		if d == "" {
+			dirs[i] = "."
+		}
+	}
+	return dirs
 }
