@@ -2,7 +2,6 @@ package client
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand"
@@ -75,14 +74,7 @@ func run(t *testing.T, bin string, env []string, stdin string, args ...string) (
 		cmd.Process.Kill()
 		t.Fatalf("%s %v did not finish", bin, args)
 	}
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+	return out.String(), errb.String(), testbin.ExitCode(t, err)
 }
 
 // normal sorts the child's env(1) lines and blanks the local port and the

@@ -1,8 +1,6 @@
 package rblsmtpd_test
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -59,17 +57,8 @@ func runOnce(t *testing.T, bin string, env []string, input string, args []string
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader(input)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	code := 0
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("%s: %v", bin, err)
-	}
-	return outcome{code, out.String(), pidField.ReplaceAllString(errb.String(), " pid N: ")}
+	out, errb, code := testbin.Run(t, cmd)
+	return outcome{code, out, pidField.ReplaceAllString(errb, " pid N: ")}
 }
 
 // session is a blocked client's side: every verb, odd line endings, a NUL,

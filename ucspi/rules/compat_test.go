@@ -3,7 +3,6 @@ package rules
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math/rand"
 	"os"
@@ -33,14 +32,7 @@ func runTool(t *testing.T, dir, bin string, args []string, stdin []byte, env []s
 	if ctx.Err() != nil {
 		t.Fatalf("%s %v did not finish", bin, args)
 	}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("%s: %v", bin, err)
-	}
-	return o.Bytes(), e.Bytes(), code
+	return o.Bytes(), e.Bytes(), testbin.ExitCode(t, err)
 }
 
 type toolPair struct{ ours, theirs string }

@@ -3,7 +3,6 @@ package stdio
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,13 +38,7 @@ func run(t *testing.T, bin string, args []string, stdin []byte) (stdout, stderr 
 	if ctx.Err() != nil {
 		t.Fatalf("%s %q did not finish", bin, args)
 	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("%s: %v", bin, err)
-	}
-	return o.Bytes(), e.Bytes(), code
+	return o.Bytes(), e.Bytes(), testbin.ExitCode(t, err)
 }
 
 // trickyInputs are byte streams where CR and LF handling can go wrong.
