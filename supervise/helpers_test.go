@@ -193,16 +193,7 @@ func waitDown(t *testing.T, dir string) {
 func run(t *testing.T, prog string, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(prog, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("%s: %v", prog, err)
-	}
-	return out.String(), errb.String(), code
+	return testbin.Run(t, cmd)
 }
 
 var secondsRE = regexp.MustCompile(`\b\d+ seconds`)

@@ -36,15 +36,7 @@ func (s *supervisor) loop() {
 // reap collects every exited child; supervise has no other children than
 // ./run, but one it inherited through exec is reaped too, as in 0.76.
 func (s *supervisor) reap() {
-	for {
-		var ws syscall.WaitStatus
-		r, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
-		if errors.Is(err, syscall.EINTR) {
-			continue
-		}
-		if r <= 0 || err != nil {
-			return
-		}
+	for r := reapOne(); r != 0; r = reapOne() {
 		if r == s.pid {
 			s.pid = 0
 			s.closeReady()

@@ -96,15 +96,7 @@ func Svscan(inv *cli.Invocation) int {
 // reap collects every exited child. As process 1 of a container svscan
 // also inherits orphans, and reaps them here too.
 func (sc *scanner) reap() {
-	for {
-		var ws syscall.WaitStatus
-		r, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
-		if errors.Is(err, syscall.EINTR) {
-			continue
-		}
-		if r <= 0 || err != nil {
-			return
-		}
+	for r := reapOne(); r != 0; r = reapOne() {
 		for _, s := range sc.services {
 			if s.pid == r {
 				s.pid = 0
