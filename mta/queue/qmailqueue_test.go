@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -34,15 +33,8 @@ func runQmailQueue(t *testing.T, home string, msg *os.File, env string) (int, st
 	}
 	er.Close()
 	go func() { ew.Write([]byte(env)); ew.Close() }()
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode(), stderr.String()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0, stderr.String()
+	code := testbin.ExitCode(t, cmd.Wait())
+	return code, stderr.String()
 }
 
 func messageFile(t *testing.T, body string) *os.File {

@@ -2,7 +2,6 @@ package send
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -219,15 +218,7 @@ func (in *instance) inject(msg, sender string, recips ...string) int {
 	env.WriteByte(0)
 	ew.Write(env.Bytes())
 	ew.Close()
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode()
-	}
-	if err != nil {
-		in.t.Fatal(err)
-	}
-	return 0
+	return testbin.ExitCode(in.t, cmd.Wait())
 }
 
 func (in *instance) log() string {

@@ -14,13 +14,7 @@ func (in *instance) run(prog string, args ...string) (string, int) {
 	cmd := exec.Command(testbin.Path(in.t, prog), args...)
 	cmd.Env = in.env()
 	out, err := cmd.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		in.t.Fatal(err)
-	}
-	return string(out), code
+	return string(out), testbin.ExitCode(in.t, err)
 }
 
 // TestQueueToolsWhileRunning reads, expedites and removes messages while
