@@ -2,8 +2,10 @@ package inject
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,15 +29,16 @@ const (
 
 // Settings are what qmail-inject takes from controls and environment.
 type Settings struct {
-	DefaultHost   string // control/defaulthost, else me; $QMAILHOST, $MAILHOST
-	DefaultDomain string // control/defaultdomain, else me
-	PlusDomain    string // control/plusdomain, else me
-	IDHost        string // control/idhost, else me
-	User          string // $QMAILUSER, $MAILUSER, $USER, $LOGNAME
-	Name          string // $QMAILNAME, $MAILNAME, $NAME
-	SUser, SHost  string // $QMAILSUSER, $QMAILSHOST: envelope sender
-	Flags         string // $QMAILINJECT
-	MFTFile       string // $QMAILMFTFILE
+	DefaultHost   string   // control/defaulthost, else me; $QMAILHOST, $MAILHOST
+	DefaultDomain string   // control/defaultdomain, else me
+	PlusDomain    string   // control/plusdomain, else me
+	IDHost        string   // control/idhost, else me
+	User          string   // $QMAILUSER, $MAILUSER, $USER, $LOGNAME
+	Name          string   // $QMAILNAME, $MAILNAME, $NAME
+	SUser, SHost  string   // $QMAILSUSER, $QMAILSHOST: envelope sender
+	Flags         string   // $QMAILINJECT
+	MFTFile       string   // $QMAILMFTFILE
+	MFT           []string // the mailing lists named in MFTFile, lowercased
 }
 
 func first(env func(string) (string, bool), keys ...string) (string, bool) {
@@ -86,6 +89,17 @@ func LoadSettings(home string, env func(string) (string, bool)) (*Settings, erro
 	s.SHost, _ = env("QMAILSHOST")
 	s.Flags, _ = env("QMAILINJECT")
 	s.MFTFile, _ = env("QMAILMFTFILE")
+	if s.MFTFile != "" {
+		b, err := os.ReadFile(s.MFTFile)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = strings.ToLower(strings.TrimSpace(l)); l != "" {
+				s.MFT = append(s.MFT, l)
+			}
+		}
+	}
 	return s, nil
 }
 
@@ -134,6 +148,7 @@ func (s *Settings) Prepare(fields []Field, now time.Time, pid int) *Message {
 		}
 	}
 	have := map[string]bool{}
+	var tocc []string // To and Cc addresses, for Mail-Followup-To
 	for _, f := range fields {
 		lname := strings.ToLower(f.Name)
 		if strings.Contains(s.Flags, "f") && (lname == "from") {
@@ -161,6 +176,13 @@ func (s *Settings) Prepare(fields []Field, now time.Time, pid int) *Message {
 			recipField := map[string]bool{"to": true, "cc": true, "bcc": true, "apparently-to": true}
 			if resent {
 				recipField = map[string]bool{"resent-to": true, "resent-cc": true, "resent-bcc": true}
+			}
+			if lname == "to" || lname == "cc" {
+				for _, a := range Addresses(f.Value) {
+					if a.Addr != "" {
+						tocc = append(tocc, a.Addr)
+					}
+				}
 			}
 			if recipField[lname] {
 				for _, a := range Addresses(f.Value) {
@@ -191,10 +213,25 @@ func (s *Settings) Prepare(fields []Field, now time.Time, pid int) *Message {
 	if !have[lp+"from"] {
 		m.Fields = append(m.Fields, Field{Name: prefix + "From", Value: " " + s.fromValue()})
 	}
+	if !have["mail-followup-to"] && s.toList(tocc) {
+		m.Fields = append(m.Fields, Field{Name: "Mail-Followup-To", Value: " " + strings.Join(tocc, ",\n  ")})
+	}
 	if !resent && !have["to"] && !have["cc"] {
 		m.Fields = append(m.Fields, Field{Name: "Cc", Value: " recipient list not shown: ;"})
 	}
 	return m
+}
+
+// toList says whether one of addrs is a mailing list of QMAILMFTFILE.
+func (s *Settings) toList(addrs []string) bool {
+	for _, a := range addrs {
+		for _, l := range s.MFT {
+			if strings.EqualFold(a, l) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (s *Settings) fromValue() string {

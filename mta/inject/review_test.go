@@ -1,11 +1,13 @@
 package inject
 
 import (
+	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quail-mta/quail/internal/testbin"
 )
@@ -41,6 +43,47 @@ func TestRecipientOptions(t *testing.T) {
 		}
 		if got.String() != c.want {
 			t.Errorf("%v: %q, want %q", c.args, got.String(), c.want)
+		}
+	}
+}
+
+// qmail-inject(8): with QMAILMFTFILE, a message to one of the listed
+// mailing lists (To or Cc, any case) gets a Mail-Followup-To naming all
+// its To and Cc addresses, unless it has one already.
+func TestMailFollowupTo(t *testing.T) {
+	now := time.Date(2026, 11, 22, 3, 4, 5, 0, time.UTC)
+	cases := []struct{ why, header, want string }{
+		{"a list among the recipients", "To: bob@x.example\nCc: List@Lists.example\n", "bob@x.example,\n  List@Lists.example"},
+		{"no list among the recipients", "To: bob@x.example\n", ""},
+		{"one already there", "To: list@lists.example\nMail-Followup-To: me@x.example\n", "keep"},
+	}
+	for _, c := range cases {
+		fields, err := ReadHeader(bufio.NewReader(strings.NewReader(c.header + "\n")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := settings()
+		s.MFT = []string{"list@lists.example"}
+		m := s.Prepare(fields, now, 1)
+		var got []string
+		for _, f := range m.Fields {
+			if strings.EqualFold(f.Name, "Mail-Followup-To") {
+				got = append(got, strings.TrimPrefix(f.Value, " "))
+			}
+		}
+		switch c.want {
+		case "":
+			if len(got) != 0 {
+				t.Errorf("%s: added %q", c.why, got)
+			}
+		case "keep":
+			if len(got) != 1 || got[0] != "me@x.example" {
+				t.Errorf("%s: %q", c.why, got)
+			}
+		default:
+			if len(got) != 1 || got[0] != c.want {
+				t.Errorf("%s: %q, want %q", c.why, got, c.want)
+			}
 		}
 	}
 }
