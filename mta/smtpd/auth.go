@@ -79,6 +79,10 @@ func (s *Session) cmdAuth(arg string) error {
 		err = errAuthSyntax
 	}
 	if err != nil {
+		if err == errBareLF {
+			s.refuseBareLF()
+			return errQuit
+		}
 		if err == errAuthCancelled {
 			s.fail(501, "5.0.0", "auth exchange cancelled (#5.0.0)")
 			return nil
@@ -122,6 +126,7 @@ func (s *Session) cmdAuth(arg string) error {
 var (
 	errAuthCancelled = fmt.Errorf("auth cancelled")
 	errAuthSyntax    = fmt.Errorf("auth syntax")
+	errBareLF        = fmt.Errorf("bare LF")
 )
 
 // challenge sends a 334 prompt and reads the client's base64 answer.
@@ -133,6 +138,9 @@ func (s *Session) challenge(prompt string) ([]byte, error) {
 	line, err := s.readLine()
 	if err != nil {
 		return nil, err
+	}
+	if s.badLineEnd {
+		return nil, errBareLF
 	}
 	return decodeAuth(line)
 }

@@ -323,3 +323,16 @@ func TestBareLFReplyEnhancedAfterEHLO(t *testing.T) {
 		}
 	}
 }
+
+// An AUTH answer ending in a bare LF is treated as a command would be:
+// the session ends with qmail's 451, and the answer is not used.
+func TestBareLFInAuthAnswer(t *testing.T) {
+	prog, dir := fakeQueue(t)
+	cfg := testConfig(prog)
+	cfg.CheckPassword = []string{checkpasswordScript(t), "true"}
+	cfg.Auth = AuthMode{BeforeTLS: true}
+	out, _ := dialog(t, cfg, []string{"QDIR=" + dir, "PATH=/bin:/usr/bin"}, "EHLO x\r\nAUTH LOGIN\r\n"+b64("demo")+"\n"+b64("demo")+"\r\nMAIL FROM:<a@b>\r\n")
+	if got := replyCodes(out); got != "220 250 334 451" {
+		t.Errorf("%s, want the session ended at the bare LF\n%s", got, out)
+	}
+}

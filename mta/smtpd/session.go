@@ -110,9 +110,7 @@ func (s *Session) Run() error {
 			return s.readFailed(err)
 		}
 		if s.badLineEnd {
-			// qmail's answer to a bare LF; the client is broken or
-			// attempting to smuggle, so the session ends here.
-			s.reply(451, "4.5.0", "See https://cr.yp.to/docs/smtplf.html.")
+			s.refuseBareLF()
 			s.out.Flush()
 			return nil
 		}
@@ -133,6 +131,12 @@ func (s *Session) Run() error {
 			return nil
 		}
 	}
+}
+
+// refuseBareLF is qmail's answer to a line ending in a bare LF; the
+// client is broken or attempting to smuggle, so the session ends.
+func (s *Session) refuseBareLF() {
+	s.reply(451, "4.5.0", "See https://cr.yp.to/docs/smtplf.html.")
 }
 
 func (s *Session) readFailed(err error) error {
