@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"math/rand"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -174,34 +172,14 @@ func TestCompatErrors(t *testing.T) {
 	}
 }
 
-// spareLoopback finds a 127.x.y.z address where port is free, for test
-// servers on fixed ports (53, 113); it skips without root.
-func spareLoopback(t *testing.T, port int) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skipf("binding port %d needs root", port)
-	}
-	for range 20 {
-		ip := fmt.Sprintf("127.%d.%d.%d", 100+rand.Intn(100), rand.Intn(256), 1+rand.Intn(250))
-		l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return ip
-	}
-	t.Skipf("no free loopback address for port %d", port)
-	return ""
-}
-
 // TestCompatLookups compares -h (remote name), the local-name lookup and
 // -r (IDENT) with a test DNS server on port 53 and a fake IDENT server on
 // port 113 of the server's address.
 func TestCompatLookups(t *testing.T) {
 	theirs := testbin.Peer(t, "tcpclient")
 	ours := testbin.Path(t, "tcpclient")
-	ip := spareLoopback(t, 113)
-	dnsIP := spareLoopback(t, 53)
+	ip := testbin.SpareLoopback(t, 113)
+	dnsIP := testbin.SpareLoopback(t, 53)
 	octets := strings.Split(ip, ".")
 	zone := fmt.Sprintf("%s.%s.%s.%s.in-addr.arpa. PTR server.test.\n1.0.0.127.in-addr.arpa. PTR client.test.\n",
 		octets[3], octets[2], octets[1], octets[0])

@@ -116,7 +116,7 @@ func TestCompatScripts(t *testing.T) {
 		{"finger@", 79, true, []string{"someone"}},
 	} {
 		t.Run(tc.script, func(t *testing.T) {
-			ip := spareLoopback(t, tc.port)
+			ip := testbin.SpareLoopback(t, tc.port)
 			_, reqs := lineServer(t, ip+":"+strconv.Itoa(tc.port), "Sun Nov 22 03:00:00 2026\x7f\r\n", tc.read, false)
 			check(t, tc.script, reqs, append([]string{ip}, tc.args...)...)
 		})

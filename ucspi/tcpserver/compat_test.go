@@ -2,9 +2,7 @@ package tcpserver
 
 import (
 	"fmt"
-	"math/rand"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -173,28 +171,6 @@ func compileRules(t *testing.T, text string) string {
 	return cdb
 }
 
-// spareLoopback finds a 127.x.y.z address where port is free on both UDP
-// and TCP, for test servers that must sit on a fixed port (53 for Debian's
-// DNS client, 113 for IDENT). It skips the test when that takes
-// privileges this run does not have.
-func spareLoopback(t *testing.T, port int) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skipf("binding port %d needs root", port)
-	}
-	for range 20 {
-		ip := fmt.Sprintf("127.%d.%d.%d", 100+rand.Intn(100), rand.Intn(256), 1+rand.Intn(250))
-		l, err := net.Listen("tcp", net.JoinHostPort(ip, fmt.Sprint(port)))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return ip
-	}
-	t.Skipf("no free loopback address for port %d", port)
-	return ""
-}
-
 const compatZone = `
 1.0.0.127.in-addr.arpa.  PTR  one.test.
 one.test.                A    127.0.0.1
@@ -209,7 +185,7 @@ six.test.                AAAA ::1
 // $DNSCACHEIP, and compares -h, -p and the local-name lookup, alone and
 // with rules on =host keys.
 func TestCompatDNS(t *testing.T) {
-	ip := spareLoopback(t, 53)
+	ip := testbin.SpareLoopback(t, 53)
 	if _, err := dnstest.StartAt(t, ip+":53", compatZone); err != nil {
 		t.Skipf("cannot run a DNS server on %s:53: %v", ip, err)
 	}
@@ -237,7 +213,7 @@ func TestCompatDNS(t *testing.T) {
 // address, connects from that address, and compares the TCPREMOTEINFO that
 // each reply gives (the default -r), and the log field built from it.
 func TestCompatIdent(t *testing.T) {
-	ip := spareLoopback(t, 113)
+	ip := testbin.SpareLoopback(t, 113)
 	for _, reply := range []string{
 		"%d , %d : USERID : UNIX : joe\r\n",
 		"%d , %d : USERID : UNIX : " + strings.Repeat("long", 40) + "\r\n",

@@ -123,7 +123,7 @@ func TestHandshakeWithSNI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := netPipe(t)
+	a, b := testbin.TCPPair(t)
 	errc := make(chan error, 1)
 	go func() { errc <- tls.Server(a, srv).Handshake() }()
 	if err := tls.Client(b, cli).Handshake(); err != nil {

@@ -18,26 +18,8 @@ func serverConfig(t *testing.T) *tls.Config {
 	return &tls.Config{Certificates: []tls.Certificate{testbin.NewCert(t, []string{"mx.test"}).TLS()}}
 }
 
-func tcpPair(t *testing.T) (server, client net.Conn) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	ch := make(chan net.Conn, 1)
-	go func() { c, _ := l.Accept(); ch <- c }()
-	client, err = net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	server = <-ch
-	t.Cleanup(func() { client.Close(); server.Close() })
-	return server, client
-}
-
 func TestImmediate(t *testing.T) {
-	srv, cli := tcpPair(t)
+	srv, cli := testbin.TCPPair(t)
 	done := make(chan *Session, 1)
 	go func() {
 		s, err := Immediate(srv, Options{Config: serverConfig(t), Server: true, Env: true, HandshakeTimeout: 5 * time.Second})
@@ -75,7 +57,7 @@ func TestImmediate(t *testing.T) {
 }
 
 func TestImmediateGarbageIsDropped(t *testing.T) {
-	srv, cli := tcpPair(t)
+	srv, cli := testbin.TCPPair(t)
 	cli.Write([]byte("GET / HTTP/1.0\r\n\r\n"))
 	_, err := Immediate(srv, Options{Config: serverConfig(t), Server: true, HandshakeTimeout: 5 * time.Second})
 	if err == nil {
@@ -84,7 +66,7 @@ func TestImmediateGarbageIsDropped(t *testing.T) {
 }
 
 func TestDelayedStartTLS(t *testing.T) {
-	srv, cli := tcpPair(t)
+	srv, cli := testbin.TCPPair(t)
 	raw, err := srv.(*net.TCPConn).File() // the program's descriptor
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +131,7 @@ func TestDelayedStartTLS(t *testing.T) {
 }
 
 func TestDelayedWithoutTLS(t *testing.T) {
-	srv, cli := tcpPair(t)
+	srv, cli := testbin.TCPPair(t)
 	raw, _ := srv.(*net.TCPConn).File()
 	ours, _ := srv.(*net.TCPConn).File()
 	srv.Close()
