@@ -146,12 +146,8 @@ func sendControl(dir, cmds string) error {
 // passes.
 func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !testbin.Eventually(limit, cond) {
+		t.Fatalf("timed out waiting for %s", what)
 	}
 }
 

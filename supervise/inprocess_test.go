@@ -10,20 +10,10 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/testbin"
 	"github.com/quail-mta/quail/supervise"
 	"github.com/quail-mta/quail/supervise/status"
 )
-
-func eventually(limit time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return true
-}
 
 // TestSuperviseInProcess runs supervise's loop inside the test process, so
 // that `go test -race` sees its goroutines (control FIFO reader, readiness
@@ -84,7 +74,7 @@ func TestSuperviseInProcess(t *testing.T) {
 	}
 	// os/signal starts one watcher goroutine for the life of the process
 	// on the first Notify; everything else supervise started must be gone.
-	if !eventually(5*time.Second, func() bool { return runtime.NumGoroutine() <= baseline+1 }) {
+	if !testbin.Eventually(5*time.Second, func() bool { return runtime.NumGoroutine() <= baseline+1 }) {
 		buf := make([]byte, 1<<16)
 		t.Fatalf("goroutines left: %d, was %d\n%s", runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
 	}
