@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quail-mta/quail/internal/testbin"
 )
 
 func newQueue(t *testing.T, split int) *Queue {
@@ -331,15 +333,8 @@ func TestLiveWriterIsNotStale(t *testing.T) {
 		_, err := (&Injector{Q: q, PID: 5, UID: 5}).Inject(mr, strings.NewReader("Fa\x00Tb\x00\x00"))
 		done <- err
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if m, _ := q.Messages(); len(m) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no mess file")
-		}
-		time.Sleep(time.Millisecond)
+	if !testbin.Eventually(10*time.Second, func() bool { m, _ := q.Messages(); return len(m) == 1 }) {
+		t.Fatal("no mess file")
 	}
 	if st, _ := q.Stale(time.Now().Add(time.Hour)); len(st) != 0 {
 		t.Errorf("a message being written taken as stale")

@@ -79,15 +79,15 @@ const testMessage = "From: a@quail.test\nSubject: test\n\nfirst line\n.leading d
 // waitListening polls until something accepts on addr.
 func waitListening(t *testing.T, addr string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.Dial("tcp", addr); err == nil {
+	if !testbin.Eventually(10*time.Second, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
 			c.Close()
-			return
 		}
-		time.Sleep(10 * time.Millisecond)
+		return err == nil
+	}) {
+		t.Fatalf("nothing listens on %s", addr)
 	}
-	t.Fatalf("nothing listens on %s", addr)
 }
 
 func freePort(t *testing.T, ip string) string {

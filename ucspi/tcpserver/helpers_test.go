@@ -36,22 +36,19 @@ func (r *running) Log() string { return r.Stderr.String() }
 func (r *running) waitLog(re string, n int) []string {
 	r.t.Helper()
 	rx := regexp.MustCompile(re)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var got []string
+	var got []string
+	if !testbin.Eventually(20*time.Second, func() bool {
+		got = nil
 		for _, l := range strings.Split(r.Log(), "\n") {
 			if rx.MatchString(l) {
 				got = append(got, l)
 			}
 		}
-		if len(got) >= n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("waited for %d log lines matching %q; log:\n%s", n, re, r.Log())
-		}
-		time.Sleep(5 * time.Millisecond)
+		return len(got) >= n
+	}) {
+		r.t.Fatalf("waited for %d log lines matching %q; log:\n%s", n, re, r.Log())
 	}
+	return got
 }
 
 // talk connects from source (nil: any) to the server, sends in, and

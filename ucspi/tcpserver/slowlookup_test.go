@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/dnsclient/dnstest"
+	"github.com/quail-mta/quail/internal/testbin"
 )
 
 // TestSlowLookupDoesNotBlock: while the PTR lookup for one client gets no
@@ -21,12 +22,8 @@ func TestSlowLookupDoesNotBlock(t *testing.T) {
 	}
 	defer stalled.Close()
 	// The stalled connection's lookup has started once its query arrived.
-	deadline := time.Now().Add(20 * time.Second)
-	for srv.Asked("2.0.0.127.in-addr.arpa", "PTR") == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the first client's lookup never reached the DNS server; log:\n%s", ts.Log())
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !testbin.Eventually(20*time.Second, func() bool { return srv.Asked("2.0.0.127.in-addr.arpa", "PTR") > 0 }) {
+		t.Fatalf("the first client's lookup never reached the DNS server; log:\n%s", ts.Log())
 	}
 	out := normalEnv(talk(t, "", "127.0.0.1", ts.Port, ""))
 	if want := "TCPREMOTEHOST=one.test"; !containsLine(out, want) {
