@@ -1,16 +1,29 @@
-// Command remote-bench measures qmail-remote's throughput to Postfix's
-// smtp-sink on loopback: messages per second with 1 and with 20
-// qmail-remote processes at a time (one process per message, as
-// qmail-rspawn runs them), beside Postfix's smtp-source sending the same
-// number of messages of the same size over the same number of parallel
-// sessions, one message per connection, in the same run. Run from the top
-// of the tree after `make build`:
+// Command remote-bench measures quail's remote delivery against Postfix's
+// smtp-sink on loopback, in two parts, both in the same run.
 //
-//	go run ./bench/remote [-ours bin/qmail-remote] [-n 400] [-size 4096] [-conc 1,20]
+// Direct: qmail-remote's throughput by itself, messages per second with 1
+// and with 20 qmail-remote processes at a time (one process per message,
+// as qmail-rspawn runs them), beside Postfix's smtp-source sending the
+// same number of messages of the same size over the same number of
+// parallel sessions, one message per connection. smtp-source is a load
+// generator, not Postfix's delivery agent smtp(8); it stands for "a C
+// SMTP client on the same sink".
 //
-// smtp-source is a load generator, not Postfix's delivery agent smtp(8),
-// which cannot run outside a Postfix instance; it stands for "a C SMTP
-// client on the same sink", and its ratio to ours is the figure.
+// Whole path: messages injected into a single-user quail instance
+// (qmail-queue; qmail-send with concurrencyremote 20, then 100; every
+// remote address routed by control/smtproutes to the sink) beside a
+// private Postfix relaying the same number of the same messages (Postfix's
+// sendmail; relayhost the sink; smtp_destination_concurrency_limit 20,
+// then 100), each to its own smtp-sink. The rate is the messages divided
+// by the time from the first injection until smtp-sink's own counter (-c)
+// reached them all. Target: at least Postfix's.
+//
+// Run from the top of the tree after `make build` (as root for the
+// Postfix half of the whole path):
+//
+//	go run ./bench/remote [-only direct,path] [-ours bin/qmail-remote] [-n 400]
+//	    [-size 4096] [-conc 1,20] [-bin bin] [-path-n 1000]
+//	    [-path-conc 20,100] [-injectors 4] [-via qmail-queue] [-timeout 4m]
 package main
 
 import (
@@ -20,8 +33,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"os/user"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,11 +43,43 @@ import (
 )
 
 func main() {
-	ours := flag.String("ours", "bin/qmail-remote", "our qmail-remote")
-	n := flag.Int("n", 400, "messages per measurement")
+	only := flag.String("only", "direct,path", "parts to measure: direct (qmail-remote alone), path (injection to the sink)")
+	ours := flag.String("ours", "bin/qmail-remote", "our qmail-remote, for the direct part")
+	n := flag.Int("n", 400, "messages per direct measurement")
 	size := flag.Int("size", 4096, "message size in bytes")
-	concs := flag.String("conc", "1,20", "concurrency levels")
+	concs := flag.String("conc", "1,20", "concurrency levels of the direct part")
+	bin := flag.String("bin", "bin", "directory of quail's programs, for the whole path")
+	pathN := flag.Int("path-n", 1000, "messages per whole-path measurement")
+	pathConcs := flag.String("path-conc", "20,100", "remote concurrencies of the whole path")
+	via := flag.String("via", "qmail-queue", "quail's injector on the whole path: qmail-queue or sendmail")
+	injectors := flag.Int("injectors", 4, "concurrent injecting processes on the whole path")
+	timeout := flag.Duration("timeout", 4*time.Minute, "longest wait for one system to relay path-n messages")
 	flag.Parse()
+
+	cl := &cleanups{}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-sig
+		fmt.Fprintf(os.Stderr, "remote-bench: %v: stopping the instances\n", s)
+		cl.run()
+		os.Exit(111)
+	}()
+	err := run(cl, *only, directConfig{ours: *ours, n: *n, size: *size}, *concs,
+		pathConfig{bin: *bin, n: *pathN, size: *size, injectors: *injectors, via: *via, timeout: *timeout}, *pathConcs)
+	cl.run()
+	signal.Stop(sig)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "remote-bench: fatal: %v\n", err)
+		os.Exit(111)
+	}
+}
+
+func run(cl *cleanups, only string, dc directConfig, dconcs string, pc pathConfig, pconcs string) error {
+	want := map[string]bool{}
+	for _, p := range strings.Split(only, ",") {
+		want[strings.TrimSpace(p)] = true
+	}
 	sink, err := exec.LookPath("smtp-sink")
 	if err != nil {
 		sink = "/usr/sbin/smtp-sink"
@@ -43,44 +88,53 @@ func main() {
 	if err != nil {
 		source = "/usr/sbin/smtp-source"
 	}
-	if _, err := os.Stat(*ours); err != nil {
-		fatal("no %s: run make build first", *ours)
-	}
-	port := freePort()
-	u, _ := user.Current()
-	cmd := exec.Command(sink, "-u", u.Username, "127.0.0.1:"+port, "256")
-	if err := cmd.Start(); err != nil {
-		fatal("unable to start smtp-sink: %v", err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	waitListening("127.0.0.1:" + port)
-
-	home, err := os.MkdirTemp("", "remote-bench")
+	u, err := user.Current()
 	if err != nil {
-		fatal("%v", err)
+		return err
 	}
-	defer os.RemoveAll(home)
-	os.MkdirAll(filepath.Join(home, "control"), 0o755)
-	os.MkdirAll(filepath.Join(home, "queue", "lock"), 0o755)
-	os.WriteFile(filepath.Join(home, "control", "me"), []byte("bench.test\n"), 0o644)
-	os.WriteFile(filepath.Join(home, "control", "smtproutes"), []byte(":127.0.0.1:"+port+"\n"), 0o644)
-	msgFile := filepath.Join(home, "message")
-	os.WriteFile(msgFile, message(*size), 0o644)
+	dc.sink, dc.source, dc.user = sink, source, u.Username
+	pc.sink, pc.user = sink, u.Username
+	dir, err := os.MkdirTemp("", "remote-bench-")
+	if err != nil {
+		return err
+	}
+	cl.add(func() { os.RemoveAll(dir) })
+	// Postfix's daemons run as postfix and nobody and must reach their
+	// directories below this one.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return err
+	}
+	if want["direct"] {
+		c, err := levels(dconcs)
+		if err != nil {
+			return err
+		}
+		if err := direct(dc, c, dir, cl); err != nil {
+			return err
+		}
+	}
+	if want["path"] {
+		c, err := levels(pconcs)
+		if err != nil {
+			return err
+		}
+		if err := wholePath(pc, c, dir, cl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-	fmt.Printf("qmail-remote to smtp-sink, %d messages of %d bytes, one process per message\n", *n, *size)
-	for _, f := range strings.Split(*concs, ",") {
+func levels(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
 		c, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || c < 1 {
-			fatal("bad -conc %q", f)
+			return nil, fmt.Errorf("bad concurrency %q", f)
 		}
-		q, rss := runOurs(*ours, home, msgFile, *n, c)
-		p := runSource(source, port, *n, *size, c)
-		ratio := "n/a"
-		if p > 0 {
-			ratio = fmt.Sprintf("%.2f", q/p)
-		}
-		fmt.Printf("concurrency %2d: quail %7.1f msg/s   smtp-source %7.1f msg/s   ratio %s   (qmail-remote peak RSS %d KiB)\n", c, q, p, ratio, rss)
+		out = append(out, c)
 	}
+	return out, nil
 }
 
 func message(size int) []byte {
@@ -92,99 +146,78 @@ func message(size int) []byte {
 	return b.Bytes()
 }
 
-// runOurs delivers n messages with c qmail-remote processes at a time and
-// returns messages per second and the largest peak resident size of one
-// process.
-func runOurs(prog, home, msgFile string, n, c int) (float64, int64) {
-	var wg sync.WaitGroup
-	jobs := make(chan int)
-	var mu sync.Mutex
-	failed := 0
-	var maxRSS int64
-	start := time.Now()
-	for w := 0; w < c; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range jobs {
-				f, err := os.Open(msgFile)
-				if err != nil {
-					fatal("%v", err)
-				}
-				cmd := exec.Command(prog, "sink.test", "bench@bench.test", "sink@sink.test")
-				cmd.Env = []string{"QMAILHOME=" + home, "DNSCACHEIP=127.0.0.1:1"}
-				cmd.Stdin = f
-				out, err := cmd.Output()
-				f.Close()
-				if ru, ok := usage(cmd); ok {
-					mu.Lock()
-					maxRSS = max(maxRSS, ru.Maxrss)
-					mu.Unlock()
-				}
-				if err != nil || !bytes.Contains(out, []byte("\x00K")) {
-					mu.Lock()
-					failed++
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	el := time.Since(start)
-	if failed > 0 {
-		fmt.Fprintf(os.Stderr, "remote-bench: %d of %d deliveries did not succeed\n", failed, n)
-	}
-	return float64(n-failed) / el.Seconds(), maxRSS
-}
-
-// runSource has smtp-source send n messages over c parallel sessions.
-func runSource(prog, port string, n, size, c int) float64 {
-	start := time.Now()
-	cmd := exec.Command(prog, "-s", strconv.Itoa(c), "-m", strconv.Itoa(n), "-l", strconv.Itoa(size),
-		"-f", "bench@bench.test", "-t", "sink@sink.test", "127.0.0.1:"+port)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "remote-bench: smtp-source: %v %s\n", err, out)
-		return 0
-	}
-	return float64(n) / time.Since(start).Seconds()
-}
-
 func freePort() string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		fatal("%v", err)
+		return "0"
 	}
 	defer ln.Close()
 	_, p, _ := net.SplitHostPort(ln.Addr().String())
 	return p
 }
 
-func waitListening(addr string) {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.Dial("tcp", addr); err == nil {
+// listening polls until addr accepts a connection.
+func listening(addr string, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
 			c.Close()
-			return
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return err
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	fatal("smtp-sink does not listen on %s", addr)
 }
 
-func fatal(format string, a ...any) {
-	fmt.Fprintf(os.Stderr, "remote-bench: fatal: "+format+"\n", a...)
-	os.Exit(111)
-}
-
-// usage is the resource usage of a child that ran.
-func usage(cmd *exec.Cmd) (*syscall.Rusage, bool) {
-	if cmd.ProcessState == nil {
-		return nil, false
+// loadavg is the machine's 1, 5 and 15 minute load averages: the figures
+// of a shared machine are only comparable within one run.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
 	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return ru, ok
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// cleanups runs stop functions once, last added first, whether the bench
+// ends normally, fails or is interrupted; a second run waits for the
+// first, so that the process does not exit halfway through stopping
+// Postfix.
+type cleanups struct {
+	mu      sync.Mutex
+	fns     []func()
+	running sync.Mutex
+}
+
+func (c *cleanups) add(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fns = append(c.fns, f)
+}
+
+// push adds f and returns a function that runs it now (once).
+func (c *cleanups) push(f func()) func() {
+	var once sync.Once
+	g := func() { once.Do(f) }
+	c.add(g)
+	return g
+}
+
+func (c *cleanups) run() {
+	c.running.Lock()
+	defer c.running.Unlock()
+	c.mu.Lock()
+	fns := c.fns
+	c.fns = nil
+	c.mu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
 }
