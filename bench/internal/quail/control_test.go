@@ -2,8 +2,12 @@ package quail
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/quail-mta/quail/internal/testbin"
 )
@@ -33,5 +37,59 @@ func TestStartWithControl(t *testing.T) {
 		if string(b) != want {
 			t.Errorf("control/%s = %q, want %q", name, b, want)
 		}
+	}
+}
+
+// A message queued while qmail-send is stopped is delivered once it is
+// restarted, and Stop ends the restarted qmail-send.
+func TestRestartDeliversQueued(t *testing.T) {
+	bin := testbin.Dir(t, programs...)
+	in, err := Start(t.TempDir(), bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Stop()
+	if err := in.Restart(); err == nil {
+		t.Fatal("Restart of a running instance succeeded")
+	}
+	in.Stop()
+	cmd := exec.Command(filepath.Join(in.Bin, "qmail-queue"))
+	cmd.Env = in.Env
+	cmd.Stdin = strings.NewReader("Subject: queued\n\nwhile qmail-send was down\n")
+	env, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("Fa@localhost\x00T" + in.Recipient + "\x00\x00"))
+	w.Close()
+	cmd.Stdout = env
+	var errs strings.Builder
+	cmd.Stderr = &errs
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("qmail-queue: %v %s", err, errs.String())
+	}
+	env.Close()
+	if in.QueueEmpty() {
+		t.Fatal("the queue is empty after qmail-queue")
+	}
+	if err := in.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	pid := in.SendPID()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ents, _ := os.ReadDir(filepath.Join(in.Maildir, "new"))
+		if len(ents) == 1 && in.QueueEmpty() {
+			break
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(in.Log)
+			t.Fatalf("%d messages in new/, queue empty %v after 30 s\n%s", len(ents), in.QueueEmpty(), b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	in.Stop()
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Errorf("qmail-send %d still exists after Stop", pid)
 	}
 }
