@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -60,4 +61,23 @@ func (q *QueueStandIn) Queued(t testing.TB) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// SMTPHome makes a qmail home for qmail-smtpd (or qmail-qmtpd) in a fresh
+// directory: control/me is me, control/rcpthosts lists rcpthosts, and
+// bin/qmail-queue, where the servers look when $QMAILQUEUE is unset, is a
+// QueueStandIn.
+func SMTPHome(t testing.TB, me string, rcpthosts ...string) (home string, q *QueueStandIn) {
+	t.Helper()
+	home = t.TempDir()
+	ctl := filepath.Join(home, "control")
+	if err := os.MkdirAll(ctl, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"me": me + "\n", "rcpthosts": strings.Join(rcpthosts, "\n") + "\n"} {
+		if err := os.WriteFile(filepath.Join(ctl, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return home, StandInQueue(t, filepath.Join(home, "bin"))
 }
