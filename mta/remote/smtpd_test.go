@@ -13,17 +13,6 @@ import (
 	"github.com/quail-mta/quail/internal/testbin"
 )
 
-// smtpdHome makes a qmail home for quail's qmail-smtpd whose qmail-queue
-// is a stand-in that keeps the message and the envelope.
-func smtpdHome(t *testing.T) (home string, qq *testbin.QueueStandIn) {
-	t.Helper()
-	home = t.TempDir()
-	os.MkdirAll(filepath.Join(home, "control"), 0o755)
-	os.WriteFile(filepath.Join(home, "control", "me"), []byte("mx.smtpd.test\n"), 0o644)
-	os.WriteFile(filepath.Join(home, "control", "rcpthosts"), []byte("smtpd.test\n"), 0o644)
-	return home, testbin.StandInQueue(t, filepath.Join(home, "bin"))
-}
-
 // startServer runs tcpserver or sslserver with -1 and returns the port it
 // printed.
 func startServer(t *testing.T, prog string, env []string, args ...string) string {
@@ -52,7 +41,7 @@ func queued(t *testing.T, qq *testbin.QueueStandIn) (msg, env string) {
 func TestQuailSMTPD(t *testing.T) {
 	msg := "From: a@quail.test\nSubject: to smtpd\n\n.dot\nbody\n"
 	t.Run("tcpserver", func(t *testing.T) {
-		home, qq := smtpdHome(t)
+		home, qq := testbin.SMTPHome(t, "mx.smtpd.test", "smtpd.test")
 		port := startServer(t, "tcpserver", []string{"PATH=/usr/bin:/bin", "QMAILHOME=" + home}, "127.0.0.2", "0", testbin.Path(t, "qmail-smtpd"))
 		in := newInstance(t, "", map[string]string{"smtproutes": "smtpd.test:127.0.0.2:" + port})
 		rep := in.run(t, msg, "smtpd.test", "a@quail.test", "u@smtpd.test", "v@smtpd.test")
@@ -71,7 +60,7 @@ func TestQuailSMTPD(t *testing.T) {
 		if !haveProgram("sslserver") {
 			t.Skip("sslserver is not part of this tree yet")
 		}
-		home, qq := smtpdHome(t)
+		home, qq := testbin.SMTPHome(t, "mx.smtpd.test", "smtpd.test")
 		cert, key, ca := certFiles(t, "mx.smtpd.test")
 		env := []string{"PATH=/usr/bin:/bin", "QMAILHOME=" + home, "CERTFILE=" + cert, "KEYFILE=" + key, "UCSPITLS="}
 		port := startServer(t, "sslserver", env, "-n", "127.0.0.2", "0", testbin.Path(t, "qmail-smtpd"))
@@ -122,7 +111,7 @@ func TestQuailQMTPD(t *testing.T) {
 	if !haveProgram("qmail-qmtpd") {
 		t.Skip("qmail-qmtpd is not part of this tree yet")
 	}
-	home, qq := smtpdHome(t)
+	home, qq := testbin.SMTPHome(t, "mx.smtpd.test", "smtpd.test")
 	port := startServer(t, "tcpserver", []string{"PATH=/usr/bin:/bin", "QMAILHOME=" + home}, "127.0.0.2", "0", testbin.Path(t, "qmail-qmtpd"))
 	in := newInstance(t, "", map[string]string{"qmtproutes": "smtpd.test:127.0.0.2:" + port})
 	msg := "From: a@quail.test\nSubject: over QMTP\n\n.dot\nbody\n"

@@ -20,14 +20,8 @@ import (
 // tcpserver's rules.
 func TestRealSMTPServiceLog(t *testing.T) {
 	dir := t.TempDir()
-	home, logDir := filepath.Join(dir, "qmail"), filepath.Join(dir, "log")
-	for _, d := range []string{"control", "bin"} {
-		os.MkdirAll(filepath.Join(home, d), 0o755)
-	}
-	os.WriteFile(filepath.Join(home, "control", "me"), []byte("mx.smtpd.test\n"), 0o644)
-	os.WriteFile(filepath.Join(home, "control", "rcpthosts"), []byte("smtpd.test\n"), 0o644)
-	qq := "#!/bin/sh\ncat >/dev/null\ncat <&1 >/dev/null\n"
-	os.WriteFile(filepath.Join(home, "bin", "qmail-queue"), []byte(qq), 0o755)
+	home, _ := testbin.SMTPHome(t, "mx.smtpd.test", "smtpd.test")
+	logDir := filepath.Join(dir, "log")
 
 	rulesText := "127.0.0.2:allow,RBLSMTPD=\"listed here\"\n127.0.0.3:deny\n:allow\n"
 	rules := filepath.Join(dir, "rules.cdb")

@@ -3,12 +3,9 @@ package sslserver
 import (
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -90,21 +87,9 @@ func TestMissingCertificateIsFatalAtStart(t *testing.T) {
 	}
 }
 
-// smtpHome makes a qmail home for qmail-smtpd with a stand-in queue.
-func smtpHome(t *testing.T) (home, spool string) {
-	home, spool = t.TempDir(), t.TempDir()
-	os.MkdirAll(filepath.Join(home, "control"), 0755)
-	os.MkdirAll(filepath.Join(home, "bin"), 0755)
-	os.WriteFile(filepath.Join(home, "control", "me"), []byte("mx.test\n"), 0644)
-	os.WriteFile(filepath.Join(home, "control", "rcpthosts"), []byte("test\n"), 0644)
-	qq := fmt.Sprintf("#!/bin/sh\nn=$$\ncat > %s/msg.$n\ncat <&1 > %s/env.$n\n", spool, spool)
-	os.WriteFile(filepath.Join(home, "bin", "qmail-queue"), []byte(qq), 0755)
-	return home, spool
-}
-
 func TestStartTLSWithOpenSSL(t *testing.T) {
 	openssl := testbin.Peer(t, "openssl")
-	home, spool := smtpHome(t)
+	home, qq := testbin.SMTPHome(t, "mx.test", "test")
 	env := append(baseEnv(t), "QMAILHOME="+home, "UCSPITLS=")
 	addr := startServer(t, env, "-n", "127.0.0.1", "0", testbin.Path(t, "qmail-smtpd"))
 	cmd := exec.Command(openssl, "s_client", "-quiet", "-starttls", "smtp", "-connect", addr)
@@ -116,19 +101,18 @@ func TestStartTLSWithOpenSSL(t *testing.T) {
 	if !strings.Contains(string(out), "250 2.0.0 ok") {
 		t.Fatalf("no acceptance over TLS:\n%s", out)
 	}
-	msgs, _ := filepath.Glob(filepath.Join(spool, "msg.*"))
+	msgs := qq.Queued(t)
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages queued", len(msgs))
 	}
-	b, _ := os.ReadFile(msgs[0])
-	if !strings.Contains(string(b), "with ESMTPS;") || !strings.Contains(string(b), "secret") {
+	if b, _, _ := strings.Cut(msgs[0], "|"); !strings.Contains(b, "with ESMTPS;") || !strings.Contains(b, "secret") {
 		t.Errorf("message %q", b)
 	}
 }
 
 func TestStartTLSWithSwaks(t *testing.T) {
 	swaks := testbin.Peer(t, "swaks")
-	home, spool := smtpHome(t)
+	home, qq := testbin.SMTPHome(t, "mx.test", "test")
 	env := append(baseEnv(t), "QMAILHOME="+home, "UCSPITLS=!")
 	addr := startServer(t, env, "-n", "127.0.0.1", "0", testbin.Path(t, "qmail-smtpd"))
 	host, port, _ := net.SplitHostPort(addr)
@@ -137,8 +121,7 @@ func TestStartTLSWithSwaks(t *testing.T) {
 	if err != nil {
 		t.Fatalf("swaks: %v\n%s", err, out)
 	}
-	msgs, _ := filepath.Glob(filepath.Join(spool, "msg.*"))
-	if len(msgs) != 1 {
+	if msgs := qq.Queued(t); len(msgs) != 1 {
 		t.Fatalf("%d messages queued\n%s", len(msgs), out)
 	}
 	// Without TLS the same server refuses MAIL (UCSPITLS=!).
@@ -151,7 +134,7 @@ func TestStartTLSWithSwaks(t *testing.T) {
 
 func TestOpenSSLImplicit(t *testing.T) {
 	openssl := testbin.Peer(t, "openssl")
-	home, spool := smtpHome(t)
+	home, qq := testbin.SMTPHome(t, "mx.test", "test")
 	env := append(baseEnv(t), "QMAILHOME="+home)
 	addr := startServer(t, env, "127.0.0.1", "0", testbin.Path(t, "qmail-smtpd"))
 	cmd := exec.Command(openssl, "s_client", "-quiet", "-connect", addr, "-servername", "mx.test")
@@ -163,8 +146,7 @@ func TestOpenSSLImplicit(t *testing.T) {
 	if strings.Contains(string(out), "STARTTLS") {
 		t.Errorf("STARTTLS offered inside implicit TLS")
 	}
-	msgs, _ := filepath.Glob(filepath.Join(spool, "msg.*"))
-	if len(msgs) != 1 {
+	if msgs := qq.Queued(t); len(msgs) != 1 {
 		t.Fatalf("%d messages", len(msgs))
 	}
 }
