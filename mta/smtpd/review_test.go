@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"github.com/quail-mta/quail/dnsclient"
 	"github.com/quail-mta/quail/dnsclient/dnstest"
+	"github.com/quail-mta/quail/mta/recipients"
 	"io"
 	"net"
 	"os"
@@ -334,5 +335,27 @@ func TestBareLFInAuthAnswer(t *testing.T) {
 	out, _ := dialog(t, cfg, []string{"QDIR=" + dir, "PATH=/bin:/usr/bin"}, "EHLO x\r\nAUTH LOGIN\r\n"+b64("demo")+"\n"+b64("demo")+"\r\nMAIL FROM:<a@b>\r\n")
 	if got := replyCodes(out); got != "220 250 334 451" {
 		t.Errorf("%s, want the session ended at the bare LF\n%s", got, out)
+	}
+}
+
+// The relay decision comes before the recipient check (as package
+// recipients assumes: "rcpthosts has already said the domain is ours"),
+// so a client that may not relay cannot make qmail-smtpd start a
+// checker program for every foreign address it tries.
+func TestRelayRefusedBeforeRecipientCheck(t *testing.T) {
+	prog, dir := fakeQueue(t)
+	cfg := testConfig(prog)
+	ran := filepath.Join(t.TempDir(), "ran")
+	checker := filepath.Join(t.TempDir(), "checker")
+	os.WriteFile(checker, []byte("#!/bin/sh\necho x >> \""+ran+"\"\nexit 2\n"), 0755)
+	cfg.Recipients = []recipients.Source{{Program: []string{checker}}}
+	out, _ := dialog(t, cfg, []string{"QDIR=" + dir, "PATH=/bin:/usr/bin"},
+		"HELO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<v@far.invalid>\r\nRCPT TO:<v%far.invalid@test>\r\nRCPT TO:<u@test>\r\nQUIT\r\n")
+	if got := replyCodes(out); got != "220 250 250 553 553 250 221" {
+		t.Fatalf("%s\n%s", got, out)
+	}
+	b, _ := os.ReadFile(ran)
+	if n := strings.Count(string(b), "x"); n != 1 {
+		t.Errorf("checker ran %d times, want once (for u@test only)", n)
 	}
 }

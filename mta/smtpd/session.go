@@ -478,16 +478,21 @@ func (s *Session) cmdRcpt(arg string) error {
 		s.logf("Reject", "RCPT", "Maxrecipients", addr, "")
 		return nil
 	}
-	if !s.recipientKnown(addr) {
-		return nil
-	}
+	// The relay decision comes first: a client that may not relay gets
+	// no checker program started for the foreign addresses it tries.
 	if s.cfg.RelayClient != nil {
+		if !s.recipientKnown(addr) {
+			return nil
+		}
 		s.rcpts = append(s.rcpts, addr+*s.cfg.RelayClient)
 		s.reply(250, "2.1.5", "ok")
 		s.logf("Accept", "RCPT", "Relayclient", addr, "")
 		return nil
 	}
 	if s.authUser != "" {
+		if !s.recipientKnown(addr) {
+			return nil
+		}
 		s.rcpts = append(s.rcpts, addr)
 		s.reply(250, "2.1.5", "ok")
 		s.logf("Accept", "RCPT", "Auth", addr, "A:"+safeLog(s.authUser))
@@ -511,6 +516,9 @@ func (s *Session) cmdRcpt(arg string) error {
 	if !ok {
 		s.fail(553, "5.7.1", "sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)")
 		s.logf("Reject", "RCPT", "Rcpthosts", addr, "")
+		return nil
+	}
+	if !s.recipientKnown(addr) {
 		return nil
 	}
 	s.rcpts = append(s.rcpts, addr)
