@@ -359,3 +359,24 @@ func TestRelayRefusedBeforeRecipientCheck(t *testing.T) {
 		t.Errorf("checker ran %d times, want once (for u@test only)", n)
 	}
 }
+
+// With RECIPIENTS450 an unknown recipient gets 450; that must still count
+// as a client error, or a harvester could try addresses without end
+// (with 550 it is disconnected after MaxErrors).
+func TestRecipients450CountsAsError(t *testing.T) {
+	prog, dir := fakeQueue(t)
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, "users"), 0755)
+	os.WriteFile(filepath.Join(home, "users", "recipients"), []byte("u@test\n"), 0644)
+	if err := recipients.Build(home); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(prog)
+	cfg.Recipients = []recipients.Source{{CDB: filepath.Join(home, "users", "recipients.cdb")}}
+	cfg.Recipients450 = true
+	in := "HELO x\r\nMAIL FROM:<a@b>\r\n" + strings.Repeat("RCPT TO:<guess@test>\r\n", MaxErrors+5)
+	out, _ := dialog(t, cfg, []string{"QDIR=" + dir}, in)
+	if n := strings.Count(out, "450 "); n != MaxErrors || !strings.Contains(out, "421 ") {
+		t.Errorf("%d guesses answered, no 421:\n%s", n, out)
+	}
+}

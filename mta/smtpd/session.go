@@ -537,7 +537,7 @@ func (s *Session) recipientKnown(addr string) bool {
 	switch v {
 	case recipients.NoMailbox:
 		if s.cfg.Recipients450 {
-			s.reply(450, "4.1.1", "sorry, no mailbox here by that name (#4.1.1)")
+			s.fail(450, "4.1.1", "sorry, no mailbox here by that name (#4.1.1)")
 		} else {
 			s.fail(550, "5.1.1", "sorry, no mailbox here by that name (#5.1.1)")
 		}
