@@ -229,24 +229,11 @@ func TestSvscanScan(t *testing.T) {
 // supervisePids lists the children of parent running "supervise name".
 func supervisePids(t *testing.T, parent int, name string) []int {
 	t.Helper()
-	ents, _ := os.ReadDir("/proc")
 	var pids []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || string(cmdline) != "supervise\x00"+name+"\x00" {
-			continue
-		}
-		stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
-		s := string(stat)
-		if i := strings.LastIndexByte(s, ')'); i > 0 {
-			f := strings.Fields(s[i+1:])
-			if len(f) > 1 && f[1] == strconv.Itoa(parent) {
-				pids = append(pids, pid)
-			}
+	for _, pid := range testbin.Children(parent) {
+		cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if err == nil && string(cmdline) == "supervise\x00"+name+"\x00" {
+			pids = append(pids, pid)
 		}
 	}
 	return pids

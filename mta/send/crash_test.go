@@ -120,7 +120,7 @@ func TestCrashConsistency(t *testing.T) {
 				continue
 			}
 			var lspawns, locals []int
-			for _, c := range children(sp) {
+			for _, c := range testbin.Children(sp) {
 				if comm(c) == "qmail-lspawn" {
 					lspawns = append(lspawns, c)
 				}
@@ -128,7 +128,7 @@ func TestCrashConsistency(t *testing.T) {
 			// Old qmail-lspawns finishing their deliveries are orphans now;
 			// their qmail-local children are fair game too.
 			for _, p := range allProcs("qmail-lspawn", in.home) {
-				for _, c := range children(p) {
+				for _, c := range testbin.Children(p) {
 					if comm(c) == "qmail-local" {
 						locals = append(locals, c)
 					}

@@ -127,7 +127,7 @@ func (in *instance) stop() error {
 		return nil
 	}
 	pid := in.cmd.Process.Pid
-	kids := children(pid)
+	kids := testbin.Children(pid)
 	in.signal(syscall.SIGTERM)
 	var err error
 	select {
@@ -163,31 +163,6 @@ func zombie(pid int) bool {
 	}
 	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
 	return len(f) > 0 && f[0] == "Z"
-}
-
-// children lists the processes whose parent is pid, with /proc.
-func children(pid int) []int {
-	ents, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range ents {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func comm(pid int) string {
@@ -230,15 +205,11 @@ func (in *instance) log() string {
 func (in *instance) waitLog(re string) []string {
 	in.t.Helper()
 	rx := regexp.MustCompile(re)
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := rx.FindStringSubmatch(in.log()); m != nil {
-			return m
-		}
-		time.Sleep(5 * time.Millisecond)
+	var m []string
+	if !testbin.Eventually(30*time.Second, func() bool { m = rx.FindStringSubmatch(in.log()); return m != nil }) {
+		in.t.Fatalf("log never matched %q; log:\n%s", re, in.log())
 	}
-	in.t.Fatalf("log never matched %q; log:\n%s", re, in.log())
-	return nil
+	return m
 }
 
 // mail returns the messages delivered to the Maildir.
@@ -256,15 +227,11 @@ func (in *instance) mail() []string {
 
 func (in *instance) waitMail(n int) []string {
 	in.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := in.mail(); len(m) >= n {
-			return m
-		}
-		time.Sleep(5 * time.Millisecond)
+	var m []string
+	if !testbin.Eventually(30*time.Second, func() bool { m = in.mail(); return len(m) >= n }) {
+		in.t.Fatalf("%d messages delivered, want %d; log:\n%s", len(in.mail()), n, in.log())
 	}
-	in.t.Fatalf("%d messages delivered, want %d; log:\n%s", len(in.mail()), n, in.log())
-	return nil
+	return m
 }
 
 // queueFiles lists the files left in the queue's message directories.

@@ -180,16 +180,12 @@ func TestStartWithLogger(t *testing.T) {
 	t.Cleanup(func() { cmd.Process.Kill() })
 	in.inject("Subject: l\n\n", "s@localhost", "joe@localhost")
 	in.waitMail(1)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	if !testbin.Eventually(30*time.Second, func() bool {
 		b, _ := os.ReadFile(logged)
-		if strings.Contains(string(b), "end msg ") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("logger got %q", b)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return strings.Contains(string(b), "end msg ")
+	}) {
+		b, _ := os.ReadFile(logged)
+		t.Fatalf("logger got %q", b)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {

@@ -162,17 +162,12 @@ func TestCrashAtEveryBookkeepingStep(t *testing.T) {
 		}
 		sigs := make(chan os.Signal, 1)
 		second := h.run(stepNone, sigs)
-		deadline := time.Now().Add(30 * time.Second)
-		for {
+		if !testbin.Eventually(30*time.Second, func() bool {
 			infos, _ := h.q.Infos()
 			todos, _ := h.q.Todos()
-			if len(infos) == 0 && len(todos) == 0 && h.delivered("s@remote.example") > 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("step %d: not finished; log:\n%s", st, h.log.String())
-			}
-			time.Sleep(5 * time.Millisecond)
+			return len(infos) == 0 && len(todos) == 0 && h.delivered("s@remote.example") > 0
+		}) {
+			t.Fatalf("step %d: not finished; log:\n%s", st, h.log.String())
 		}
 		sigs <- syscall.SIGTERM
 		if err := <-second; err != nil {
@@ -234,12 +229,8 @@ func TestBurstDoesNotStarveDelivery(t *testing.T) {
 	}
 	sigs := make(chan os.Signal, 1)
 	done := h.run(stepNone, sigs)
-	deadline := time.Now().Add(60 * time.Second)
-	for h.delivered("ok@localhost") < burst {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d delivered", h.delivered("ok@localhost"), burst)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !testbin.Eventually(60*time.Second, func() bool { return h.delivered("ok@localhost") >= burst }) {
+		t.Fatalf("%d of %d delivered", h.delivered("ok@localhost"), burst)
 	}
 	sigs <- syscall.SIGTERM
 	if err := <-done; err != nil {
@@ -266,12 +257,10 @@ func TestAddressTooLongForSpawn(t *testing.T) {
 	}
 	sigs := make(chan os.Signal, 1)
 	done := h.run(stepNone, sigs)
-	deadline := time.Now().Add(30 * time.Second)
-	for h.delivered("s@remote.example") == 0 || h.delivered("ok@localhost") == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no bounce; log:\n%s", h.log.String())
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !testbin.Eventually(30*time.Second, func() bool {
+		return h.delivered("s@remote.example") > 0 && h.delivered("ok@localhost") > 0
+	}) {
+		t.Fatalf("no bounce; log:\n%s", h.log.String())
 	}
 	sigs <- syscall.SIGTERM
 	if err := <-done; err != nil {
