@@ -23,7 +23,8 @@
 //
 //	go run ./bench/remote [-only direct,path] [-ours bin/qmail-remote] [-n 400]
 //	    [-size 4096] [-conc 1,20] [-bin bin] [-path-n 1000]
-//	    [-path-conc 20,100] [-injectors 4] [-via qmail-queue] [-timeout 4m]
+//	    [-path-conc 20,100] [-injectors 4] [-via qmail-queue] [-queued=true]
+//	    [-timeout 4m]
 package main
 
 import (
@@ -52,6 +53,7 @@ func main() {
 	pathN := flag.Int("path-n", 1000, "messages per whole-path measurement")
 	pathConcs := flag.String("path-conc", "20,100", "remote concurrencies of the whole path")
 	via := flag.String("via", "qmail-queue", "quail's injector on the whole path: qmail-queue or sendmail")
+	queued := flag.Bool("queued", true, "also measure the whole path from a full queue, delivery held during injection")
 	injectors := flag.Int("injectors", 4, "concurrent injecting processes on the whole path")
 	timeout := flag.Duration("timeout", 4*time.Minute, "longest wait for one system to relay path-n messages")
 	flag.Parse()
@@ -65,8 +67,15 @@ func main() {
 		cl.run()
 		os.Exit(111)
 	}()
+	// A panic still stops the instances and the sinks first.
+	defer func() {
+		if p := recover(); p != nil {
+			cl.run()
+			panic(p)
+		}
+	}()
 	err := run(cl, *only, directConfig{ours: *ours, n: *n, size: *size}, *concs,
-		pathConfig{bin: *bin, n: *pathN, size: *size, injectors: *injectors, via: *via, timeout: *timeout}, *pathConcs)
+		pathConfig{bin: *bin, n: *pathN, size: *size, injectors: *injectors, queued: *queued, via: *via, timeout: *timeout}, *pathConcs)
 	cl.run()
 	signal.Stop(sig)
 	if err != nil {

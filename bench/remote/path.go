@@ -23,6 +23,7 @@ type pathConfig struct {
 	n         int    // messages per measurement
 	size      int
 	injectors int
+	queued    bool          // also measure from a full queue
 	via       string        // quail's injector: qmail-queue or sendmail
 	timeout   time.Duration // longest wait for the sink to count n
 }
@@ -34,6 +35,8 @@ type pathResult struct {
 	total    time.Duration
 	received int // at the sink, when incomplete
 	complete bool
+	queued   bool // measured from a full queue's release
+	sessions int  // SMTP sessions the sink saw
 	load     string
 }
 
@@ -42,15 +45,26 @@ type system struct {
 	inject func(kids *children, msg []byte) error
 	stop   func()
 	log    func() string // the instance's log tail, for failures
+	// For a full queue: hold (if not nil) stops deliveries before the
+	// injection, held waits until n messages are queued and held, and
+	// release lets them go.
+	hold    func() error
+	held    func(n int, within time.Duration) error
+	release func() error
 }
 
 // wholePath measures each concurrency with fresh instances: quail, then
-// Postfix, each relaying n messages to its own smtp-sink.
+// Postfix, each relaying n messages to its own smtp-sink, first as they
+// are injected, then (with queued) from a full queue.
 func wholePath(c pathConfig, concs []int, dir string, cl *cleanups) error {
 	peer := postfix.Available()
 	fmt.Printf("whole path: %d messages of %d bytes injected by %d injectors (quail: %s; postfix: sendmail),\n"+
 		"  relayed to smtp-sink on 127.0.0.1; rate = messages / (first injection to the sink's count reaching %d)\n",
 		c.n, c.size, c.injectors, c.via, c.n)
+	if c.queued {
+		fmt.Printf("  full queue: the same messages queued first with delivery held (quail: qmail-send stopped; postfix: header_checks HOLD),\n" +
+			"  then released (quail: qmail-send started; postfix: postsuper -H ALL, postqueue -f); rate = messages / (release to the sink's last count)\n")
+	}
 	if peer != nil {
 		fmt.Printf("postfix: not measured: %v\n", peer)
 	}
@@ -64,45 +78,55 @@ func wholePath(c pathConfig, concs []int, dir string, cl *cleanups) error {
 		}
 		return d, nil
 	}
+	modes := []bool{false}
+	if c.queued {
+		modes = append(modes, true)
+	}
 	for _, conc := range concs {
-		d, err := subdir("quail")
-		if err != nil {
-			return err
-		}
-		q, err := measurePath(c, msg, cl, func(port string) (*system, error) {
-			return startQuail(d, c.bin, c.via, conc, port)
-		})
-		if err != nil {
-			return fmt.Errorf("quail at concurrency %d: %w", conc, err)
-		}
-		var p pathResult
-		if peer == nil {
-			d, err := subdir("postfix")
+		fmt.Printf("concurrency %d (quail concurrencyremote, postfix smtp_destination_concurrency_limit)\n", conc)
+		for _, queued := range modes {
+			d, err := subdir("quail")
 			if err != nil {
 				return err
 			}
-			p, err = measurePath(c, msg, cl, func(port string) (*system, error) {
-				return startPostfix(d, conc, port)
+			q, err := measurePath(c, msg, cl, queued, func(port string) (*system, error) {
+				return startQuail(d, c.bin, c.via, conc, port)
 			})
 			if err != nil {
-				return fmt.Errorf("postfix at concurrency %d: %w", conc, err)
+				return fmt.Errorf("quail at concurrency %d: %w", conc, err)
 			}
-		}
-		fmt.Printf("concurrency %d (quail concurrencyremote, postfix smtp_destination_concurrency_limit)\n", conc)
-		fmt.Printf("  quail: %s\n", q.detail(c.n))
-		if peer == nil {
+			var p pathResult
+			if peer == nil {
+				d, err := subdir("postfix")
+				if err != nil {
+					return err
+				}
+				p, err = measurePath(c, msg, cl, queued, func(port string) (*system, error) {
+					return startPostfix(d, conc, port, queued)
+				})
+				if err != nil {
+					return fmt.Errorf("postfix at concurrency %d: %w", conc, err)
+				}
+			}
+			prefix := ""
+			if queued {
+				prefix = "  full queue: "
+			}
+			fmt.Printf("  quail: %s\n", q.detail(c.n))
+			if peer != nil {
+				fmt.Printf("%squail: %.0f msg/s  postfix: not measured\n", prefix, q.rate)
+				continue
+			}
 			fmt.Printf("  postfix: %s\n", p.detail(c.n))
 			ratio := "n/a"
 			if p.rate > 0 {
 				ratio = fmt.Sprintf("%.2f", q.rate/p.rate)
 			}
 			verdict := "target met"
-			if p.rate <= 0 || q.rate < p.rate {
+			if p.rate <= 0 || q.rate < p.rate || !q.complete {
 				verdict = "target NOT met"
 			}
-			fmt.Printf("quail: %.0f msg/s  postfix: %.0f msg/s  ratio: %s  (target: at least Postfix's; %s)\n", q.rate, p.rate, ratio, verdict)
-		} else {
-			fmt.Printf("quail: %.0f msg/s  postfix: not measured\n", q.rate)
+			fmt.Printf("%squail: %.0f msg/s  postfix: %.0f msg/s  ratio: %s  (target: at least Postfix's; %s)\n", prefix, q.rate, p.rate, ratio, verdict)
 		}
 	}
 	return nil
@@ -111,8 +135,15 @@ func wholePath(c pathConfig, concs []int, dir string, cl *cleanups) error {
 // detail says how long injection took, how long the sink waited for the
 // rest after it, and how busy the machine was.
 func (r pathResult) detail(n int) string {
-	s := fmt.Sprintf("injected in %v (%.0f msg/s), last message at the sink %v after the last injection; load average %s at the start",
-		r.injected.Round(time.Millisecond), float64(n)/r.injected.Seconds(), (r.total - r.injected).Round(time.Millisecond), r.load)
+	var s string
+	if r.queued {
+		s = fmt.Sprintf("queued in %v (not counted), delivered in %v after the release; load average %s at the release",
+			r.injected.Round(time.Millisecond), r.total.Round(time.Millisecond), r.load)
+	} else {
+		s = fmt.Sprintf("injected in %v (%.0f msg/s), last message at the sink %v after the last injection; load average %s at the start",
+			r.injected.Round(time.Millisecond), float64(n)/r.injected.Seconds(), (r.total - r.injected).Round(time.Millisecond), r.load)
+	}
+	s += fmt.Sprintf("; %d SMTP sessions", r.sessions)
 	if !r.complete {
 		s += fmt.Sprintf("; INCOMPLETE: the sink had %d of %d", r.received, n)
 	}
@@ -120,8 +151,10 @@ func (r pathResult) detail(n int) string {
 }
 
 // measurePath starts a sink on a free port and the system relaying to
-// it, injects n messages and waits for the sink to count them all.
-func measurePath(c pathConfig, msg []byte, cl *cleanups, start func(port string) (*system, error)) (pathResult, error) {
+// it, injects n messages and waits for the sink to count them all. With
+// queued, the system holds its deliveries while the messages are
+// injected and the clock starts when it lets them go.
+func measurePath(c pathConfig, msg []byte, cl *cleanups, queued bool, start func(port string) (*system, error)) (pathResult, error) {
 	port := freePort()
 	sink, err := startSink(c.sink, c.user, "127.0.0.1:"+port, c.n)
 	if err != nil {
@@ -147,13 +180,31 @@ func measurePath(c pathConfig, msg []byte, cl *cleanups, start func(port string)
 	kids := &children{}
 	defer cl.push(kids.kill)()
 
-	r := pathResult{load: loadavg()}
+	r := pathResult{queued: queued}
+	if queued && sys.hold != nil {
+		if err := sys.hold(); err != nil {
+			return r, err
+		}
+	}
+	if !queued {
+		r.load = loadavg()
+	}
 	t0 := time.Now()
 	if err := injectAll(sys, kids, msg, c.n, c.injectors); err != nil {
 		return r, fmt.Errorf("%w%s", err, sys.log())
 	}
 	r.injected = time.Since(t0)
-	at, ok := sink.wait(c.timeout - r.injected)
+	if queued {
+		if err := sys.held(c.n, c.timeout); err != nil {
+			return r, fmt.Errorf("%w%s", err, sys.log())
+		}
+		r.load = loadavg()
+		t0 = time.Now()
+		if err := sys.release(); err != nil {
+			return r, fmt.Errorf("%w%s", err, sys.log())
+		}
+	}
+	at, ok := sink.wait(c.timeout - time.Since(t0))
 	r.received = sink.received()
 	r.complete = ok
 	if !ok {
@@ -165,6 +216,18 @@ func measurePath(c pathConfig, msg []byte, cl *cleanups, start func(port string)
 	if ok {
 		r.rate = float64(c.n) / r.total.Seconds()
 	}
+	// Sessions end at the sink once the system is stopped (Postfix keeps
+	// idle connections in its cache meanwhile); a count that has not
+	// moved for a fifth of a second is taken as final.
+	stopSys()
+	last, since := sink.sessions(), time.Now()
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end) && time.Since(since) < 200*time.Millisecond; {
+		time.Sleep(20 * time.Millisecond)
+		if k := sink.sessions(); k != last {
+			last, since = k, time.Now()
+		}
+	}
+	r.sessions = last - 1 // the first was startSink's readiness probe
 	return r, nil
 }
 
@@ -221,6 +284,10 @@ func startQuail(dir, bin, via string, conc int, port string) (*system, error) {
 		},
 		stop: in.Stop,
 		log:  func() string { return tail("qmail-send's log", in.Log) },
+		// qmail-queue needs no qmail-send: messages wait in todo/.
+		hold:    func() error { in.Stop(); return nil },
+		held:    func(int, time.Duration) error { return nil },
+		release: in.Restart,
 	}
 	if via == "sendmail" {
 		// The instance links only the daemons; sendmail runs
@@ -276,14 +343,32 @@ func qmailQueue(kids *children, prog string, env []string, msg []byte) error {
 }
 
 // startPostfix is a private Postfix sending everything not local to the
-// sink as its relayhost, conc smtp(8) sessions at most.
-func startPostfix(dir string, conc int, port string) (*system, error) {
-	pf, err := postfix.Start(dir, postfix.Options{Main: map[string]string{
+// sink as its relayhost, conc smtp(8) sessions at most. With queued,
+// cleanup(8) puts every message on hold (header_checks), where it waits,
+// fully queued, for postsuper -H.
+func startPostfix(dir string, conc int, port string, queued bool) (*system, error) {
+	main := map[string]string{
 		"relayhost":                          "[127.0.0.1]:" + port,
 		"smtp_destination_concurrency_limit": strconv.Itoa(conc),
-	}})
+	}
+	if queued {
+		checks := filepath.Join(dir, "hold.regexp")
+		if err := os.WriteFile(checks, []byte("/^Subject: bench$/ HOLD\n"), 0o644); err != nil {
+			return nil, err
+		}
+		main["header_checks"] = "regexp:" + checks
+	}
+	pf, err := postfix.Start(dir, postfix.Options{Main: main})
 	if err != nil {
 		return nil, err
+	}
+	admin := func(prog string, args ...string) error {
+		cmd := exec.Command(prog, append([]string{"-c", pf.ConfigDir}, args...)...)
+		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s %v: %v %s", prog, args, err, out)
+		}
+		return nil
 	}
 	return &system{
 		inject: func(kids *children, msg []byte) error {
@@ -291,7 +376,38 @@ func startPostfix(dir string, conc int, port string) (*system, error) {
 		},
 		stop: pf.Stop,
 		log:  pf.LogTail,
+		held: func(n int, within time.Duration) error {
+			deadline := time.Now().Add(within)
+			for {
+				k := files(filepath.Join(pf.QueueDir, "hold"))
+				if k >= n {
+					return nil
+				}
+				if time.Now().After(deadline) {
+					return fmt.Errorf("postfix: %d of %d messages on hold after %v", k, n, within)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		},
+		release: func() error {
+			if err := admin("/usr/sbin/postsuper", "-H", "ALL"); err != nil {
+				return err
+			}
+			return admin("/usr/sbin/postqueue", "-f")
+		},
 	}, nil
+}
+
+// files counts the regular files below dir.
+func files(dir string) int {
+	n := 0
+	filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return n
 }
 
 // sendmail feeds msg to a sendmail command.

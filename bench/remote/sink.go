@@ -21,6 +21,7 @@ type countingSink struct {
 	want   int
 	mu     sync.Mutex
 	count  int
+	sess   int           // sessions ended
 	at     time.Time     // when count reached want
 	done   chan struct{} // closed then
 	exited chan struct{} // closed when smtp-sink's output ends
@@ -53,6 +54,11 @@ func (s *countingSink) read(out interface{ Read([]byte) (int, error) }) {
 	sc := bufio.NewScanner(out)
 	sc.Split(splitRecords)
 	for sc.Scan() {
+		if k, ok := counter(sc.Bytes(), "sess="); ok {
+			s.mu.Lock()
+			s.sess = max(s.sess, k)
+			s.mu.Unlock()
+		}
 		n, ok := mesgCount(sc.Bytes())
 		if !ok {
 			continue
@@ -75,6 +81,13 @@ func (s *countingSink) received() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.count
+}
+
+// sessions is how many SMTP sessions have ended so far.
+func (s *countingSink) sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sess
 }
 
 // wait returns when the sink has counted want messages, with the time it
@@ -114,9 +127,12 @@ func splitRecords(data []byte, atEOF bool) (int, []byte, error) {
 }
 
 // mesgCount reads the mesg= field of one counter record.
-func mesgCount(rec []byte) (int, bool) {
+func mesgCount(rec []byte) (int, bool) { return counter(rec, "mesg=") }
+
+// counter reads one name=N field of a counter record.
+func counter(rec []byte, name string) (int, bool) {
 	for _, f := range bytes.Fields(rec) {
-		if v, ok := bytes.CutPrefix(f, []byte("mesg=")); ok {
+		if v, ok := bytes.CutPrefix(f, []byte(name)); ok {
 			n, err := strconv.Atoi(string(v))
 			if err != nil || n < 0 {
 				return 0, false
