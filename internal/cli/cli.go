@@ -132,6 +132,12 @@ func pollable(fd int, f *os.File) *os.File {
 	if f.SetDeadline(time.Time{}) == nil {
 		return f
 	}
+	// Only a socket is ours to change: a terminal or a pipe is shared
+	// with the shell or the pipeline that started us, which would be left
+	// with a non-blocking descriptor (sendmail -bs typed by hand).
+	if !isSocket(fd) {
+		return f
+	}
 	setNonblock(fd)
 	return os.NewFile(uintptr(fd), f.Name())
 }

@@ -59,3 +59,21 @@ func TestNetStdio(t *testing.T) {
 		}
 	}
 }
+
+// A pipe or a terminal is shared with whoever started the program: it
+// must be left in blocking mode.
+func TestNetStdioLeavesPipesAlone(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if got := pollable(int(r.Fd()), r); got != r {
+		t.Fatal("a pipe was replaced")
+	}
+	flags, _, _ := syscall.Syscall(syscall.SYS_FCNTL, r.Fd(), syscall.F_GETFL, 0)
+	if flags&syscall.O_NONBLOCK != 0 {
+		t.Fatal("a pipe was made non-blocking")
+	}
+}
