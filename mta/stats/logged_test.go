@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -56,4 +57,24 @@ func runLogged(t *testing.T, cmd *exec.Cmd, logDir string) (stop func()) {
 	}
 	t.Cleanup(stop)
 	return stop
+}
+
+// checkFigures runs the built qmail-stats -p on logDir and checks that it
+// succeeds, that its output is a valid exposition, and that it holds each
+// line of wants.
+func checkFigures(t *testing.T, logDir string, wants []string) {
+	t.Helper()
+	code, out, diag := runBuilt(t, "", "-p", logDir)
+	if code != 0 || diag != "" {
+		t.Fatalf("qmail-stats: exit %d, %q", code, diag)
+	}
+	if err := checkExposition(out); err != nil {
+		t.Fatal(err)
+	}
+	log, _ := os.ReadFile(filepath.Join(logDir, "current"))
+	for _, want := range wants {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("figures lack %s\nfigures:\n%s\nlog:\n%s", want, out, log)
+		}
+	}
 }

@@ -63,15 +63,7 @@ func TestRealSMTPServiceLog(t *testing.T) {
 	}
 	stop()
 
-	code, out, diag := runBuilt(t, "", "-p", logDir)
-	if code != 0 || diag != "" {
-		t.Fatalf("qmail-stats: exit %d, %q", code, diag)
-	}
-	if err := checkExposition(out); err != nil {
-		t.Fatal(err)
-	}
-	log, _ := os.ReadFile(current)
-	for _, want := range []string{
+	checkFigures(t, logDir, []string{
 		`quail_stats_lines_total{class="unknown"} 0`,
 		`quail_smtpd_transactions_total{result="Accept",stage="RCPT",reason="Rcpthosts"} 1`,
 		`quail_smtpd_transactions_total{result="Reject",stage="RCPT",reason="Rcpthosts"} 1`,
@@ -81,11 +73,7 @@ func TestRealSMTPServiceLog(t *testing.T) {
 		`quail_tcpserver_connections_total{server="tcpserver",log="log"} 2`,
 		`quail_tcpserver_denied_total{server="tcpserver",log="log",reason="rules"} 1`,
 		`quail_tcpserver_concurrency_limit{server="tcpserver",log="log"} 40`,
-	} {
-		if !strings.Contains(out, want+"\n") {
-			t.Errorf("figures lack %s\nfigures:\n%s\nlog:\n%s", want, out, log)
-		}
-	}
+	})
 }
 
 // dialog connects from the loopback address from, sends each command
