@@ -2,65 +2,26 @@ package smtpd
 
 import (
 	"bufio"
-	"io"
 	"strings"
 
 	"github.com/quail-mta/quail/ucspi/ucspitls"
 )
 
-// TLSMode is how STARTTLS is offered, from $UCSPITLS: unset or "-" off,
-// "!" required before MAIL, anything else offered.
-type TLSMode int
+// TLSMode is how STARTTLS is offered ($UCSPITLS, read by ucspitls.Setup).
+type TLSMode = ucspitls.Mode
 
+// The modes.
 const (
-	TLSOff TLSMode = iota
-	TLSOffer
-	TLSRequire
+	TLSOff     = ucspitls.Off
+	TLSOffer   = ucspitls.Offer
+	TLSRequire = ucspitls.Require
 )
 
-// TLSStarter starts TLS in the middle of the session (RFC 3207) and
-// returns the cleartext stream from then on.
-type TLSStarter interface {
-	StartTLS() (env []string, r io.Reader, w io.Writer, err error)
-}
+// TLSStarter starts TLS in the middle of the session (RFC 3207).
+type TLSStarter = ucspitls.Starter
 
-// ucspiStarter starts TLS through the UCSPI-TLS descriptors of sslserver -n.
-type ucspiStarter struct{ s *ucspitls.Session }
-
-func (u ucspiStarter) StartTLS() ([]string, io.Reader, io.Writer, error) {
-	env, err := u.s.Start(true)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return env, u.s.Read, u.s.Write, nil
-}
-
-// tlsFromEnv reads $UCSPITLS and the UCSPI-TLS descriptors. TLS is
-// already on when sslserver ran the handshake before starting us.
-func tlsFromEnv(env Lookup) (mode TLSMode, starter TLSStarter, active bool) {
-	if v, ok := env("SSL_PROTOCOL"); ok && v != "" {
-		active = true
-	}
-	if v, ok := env("PROTO"); ok && (v == "SSL" || v == "TLS") {
-		if _, delayed := env("SSLCTLFD"); !delayed {
-			active = true
-		}
-	}
-	v, ok := env("UCSPITLS")
-	switch {
-	case !ok || v == "-":
-		mode = TLSOff
-	case strings.HasPrefix(v, "!"):
-		mode = TLSRequire
-	default:
-		mode = TLSOffer
-	}
-	if mode != TLSOff && !active {
-		if s, err := ucspitls.FromEnv(func(k string) (string, bool) { return env(k) }); err == nil {
-			starter = ucspiStarter{s}
-		}
-	}
-	return mode, starter, active
+func tlsFromEnv(env Lookup) (TLSMode, TLSStarter, bool) {
+	return ucspitls.Setup(env)
 }
 
 func (s *Session) tlsOffered() bool {
