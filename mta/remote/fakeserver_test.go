@@ -56,16 +56,20 @@ func startFake(t *testing.T, addr string, configure func(*fakeSMTP)) *fakeSMTP {
 	}
 	s.Addr = ln.Addr().String()
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
+	go serveAll(ln, s.serve)
 	return s
+}
+
+// serveAll hands each connection ln accepts to serve, in a goroutine of
+// its own, until ln is closed.
+func serveAll(ln net.Listener, serve func(net.Conn)) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go serve(c)
+	}
 }
 
 func (s *fakeSMTP) Port() string {

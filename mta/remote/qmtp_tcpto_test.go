@@ -35,15 +35,7 @@ func startQMTP(t *testing.T) *qmtpServer {
 	}
 	t.Cleanup(func() { ln.Close() })
 	s := &qmtpServer{addr: ln.Addr().String()}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
+	go serveAll(ln, s.serve)
 	return s
 }
 
