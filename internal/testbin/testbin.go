@@ -6,6 +6,13 @@
 // `make build`), the programs there are used as they are. Otherwise each
 // program is built on first use into a temporary directory with `go build`.
 //
+// It also holds what many packages' tests need around those programs, so
+// that each need not keep a copy: starting a server with -1 and reading
+// its port (StartServer), a child's stderr readable while it runs
+// (Output, Start), exit codes (Run, ExitCode), bounded polling
+// (Eventually), a qmail-queue stand-in (StandInQueue, SMTPHome), test
+// certificates (NewCert) and loopback helpers (TCPPair, SpareLoopback).
+//
 // Only _test.go files import this package; nothing here reaches the product.
 package testbin
 
