@@ -276,9 +276,20 @@ func (in *Instance) Stop() {
 	if alive(master) {
 		syscall.Kill(master, syscall.SIGKILL)
 	}
+	// Children the master left behind are adopted by init: a survivor is
+	// the same command under its old parent or under pid 1.
+	same := func(p proc.Stat) bool {
+		s, err := proc.ReadStat(p.PID)
+		return err == nil && s.Comm == p.Comm && (s.PPID == p.PPID || s.PPID == 1)
+	}
 	for _, p := range family {
-		if s, err := proc.ReadStat(p.PID); err == nil && s.Comm == p.Comm && s.PPID == p.PPID {
+		if same(p) {
 			syscall.Kill(p.PID, syscall.SIGKILL)
+		}
+	}
+	for _, p := range family {
+		for deadline := time.Now().Add(5 * time.Second); alive(p.PID) && same(p) && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 }
