@@ -3,10 +3,11 @@ package chain
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/quail-mta/quail/internal/testbin"
 )
 
 func TestEnvValue(t *testing.T) {
@@ -52,18 +53,9 @@ func FuzzEnvValue(f *testing.F) {
 	})
 }
 
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func TestReadEnvDir(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	testbin.WriteFiles(t, dir, map[string]string{
 		"SET":     "value  \nignored\n",
 		"EMPTY":   "",
 		"NL":      "\n",
@@ -89,7 +81,7 @@ func TestReadEnvDirErrors(t *testing.T) {
 	}{
 		{"a missing directory", func(t *testing.T, dir string) string { return dir + "/missing" }, "unable to switch to directory"},
 		{"a file instead of a directory", func(t *testing.T, dir string) string {
-			writeFiles(t, dir, map[string]string{"f": "x"})
+			testbin.WriteFiles(t, dir, map[string]string{"f": "x"})
 			return dir + "/f"
 		}, "unable to switch to directory"},
 		{"a subdirectory cannot be read as a value", func(t *testing.T, dir string) string {
@@ -119,7 +111,7 @@ func TestReadEnvDirErrors(t *testing.T) {
 // buffer's terminating NUL.
 func TestReadEnvDirDanglingSymlink(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"A": "one\n"})
+	testbin.WriteFiles(t, dir, map[string]string{"A": "one\n"})
 	if err := os.Symlink(dir+"/nowhere", dir+"/B"); err != nil {
 		t.Fatal(err)
 	}

@@ -81,3 +81,18 @@ func SMTPHome(t testing.TB, me string, rcpthosts ...string) (home string, q *Que
 	}
 	return home, StandInQueue(t, filepath.Join(home, "bin"))
 }
+
+// WriteFiles writes each file (a path relative to dir, directories made
+// as needed) with its text, mode 0644.
+func WriteFiles(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

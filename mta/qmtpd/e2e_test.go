@@ -19,20 +19,6 @@ import (
 	"github.com/quail-mta/quail/mta/netstring"
 )
 
-// writeFiles creates files (path relative to dir: content).
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func newmrh(t *testing.T, home string) {
 	t.Helper()
 	cmd := exec.Command(testbin.Path(t, "qmail-newmrh"))
@@ -44,7 +30,7 @@ func newmrh(t *testing.T, home string) {
 
 func TestNewmrh(t *testing.T) {
 	home := t.TempDir()
-	writeFiles(t, home, map[string]string{"control/morercpthosts": "Example.ORG \t\n# a comment\n\n   \n.Sub.Example.NET\nlast.example"})
+	testbin.WriteFiles(t, home, map[string]string{"control/morercpthosts": "Example.ORG \t\n# a comment\n\n   \n.Sub.Example.NET\nlast.example"})
 	newmrh(t, home)
 	db, err := cdb.Open(filepath.Join(home, "control", "morercpthosts.cdb"))
 	if err != nil {
@@ -84,7 +70,7 @@ func TestNewmrhMatchesCdbmake(t *testing.T) {
 		records.WriteString("+" + strconv.Itoa(len(k)) + ",0:" + k + "->\n")
 	}
 	records.WriteString("\n")
-	writeFiles(t, home, map[string]string{"control/morercpthosts": src.String()})
+	testbin.WriteFiles(t, home, map[string]string{"control/morercpthosts": src.String()})
 	newmrh(t, home)
 	theirs := filepath.Join(t.TempDir(), "theirs.cdb")
 	cmd := exec.Command(cdbmake, theirs, theirs+".tmp")
@@ -117,7 +103,7 @@ func TestNewmrhMissingSource(t *testing.T) {
 func TestQMTPOverTCP(t *testing.T) {
 	dir := t.TempDir()
 	home := filepath.Join(dir, "qmail")
-	writeFiles(t, dir, map[string]string{
+	testbin.WriteFiles(t, dir, map[string]string{
 		"qmail/control/rcpthosts":     "example.com\n",
 		"qmail/control/morercpthosts": "Example.ORG\n",
 		"qmail/control/databytes":     "100\n",
