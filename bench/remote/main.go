@@ -9,21 +9,24 @@
 // generator, not Postfix's delivery agent smtp(8); it stands for "a C
 // SMTP client on the same sink".
 //
-// Whole path: messages injected into a single-user quail instance
-// (qmail-queue; qmail-send with concurrencyremote 20, then 100; every
-// remote address routed by control/smtproutes to the sink) beside a
-// private Postfix relaying the same number of the same messages (Postfix's
-// sendmail; relayhost the sink; smtp_destination_concurrency_limit 20,
-// then 100), each to its own smtp-sink. The rate is the messages divided
-// by the time from the first injection until smtp-sink's own counter (-c)
-// reached them all. Target: at least Postfix's.
+// Whole path: messages injected into a single-user quail instance (with
+// qmail-queue, then again with quail's sendmail; qmail-send with
+// concurrencyremote 20, then 100; every remote address routed by
+// control/smtproutes to the sink) beside a private Postfix relaying the
+// same number of the same messages (Postfix's sendmail; relayhost the
+// sink; smtp_destination_concurrency_limit 20, then 100), each to its own
+// smtp-sink. The rate is the messages divided by the time from the first
+// injection until smtp-sink's own counter (-c) reached them all. Target:
+// at least Postfix's. Then the same from a full queue: the messages are
+// queued with delivery held, and the clock runs from their release to the
+// sink's last count, which measures delivery alone.
 //
 // Run from the top of the tree after `make build` (as root for the
 // Postfix half of the whole path):
 //
 //	go run ./bench/remote [-only direct,path] [-ours bin/qmail-remote] [-n 400]
 //	    [-size 4096] [-conc 1,20] [-bin bin] [-path-n 1000]
-//	    [-path-conc 20,100] [-injectors 4] [-via qmail-queue] [-queued=true]
+//	    [-path-conc 20,100] [-injectors 4] [-via qmail-queue,sendmail] [-queued=true]
 //	    [-timeout 4m]
 package main
 
@@ -52,7 +55,7 @@ func main() {
 	bin := flag.String("bin", "bin", "directory of quail's programs, for the whole path")
 	pathN := flag.Int("path-n", 1000, "messages per whole-path measurement")
 	pathConcs := flag.String("path-conc", "20,100", "remote concurrencies of the whole path")
-	via := flag.String("via", "qmail-queue", "quail's injector on the whole path: qmail-queue or sendmail")
+	via := flag.String("via", "qmail-queue,sendmail", "quail's injectors on the whole path, each measured: qmail-queue, sendmail")
 	queued := flag.Bool("queued", true, "also measure the whole path from a full queue, delivery held during injection")
 	injectors := flag.Int("injectors", 4, "concurrent injecting processes on the whole path")
 	timeout := flag.Duration("timeout", 4*time.Minute, "longest wait for one system to relay path-n messages")
@@ -75,7 +78,7 @@ func main() {
 		}
 	}()
 	err := run(cl, *only, directConfig{ours: *ours, n: *n, size: *size}, *concs,
-		pathConfig{bin: *bin, n: *pathN, size: *size, injectors: *injectors, queued: *queued, via: *via, timeout: *timeout}, *pathConcs)
+		pathConfig{bin: *bin, n: *pathN, size: *size, injectors: *injectors, queued: *queued, vias: strings.Split(*via, ","), timeout: *timeout}, *pathConcs)
 	cl.run()
 	signal.Stop(sig)
 	if err != nil {
@@ -100,6 +103,11 @@ func run(cl *cleanups, only string, dc directConfig, dconcs string, pc pathConfi
 	u, err := user.Current()
 	if err != nil {
 		return err
+	}
+	for _, v := range pc.vias {
+		if v != "qmail-queue" && v != "sendmail" {
+			return fmt.Errorf("-via %q: qmail-queue or sendmail", v)
+		}
 	}
 	dc.sink, dc.source, dc.user = sink, source, u.Username
 	pc.sink, pc.user = sink, u.Username

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,7 +25,7 @@ type pathConfig struct {
 	size      int
 	injectors int
 	queued    bool          // also measure from a full queue
-	via       string        // quail's injector: qmail-queue or sendmail
+	vias      []string      // quail's injectors: qmail-queue, sendmail
 	timeout   time.Duration // longest wait for the sink to count n
 }
 
@@ -53,14 +54,14 @@ type system struct {
 	release func() error
 }
 
-// wholePath measures each concurrency with fresh instances: quail, then
-// Postfix, each relaying n messages to its own smtp-sink, first as they
-// are injected, then (with queued) from a full queue.
+// wholePath measures each concurrency with fresh instances, each
+// relaying n messages to its own smtp-sink: quail once per injector in
+// c.vias, Postfix once; then (with c.queued) both from a full queue.
 func wholePath(c pathConfig, concs []int, dir string, cl *cleanups) error {
 	peer := postfix.Available()
 	fmt.Printf("whole path: %d messages of %d bytes injected by %d injectors (quail: %s; postfix: sendmail),\n"+
 		"  relayed to smtp-sink on 127.0.0.1; rate = messages / (first injection to the sink's count reaching %d)\n",
-		c.n, c.size, c.injectors, c.via, c.n)
+		c.n, c.size, c.injectors, strings.Join(c.vias, " or "), c.n)
 	if c.queued {
 		fmt.Printf("  full queue: the same messages queued first with delivery held (quail: qmail-send stopped; postfix: header_checks HOLD),\n" +
 			"  then released (quail: qmail-send started; postfix: postsuper -H ALL, postqueue -f); rate = messages / (release to the sink's last count)\n")
@@ -78,58 +79,87 @@ func wholePath(c pathConfig, concs []int, dir string, cl *cleanups) error {
 		}
 		return d, nil
 	}
-	modes := []bool{false}
-	if c.queued {
-		modes = append(modes, true)
+	measure := func(conc int, via string, queued bool) (q, p pathResult, err error) {
+		if via != "" {
+			d, err := subdir("quail")
+			if err != nil {
+				return q, p, err
+			}
+			q, err = measurePath(c, msg, cl, queued, func(port string) (*system, error) {
+				return startQuail(d, c.bin, via, conc, port)
+			})
+			if err != nil {
+				return q, p, fmt.Errorf("quail at concurrency %d: %w", conc, err)
+			}
+		}
+		if peer == nil {
+			d, err := subdir("postfix")
+			if err != nil {
+				return q, p, err
+			}
+			p, err = measurePath(c, msg, cl, queued, func(port string) (*system, error) {
+				return startPostfix(d, conc, port, queued)
+			})
+			if err != nil {
+				return q, p, fmt.Errorf("postfix at concurrency %d: %w", conc, err)
+			}
+		}
+		return q, p, nil
 	}
 	for _, conc := range concs {
 		fmt.Printf("concurrency %d (quail concurrencyremote, postfix smtp_destination_concurrency_limit)\n", conc)
-		for _, queued := range modes {
-			d, err := subdir("quail")
+		var quails []pathResult
+		for _, via := range c.vias {
+			q, _, err := measure(conc, via, false)
 			if err != nil {
 				return err
 			}
-			q, err := measurePath(c, msg, cl, queued, func(port string) (*system, error) {
-				return startQuail(d, c.bin, c.via, conc, port)
-			})
+			fmt.Printf("  quail via %s: %s\n", via, q.detail(c.n))
+			quails = append(quails, q)
+		}
+		_, p, err := measure(conc, "", false)
+		if err != nil {
+			return err
+		}
+		if peer == nil {
+			fmt.Printf("  postfix via sendmail: %s\n", p.detail(c.n))
+		}
+		for i, q := range quails {
+			compare("", q, p, peer == nil, "quail via "+c.vias[i])
+		}
+		if c.queued {
+			q, p, err := measure(conc, c.vias[0], true)
 			if err != nil {
-				return fmt.Errorf("quail at concurrency %d: %w", conc, err)
-			}
-			var p pathResult
-			if peer == nil {
-				d, err := subdir("postfix")
-				if err != nil {
-					return err
-				}
-				p, err = measurePath(c, msg, cl, queued, func(port string) (*system, error) {
-					return startPostfix(d, conc, port, queued)
-				})
-				if err != nil {
-					return fmt.Errorf("postfix at concurrency %d: %w", conc, err)
-				}
-			}
-			prefix := ""
-			if queued {
-				prefix = "  full queue: "
+				return err
 			}
 			fmt.Printf("  quail: %s\n", q.detail(c.n))
-			if peer != nil {
-				fmt.Printf("%squail: %.0f msg/s  postfix: not measured\n", prefix, q.rate)
-				continue
+			if peer == nil {
+				fmt.Printf("  postfix: %s\n", p.detail(c.n))
 			}
-			fmt.Printf("  postfix: %s\n", p.detail(c.n))
-			ratio := "n/a"
-			if p.rate > 0 {
-				ratio = fmt.Sprintf("%.2f", q.rate/p.rate)
-			}
-			verdict := "target met"
-			if p.rate <= 0 || q.rate < p.rate || !q.complete {
-				verdict = "target NOT met"
-			}
-			fmt.Printf("%squail: %.0f msg/s  postfix: %.0f msg/s  ratio: %s  (target: at least Postfix's; %s)\n", prefix, q.rate, p.rate, ratio, verdict)
+			compare("  full queue: ", q, p, peer == nil, "")
 		}
 	}
 	return nil
+}
+
+// compare prints the figure line: both rates, their ratio and the target.
+func compare(prefix string, q, p pathResult, havePostfix bool, note string) {
+	if note != "" {
+		note = note + "; "
+	}
+	if !havePostfix {
+		fmt.Printf("%squail: %.0f msg/s  postfix: not measured  (%s)\n", prefix, q.rate, strings.TrimSuffix(note, "; "))
+		return
+	}
+	ratio := "n/a"
+	if p.rate > 0 {
+		ratio = fmt.Sprintf("%.2f", q.rate/p.rate)
+	}
+	verdict := "target met"
+	if p.rate <= 0 || q.rate < p.rate || !q.complete {
+		verdict = "target NOT met"
+	}
+	fmt.Printf("%squail: %.0f msg/s  postfix: %.0f msg/s  ratio: %s  (%starget: at least Postfix's; %s)\n", prefix, q.rate, p.rate, ratio, note, verdict)
 }
 
 // detail says how long injection took, how long the sink waited for the
