@@ -2,6 +2,7 @@ package queue
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
@@ -13,22 +14,35 @@ func TestServeClean(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := id.String()
-	var out bytes.Buffer
-	in := "todo/" + n + "\x00" + // preprocessed: intd and todo go
-		"todo/" + n + "\x00" + // again: nothing left to remove is fine
-		"foop/" + n + "\x00" + // done: mess goes
-		"junk/" + n + "\x00" + // unknown kind
-		"foop/12x\x00" + // not a number
-		"foop\x00" + // too short
-		"todo/" + strings.Repeat("1", 200) + "\x00" + // too long
-		strings.Repeat("z", 5000) + "\x00" + // longer than the buffer
-		"foop/1" // cut off: no answer
-	if err := q.ServeClean(strings.NewReader(in), &out); err != nil {
+	serve := func(in, want string) {
+		t.Helper()
+		var out bytes.Buffer
+		if err := q.ServeClean(strings.NewReader(in), &out); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != want {
+			t.Errorf("answers %q, want %q", out.String(), want)
+		}
+	}
+	// Preprocessed, as qmail-send leaves it before asking.
+	if err := os.WriteFile(q.Info(id), []byte("Fa\x00"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out.String() != "+++xxxxx" {
-		t.Errorf("answers %q, want +++xxxxx", out.String())
+	serve("todo/"+n+"\x00"+ // preprocessed: intd and todo go
+		"todo/"+n+"\x00", // again: nothing left to remove is fine
+		"++")
+	// Delivered: qmail-send removes info itself, then asks.
+	if err := os.Remove(q.Info(id)); err != nil {
+		t.Fatal(err)
 	}
+	serve("foop/"+n+"\x00"+ // done: mess goes
+		"junk/"+n+"\x00"+ // unknown kind
+		"foop/12x\x00"+ // not a number
+		"foop\x00"+ // too short
+		"todo/"+strings.Repeat("1", 200)+"\x00"+ // too long
+		strings.Repeat("z", 5000)+"\x00"+ // longer than the buffer
+		"foop/1", // cut off: no answer
+		"+xxxxx")
 	if got := files(t, q); len(got) != 0 {
 		t.Errorf("left %v", got)
 	}

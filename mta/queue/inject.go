@@ -275,22 +275,27 @@ func readFail(err error) error {
 }
 
 // cleanup undoes a failed injection: the files are emptied first so
-// that their space comes back even if another link remains.
+// that their space comes back even if another link remains. The lock (on
+// the pid file's descriptor) goes last: once it is free, recovery may
+// remove mess/N and a new message may get inode N, and a name unlinked
+// after that would be the new message's.
 func (w *injection) cleanup() {
 	if w.madeIntd {
 		w.intd.Truncate(0)
-		w.intd.Close()
 		os.Remove(w.intdfn)
+		w.intd.Close()
 	}
 	if w.mess != nil {
 		w.mess.Truncate(0)
-		w.mess.Close()
 	}
 	if w.madeMess {
 		os.Remove(w.messfn)
 	}
 	if w.pidLinked {
 		os.Remove(w.pidfn)
+	}
+	if w.mess != nil {
+		w.mess.Close()
 	}
 }
 

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -136,7 +137,8 @@ const PidGrace = 2 * time.Second
 // writing (the lock qmail-queue holds is free) or, whatever the lock
 // says, whose mess file is older than Ossified at now: a crashed
 // qmail-queue's, or a finished message whose last cleanup was cut by a
-// crash. Both are removed (RemoveMessage).
+// crash. Both are removed (RemoveMessage, which checks again: the list is
+// out of date as soon as it is made).
 func (q *Queue) Stale(now time.Time) ([]ID, error) {
 	all, err := q.Messages()
 	if err != nil {
@@ -144,22 +146,62 @@ func (q *Queue) Stale(now time.Time) ([]ID, error) {
 	}
 	var out []ID
 	for _, id := range all {
-		st, err := q.State(id)
+		f, err := q.claimStale(id, now)
 		if err != nil {
+			if errors.Is(err, errUnreadable) {
+				continue // doubt never removes anything
+			}
 			return nil, err
 		}
-		if st != S2 && st != S3 {
-			continue
-		}
-		fi, err := os.Lstat(q.Mess(id))
-		if err != nil {
-			continue
-		}
-		if now.Sub(fi.ModTime()) > Ossified || !Writing(q.Mess(id)) {
+		if f != nil {
+			f.Close()
 			out = append(out, id)
 		}
 	}
 	return out, nil
+}
+
+// staleProbe, when set (tests), runs in claimStale between its first
+// look at a message and its check of the writer's lock: where a writer
+// that finishes its message races the check.
+var staleProbe func(ID)
+
+var errUnreadable = errors.New("mess file cannot be opened")
+
+// claimStale returns mess/N open and locked when message id is debris
+// (S2 or S3, no live writer or older than Ossified at now), else nil.
+//
+// The lock comes first and the state is read while it is held. Read the
+// other way round, a message seen in S3 whose qmail-queue then links
+// todo/N and exits looks unlocked, and its mess and intd would go while
+// its todo/N stays queued for ever. While the lock is held no writer can
+// be at work on inode N, so S2 or S3 cannot turn into S4; and while mess/N
+// is open inode N cannot be given to a new message, so every file named N
+// belongs to this one until the caller closes it.
+func (q *Queue) claimStale(id ID, now time.Time) (*os.File, error) {
+	f, err := os.Open(q.Mess(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUnreadable, err)
+	}
+	if staleProbe != nil {
+		staleProbe(id)
+	}
+	if lockFile(f, syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		fi, err := f.Stat()
+		if err != nil || now.Sub(fi.ModTime()) <= Ossified {
+			f.Close()
+			return nil, nil
+		}
+	}
+	st, err := q.State(id)
+	if err != nil || (st != S2 && st != S3) {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // CleanPid removes pid/ files older than Ossified at now, or older than
@@ -196,15 +238,46 @@ func removeAll(paths ...string) error {
 	return nil
 }
 
-// RemoveMessage does qmail-clean's "foop" job: intd/N then mess/S/N go.
-// Missing files are fine: a crash may have removed one already.
+// ErrInUse refuses a clean-up request for a message that is not debris:
+// a live qmail-queue writes it, or it is queued. Such a request was made
+// from an out-of-date look at the queue, or for an earlier message with
+// the same inode number.
+var ErrInUse = errors.New("message in use")
+
+// RemoveMessage does qmail-clean's "foop" job: intd/N then mess/N go,
+// but only while message N is in S2 or S3 with no live writer (see
+// claimStale), which a finished message always is. Missing files are
+// fine: a crash may have removed one already.
 func (q *Queue) RemoveMessage(id ID) error {
+	f, err := q.claimStale(id, time.Now())
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		if ok, err := exists(q.Mess(id)); err != nil || !ok {
+			return err
+		}
+		return ErrInUse
+	}
+	defer f.Close() // only now may inode N be reused
 	return removeAll(q.Intd(id), q.Mess(id))
 }
 
 // RemoveTodo does qmail-clean's "todo" job once qmail-send has copied the
 // envelope: intd/N then todo/N go, taking the message from S4 to S5.
+//
+// info/N must exist: a "todo" request late from a killed qmail-send's
+// qmail-clean may name an earlier message with the same inode number, and
+// the todo/N of a newer message not yet preprocessed must stay.
 func (q *Queue) RemoveTodo(id ID) error {
+	if ok, err := exists(q.Info(id)); err != nil {
+		return err
+	} else if !ok {
+		if ok, err := exists(q.Todo(id)); err != nil || !ok {
+			return err
+		}
+		return ErrInUse
+	}
 	if err := removeAll(q.Intd(id), q.Todo(id)); err != nil {
 		return err
 	}

@@ -224,6 +224,7 @@ func TestCrashConsistency(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
+			in.dumpQueue()
 			t.Fatalf("%d of %d accepted messages never delivered; queue: %v", missing, len(want), in.queueFiles(allDirs...))
 		}
 		if sp := currentSend(); sp != 0 {

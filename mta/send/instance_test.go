@@ -255,3 +255,32 @@ func newInstanceSameHome(t *testing.T, in *instance) *instance {
 func timeout(t *testing.T) <-chan time.Time { return time.After(30 * time.Second) }
 
 func sleepBriefly() { time.Sleep(10 * time.Millisecond) }
+
+// dumpQueue logs, for a failing test, what is left in the queue: each
+// file with its contents, the log lines naming the messages left, and the
+// log's tail.
+func (in *instance) dumpQueue() {
+	in.t.Helper()
+	log := in.log()
+	ids := map[string]bool{}
+	for _, f := range in.queueFiles(allDirs...) {
+		b, err := os.ReadFile(filepath.Join(in.home, "queue", f))
+		if len(b) > 512 {
+			b = b[:512]
+		}
+		in.t.Logf("queue file %s (%v): %q", f, err, b)
+		ids[filepath.Base(f)] = true
+	}
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	for id := range ids {
+		for _, l := range lines {
+			if strings.Contains(l, " "+id+":") || strings.Contains(l, "/"+id+":") || strings.HasSuffix(l, " "+id) || strings.Contains(l, " "+id+" ") {
+				in.t.Logf("log: %s", l)
+			}
+		}
+	}
+	if len(lines) > 40 {
+		lines = lines[len(lines)-40:]
+	}
+	in.t.Logf("log tail:\n%s", strings.Join(lines, "\n"))
+}
