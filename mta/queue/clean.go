@@ -25,7 +25,8 @@ const (
 // descriptor 0, each ended by NUL: "foop/N" removes intd/N and mess/N (a
 // message is done), "todo/N" removes intd/N and todo/N (a message is
 // preprocessed). Each gets one byte on descriptor 1: '+' done, '!' a file
-// could not be removed, 'x' a request not understood. At start and every
+// could not be removed or the message is in use (RemoveMessage,
+// RemoveTodo), 'x' a request not understood. At start and every
 // PidCleanup it removes pid/ files no live qmail-queue holds (or older
 // than 36 hours).
 func QmailClean(inv *cli.Invocation) int {

@@ -64,7 +64,9 @@
 //
 // The recovery primitives are in recover.go: State classifies a message,
 // Stale finds the S2/S3 leftovers, CleanPid the pid/ debris, and
-// RemoveMessage and RemoveTodo are qmail-clean's two jobs. qmail-send
+// RemoveMessage and RemoveTodo are qmail-clean's two jobs; both refuse a
+// message still in use, since a request may be out of date or name an
+// earlier message whose inode number a new one got. qmail-send
 // applies them at start and every 10 minutes; qmail-clean removes the
 // pid/ debris when it starts and every 10 minutes.
 package queue
