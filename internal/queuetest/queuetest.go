@@ -67,3 +67,15 @@ func (f *Queues) Queued() []*Queue {
 	}
 	return out
 }
+
+// Running is the number of queues neither closed nor aborted: a server
+// must leave none behind.
+func (f *Queues) Running() int {
+	n := 0
+	for _, q := range f.Started {
+		if !q.Closed && !q.Aborted {
+			n++
+		}
+	}
+	return n
+}
