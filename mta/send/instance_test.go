@@ -273,9 +273,12 @@ func (in *instance) dumpQueue() {
 	}
 	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
 	for id := range ids {
+		// The first mentions tell the story; a todo that fails repeats.
+		n := 0
 		for _, l := range lines {
-			if strings.Contains(l, " "+id+":") || strings.Contains(l, "/"+id+":") || strings.HasSuffix(l, " "+id) || strings.Contains(l, " "+id+" ") {
+			if n < 12 && (strings.Contains(l, " "+id+":") || strings.Contains(l, "/"+id+":") || strings.HasSuffix(l, " "+id) || strings.Contains(l, " "+id+" ")) {
 				in.t.Logf("log: %s", l)
+				n++
 			}
 		}
 	}
