@@ -79,7 +79,9 @@ func wholePath(c pathConfig, concs []int, dir string, cl *cleanups) error {
 		}
 		return d, nil
 	}
-	measure := func(conc int, via string, queued bool) (q, p pathResult, err error) {
+	// measure runs quail injecting with via (unless it is empty) and,
+	// with withPostfix, Postfix.
+	measure := func(conc int, via string, queued, withPostfix bool) (q, p pathResult, err error) {
 		if via != "" {
 			d, err := subdir("quail")
 			if err != nil {
@@ -92,7 +94,7 @@ func wholePath(c pathConfig, concs []int, dir string, cl *cleanups) error {
 				return q, p, fmt.Errorf("quail at concurrency %d: %w", conc, err)
 			}
 		}
-		if peer == nil {
+		if withPostfix && peer == nil {
 			d, err := subdir("postfix")
 			if err != nil {
 				return q, p, err
@@ -110,14 +112,14 @@ func wholePath(c pathConfig, concs []int, dir string, cl *cleanups) error {
 		fmt.Printf("concurrency %d (quail concurrencyremote, postfix smtp_destination_concurrency_limit)\n", conc)
 		var quails []pathResult
 		for _, via := range c.vias {
-			q, _, err := measure(conc, via, false)
+			q, _, err := measure(conc, via, false, false)
 			if err != nil {
 				return err
 			}
 			fmt.Printf("  quail via %s: %s\n", via, q.detail(c.n))
 			quails = append(quails, q)
 		}
-		_, p, err := measure(conc, "", false)
+		_, p, err := measure(conc, "", false, true)
 		if err != nil {
 			return err
 		}
@@ -128,7 +130,7 @@ func wholePath(c pathConfig, concs []int, dir string, cl *cleanups) error {
 			compare("", q, p, peer == nil, "quail via "+c.vias[i])
 		}
 		if c.queued {
-			q, p, err := measure(conc, c.vias[0], true)
+			q, p, err := measure(conc, c.vias[0], true, true)
 			if err != nil {
 				return err
 			}
