@@ -26,7 +26,7 @@
 //
 //	go run ./bench/remote [-only direct,path] [-ours bin/qmail-remote] [-n 400]
 //	    [-size 4096] [-conc 1,20] [-bin bin] [-path-n 1000]
-//	    [-path-conc 20,100] [-injectors 4] [-via qmail-queue,sendmail] [-queued=true]
+//	    [-path-conc 20,100] [-injectors 4] [-via qmail-queue,sendmail] [-queued=true] [-runs 1]
 //	    [-timeout 4m]
 package main
 
@@ -57,6 +57,7 @@ func main() {
 	pathConcs := flag.String("path-conc", "20,100", "remote concurrencies of the whole path")
 	via := flag.String("via", "qmail-queue,sendmail", "quail's injectors on the whole path, each measured: qmail-queue, sendmail")
 	queued := flag.Bool("queued", true, "also measure the whole path from a full queue, delivery held during injection")
+	runs := flag.Int("runs", 1, "runs of each whole-path measurement; the fastest of each system counts")
 	injectors := flag.Int("injectors", 4, "concurrent injecting processes on the whole path")
 	timeout := flag.Duration("timeout", 4*time.Minute, "longest wait for one system to relay path-n messages")
 	flag.Parse()
@@ -78,7 +79,7 @@ func main() {
 		}
 	}()
 	err := run(cl, *only, directConfig{ours: *ours, n: *n, size: *size}, *concs,
-		pathConfig{bin: *bin, n: *pathN, size: *size, injectors: *injectors, queued: *queued, vias: strings.Split(*via, ","), timeout: *timeout}, *pathConcs)
+		pathConfig{bin: *bin, n: *pathN, size: *size, injectors: *injectors, queued: *queued, runs: max(*runs, 1), vias: strings.Split(*via, ","), timeout: *timeout}, *pathConcs)
 	cl.run()
 	signal.Stop(sig)
 	if err != nil {

@@ -25,6 +25,7 @@ type pathConfig struct {
 	size      int
 	injectors int
 	queued    bool          // also measure from a full queue
+	runs      int           // of each measurement; the fastest counts
 	vias      []string      // quail's injectors: qmail-queue, sendmail
 	timeout   time.Duration // longest wait for the sink to count n
 }
@@ -108,37 +109,58 @@ func wholePath(c pathConfig, concs []int, dir string, cl *cleanups) error {
 		}
 		return q, p, nil
 	}
+	// better keeps the faster of two results of the same system: the
+	// best of -runs, which is what a busy shared machine allows.
+	better := func(old *pathResult, r pathResult, first bool) {
+		if first || r.rate > old.rate {
+			*old = r
+		}
+	}
 	for _, conc := range concs {
 		fmt.Printf("concurrency %d (quail concurrencyremote, postfix smtp_destination_concurrency_limit)\n", conc)
-		var quails []pathResult
-		for _, via := range c.vias {
-			q, _, err := measure(conc, via, false, false)
+		quails := make([]pathResult, len(c.vias))
+		var p, fq, fp pathResult
+		for run := 0; run < c.runs; run++ {
+			if c.runs > 1 {
+				fmt.Printf("  run %d of %d\n", run+1, c.runs)
+			}
+			for i, via := range c.vias {
+				q, _, err := measure(conc, via, false, false)
+				if err != nil {
+					return err
+				}
+				fmt.Printf("  quail via %s: %s\n", via, q.detail(c.n))
+				better(&quails[i], q, run == 0)
+			}
+			_, r, err := measure(conc, "", false, true)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("  quail via %s: %s\n", via, q.detail(c.n))
-			quails = append(quails, q)
+			if peer == nil {
+				fmt.Printf("  postfix via sendmail: %s\n", r.detail(c.n))
+			}
+			better(&p, r, run == 0)
+			if c.queued {
+				q, r, err := measure(conc, c.vias[0], true, true)
+				if err != nil {
+					return err
+				}
+				fmt.Printf("  full queue: quail: %s\n", q.detail(c.n))
+				if peer == nil {
+					fmt.Printf("  full queue: postfix: %s\n", r.detail(c.n))
+				}
+				better(&fq, q, run == 0)
+				better(&fp, r, run == 0)
+			}
 		}
-		_, p, err := measure(conc, "", false, true)
-		if err != nil {
-			return err
-		}
-		if peer == nil {
-			fmt.Printf("  postfix via sendmail: %s\n", p.detail(c.n))
+		if c.runs > 1 {
+			fmt.Printf("  best of %d runs each:\n", c.runs)
 		}
 		for i, q := range quails {
 			compare("", q, p, peer == nil, "quail via "+c.vias[i])
 		}
 		if c.queued {
-			q, p, err := measure(conc, c.vias[0], true, true)
-			if err != nil {
-				return err
-			}
-			fmt.Printf("  quail: %s\n", q.detail(c.n))
-			if peer == nil {
-				fmt.Printf("  postfix: %s\n", p.detail(c.n))
-			}
-			compare("  full queue: ", q, p, peer == nil, "")
+			compare("  full queue: ", fq, fp, peer == nil, "")
 		}
 	}
 	return nil
