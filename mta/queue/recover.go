@@ -250,6 +250,13 @@ var ErrInUse = errors.New("message in use")
 // fine: a crash may have removed one already.
 func (q *Queue) RemoveMessage(id ID) error {
 	f, err := q.claimStale(id, time.Now())
+	if errors.Is(err, fs.ErrPermission) {
+		// In the privileged installation qmail-clean runs as qmailq and
+		// may not look into qmail-send's info/, local/ and remote/, so the
+		// state cannot be read: then, as qmail-clean always did, the
+		// message goes when no qmail-queue holds its lock.
+		return q.removeUnlocked(id)
+	}
 	if err != nil {
 		return err
 	}
@@ -263,6 +270,23 @@ func (q *Queue) RemoveMessage(id ID) error {
 	return removeAll(q.Intd(id), q.Mess(id))
 }
 
+// removeUnlocked removes intd/N and mess/N when no live qmail-queue holds
+// mess/N, keeping it open meanwhile so inode N cannot be reused.
+func (q *Queue) removeUnlocked(id ID) error {
+	f, err := os.Open(q.Mess(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return removeAll(q.Intd(id))
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if lockFile(f, syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		return ErrInUse
+	}
+	return removeAll(q.Intd(id), q.Mess(id))
+}
+
 // RemoveTodo does qmail-clean's "todo" job once qmail-send has copied the
 // envelope: intd/N then todo/N go, taking the message from S4 to S5.
 //
@@ -270,9 +294,11 @@ func (q *Queue) RemoveMessage(id ID) error {
 // qmail-clean may name an earlier message with the same inode number, and
 // the todo/N of a newer message not yet preprocessed must stay.
 func (q *Queue) RemoveTodo(id ID) error {
-	if ok, err := exists(q.Info(id)); err != nil {
+	// qmail-clean as qmailq may not see info/ (privileged installation):
+	// then the check is left out, as qmail never made it.
+	if ok, err := exists(q.Info(id)); err != nil && !errors.Is(err, fs.ErrPermission) {
 		return err
-	} else if !ok {
+	} else if err == nil && !ok {
 		if ok, err := exists(q.Todo(id)); err != nil || !ok {
 			return err
 		}
