@@ -196,10 +196,14 @@ func (q *Queue) claimStale(id ID, now time.Time) (*os.File, error) {
 			return nil, nil
 		}
 	}
-	st, err := q.State(id)
-	if err != nil || (st != S2 && st != S3) {
-		f.Close()
-		return nil, err
+	// S2 or S3 is mess without todo and without info; intd/ is not
+	// looked at, since qmail-send, running as qmails in the privileged
+	// installation, may not search it (qmail's cleanup does the same).
+	for _, p := range []string{q.Todo(id), q.Info(id)} {
+		if ok, err := exists(p); err != nil || ok {
+			f.Close()
+			return nil, err
+		}
 	}
 	return f, nil
 }
