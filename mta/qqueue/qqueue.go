@@ -114,37 +114,33 @@ func Start(prog string, env []string) (*Queue, error) {
 // argument zero, directory, environment and standard error); StartCmd
 // sets up descriptors 0, 1 and 6.
 func StartCmd(cmd *exec.Cmd) (*Queue, error) {
+	var opened []io.Closer
+	fail := func(err error) (*Queue, error) {
+		for _, c := range opened {
+			c.Close()
+		}
+		return nil, err
+	}
 	msg, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
 	}
+	opened = append(opened, msg)
 	envR, envW, err := os.Pipe()
 	if err != nil {
-		msg.Close()
-		return nil, err
+		return fail(err)
 	}
+	opened = append(opened, envR, envW)
 	customR, customW, err := os.Pipe()
 	if err != nil {
-		msg.Close()
-		envR.Close()
-		envW.Close()
-		return nil, err
+		return fail(err)
 	}
+	opened = append(opened, customR, customW)
 	cmd.Stdout = envR
-	// Descriptors 3, 4, 5 are not qmail-queue's; 6 carries custom errors.
-	devnull, err := os.Open(os.DevNull)
-	if err != nil {
-		return nil, err
-	}
-	defer devnull.Close()
-	cmd.ExtraFiles = []*os.File{devnull, devnull, devnull, customW}
+	// Descriptors 3, 4 and 5 are closed; 6 carries custom errors.
+	cmd.ExtraFiles = []*os.File{nil, nil, nil, customW}
 	if err := cmd.Start(); err != nil {
-		msg.Close()
-		envR.Close()
-		envW.Close()
-		customR.Close()
-		customW.Close()
-		return nil, err
+		return fail(err)
 	}
 	envR.Close()
 	customW.Close()
