@@ -192,6 +192,34 @@ p.quit()`, strconv.Itoa(submission), strconv.Itoa(pop3), filepath.Join(top, "qua
 		t.Errorf("submission and POP3 as a system user: %v:\n%s", err, got)
 	}
 
+	// The same with the clients the issue names: swaks on submission
+	// with STARTTLS and AUTH, then fetchmail with STLS, which deletes both
+	// messages.
+	swaks := testbin.Peer(t, "swaks")
+	if b, err := exec.Command(swaks, "--server", "127.0.0.1", "--port", strconv.Itoa(submission), "--tls",
+		"--auth", "LOGIN", "--auth-user", "quailtest", "--auth-password", "quail-secret",
+		"--from", "quailtest@localhost", "--to", "quailtest@localhost", "--helo", "client.test").CombinedOutput(); err != nil {
+		t.Errorf("swaks on submission with STARTTLS and AUTH: %v\n%s", err, b)
+	}
+	qnew := filepath.Join(top, "quailtest", "Maildir", "new")
+	waitFor(t, "swaks's message in quailtest's Maildir", 30*time.Second, func() bool { return len(files(qnew)) >= 1 })
+	time.Sleep(1100 * time.Millisecond) // qmail-pop3d leaves out the current second
+	fetchmail := testbin.Peer(t, "fetchmail")
+	fdir := t.TempDir()
+	got := filepath.Join(fdir, "fetched")
+	rc := filepath.Join(fdir, "fetchmailrc")
+	write(t, rc, "set no bouncemail\npoll 127.0.0.1 protocol pop3 port "+strconv.Itoa(pop3)+
+		" user \"quailtest\" password \"quail-secret\" mda \"/bin/sh -c 'cat >> "+got+"'\" sslproto \"TLS1.2+\" no sslcertck options fetchall no keep\n")
+	os.Chmod(rc, 0o600)
+	fm := exec.Command(fetchmail, "-f", rc, "--nodetach")
+	fm.Env = []string{"HOME=" + fdir, "FETCHMAILHOME=" + fdir, "PATH=/bin:/usr/bin"}
+	if b, err := fm.CombinedOutput(); err != nil {
+		t.Errorf("fetchmail with STLS: %v\n%s", err, b)
+	}
+	if b, _ := os.ReadFile(got); strings.Count(string(b), "Subject:") < 1 {
+		t.Errorf("fetchmail fetched nothing:\n%s", b)
+	}
+
 	want := map[string]string{"qmail-send": "qmails", "sslserver": "qmaild", "sslserver(pop3)": "root", "qmail-lspawn": "root", "qmail-rspawn": "qmailr",
 		"qmail-clean": "qmailq", "tcpserver": "qmaild", "multilog": "qmaill", "supervise": "root"}
 	seen := map[string]bool{}
