@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/quail-mta/quail/bench/internal/cleanup"
+
 	"bytes"
 	"fmt"
 	"os"
@@ -20,7 +22,7 @@ type directConfig struct {
 
 // direct runs qmail-remote by itself and smtp-source against one
 // smtp-sink at each concurrency.
-func direct(c directConfig, concs []int, dir string, cl *cleanups) error {
+func direct(c directConfig, concs []int, dir string, cl *cleanup.Stack) error {
 	if _, err := os.Stat(c.ours); err != nil {
 		return fmt.Errorf("no %s: run make build first", c.ours)
 	}
@@ -29,7 +31,7 @@ func direct(c directConfig, concs []int, dir string, cl *cleanups) error {
 	if err != nil {
 		return err
 	}
-	defer cl.push(sink.stop)()
+	defer cl.Push(sink.stop)()
 
 	home := filepath.Join(dir, "direct")
 	for _, d := range []string{filepath.Join(home, "control"), filepath.Join(home, "queue", "lock")} {

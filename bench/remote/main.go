@@ -31,6 +31,8 @@
 package main
 
 import (
+	"github.com/quail-mta/quail/bench/internal/cleanup"
+
 	"bytes"
 	"flag"
 	"fmt"
@@ -41,7 +43,6 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -62,25 +63,25 @@ func main() {
 	timeout := flag.Duration("timeout", 4*time.Minute, "longest wait for one system to relay path-n messages")
 	flag.Parse()
 
-	cl := &cleanups{}
+	cl := &cleanup.Stack{}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		s := <-sig
 		fmt.Fprintf(os.Stderr, "remote-bench: %v: stopping the instances\n", s)
-		cl.run()
+		cl.Run()
 		os.Exit(111)
 	}()
 	// A panic still stops the instances and the sinks first.
 	defer func() {
 		if p := recover(); p != nil {
-			cl.run()
+			cl.Run()
 			panic(p)
 		}
 	}()
 	err := run(cl, *only, directConfig{ours: *ours, n: *n, size: *size}, *concs,
 		pathConfig{bin: *bin, n: *pathN, size: *size, injectors: *injectors, queued: *queued, runs: max(*runs, 1), vias: strings.Split(*via, ","), timeout: *timeout}, *pathConcs)
-	cl.run()
+	cl.Run()
 	signal.Stop(sig)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "remote-bench: fatal: %v\n", err)
@@ -88,7 +89,7 @@ func main() {
 	}
 }
 
-func run(cl *cleanups, only string, dc directConfig, dconcs string, pc pathConfig, pconcs string) error {
+func run(cl *cleanup.Stack, only string, dc directConfig, dconcs string, pc pathConfig, pconcs string) error {
 	want := map[string]bool{}
 	for _, p := range strings.Split(only, ",") {
 		want[strings.TrimSpace(p)] = true
@@ -116,7 +117,7 @@ func run(cl *cleanups, only string, dc directConfig, dconcs string, pc pathConfi
 	if err != nil {
 		return err
 	}
-	cl.add(func() { os.RemoveAll(dir) })
+	cl.Add(func() { os.RemoveAll(dir) })
 	// Postfix's daemons run as postfix and nobody and must reach their
 	// directories below this one.
 	if err := os.Chmod(dir, 0o755); err != nil {
@@ -202,40 +203,4 @@ func loadavg() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
-}
-
-// cleanups runs stop functions once, last added first, whether the bench
-// ends normally, fails or is interrupted; a second run waits for the
-// first, so that the process does not exit halfway through stopping
-// Postfix.
-type cleanups struct {
-	mu      sync.Mutex
-	fns     []func()
-	running sync.Mutex
-}
-
-func (c *cleanups) add(f func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.fns = append(c.fns, f)
-}
-
-// push adds f and returns a function that runs it now (once).
-func (c *cleanups) push(f func()) func() {
-	var once sync.Once
-	g := func() { once.Do(f) }
-	c.add(g)
-	return g
-}
-
-func (c *cleanups) run() {
-	c.running.Lock()
-	defer c.running.Unlock()
-	c.mu.Lock()
-	fns := c.fns
-	c.fns = nil
-	c.mu.Unlock()
-	for i := len(fns) - 1; i >= 0; i-- {
-		fns[i]()
-	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/quail-mta/quail/bench/internal/cleanup"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -58,7 +60,7 @@ type system struct {
 // wholePath measures each concurrency with fresh instances, each
 // relaying n messages to its own smtp-sink: quail once per injector in
 // c.vias, Postfix once; then (with c.queued) both from a full queue.
-func wholePath(c pathConfig, concs []int, dir string, cl *cleanups) error {
+func wholePath(c pathConfig, concs []int, dir string, cl *cleanup.Stack) error {
 	peer := postfix.Available()
 	fmt.Printf("whole path: %d messages of %d bytes injected by %d injectors (quail: %s; postfix: sendmail),\n"+
 		"  relayed to smtp-sink on 127.0.0.1; rate = messages / (first injection to the sink's count reaching %d)\n",
@@ -208,19 +210,19 @@ func (r pathResult) detail(n int) string {
 // it, injects n messages and waits for the sink to count them all. With
 // queued, the system holds its deliveries while the messages are
 // injected and the clock starts when it lets them go.
-func measurePath(c pathConfig, msg []byte, cl *cleanups, queued bool, start func(port string) (*system, error)) (pathResult, error) {
+func measurePath(c pathConfig, msg []byte, cl *cleanup.Stack, queued bool, start func(port string) (*system, error)) (pathResult, error) {
 	port := freePort()
 	sink, err := startSink(c.sink, c.user, "127.0.0.1:"+port, c.n)
 	if err != nil {
 		return pathResult{}, err
 	}
-	stopSink := cl.push(sink.stop)
+	stopSink := cl.Push(sink.stop)
 	defer stopSink()
 	// An interrupt while the system starts waits for the start to end
 	// and then stops what it started: postfix start, once begun, brings
 	// up master(8) even if the bench is gone.
 	started := make(chan *system, 1)
-	stopSys := cl.push(func() {
+	stopSys := cl.Push(func() {
 		if sys := <-started; sys != nil {
 			sys.stop()
 		}
@@ -232,7 +234,7 @@ func measurePath(c pathConfig, msg []byte, cl *cleanups, queued bool, start func
 		return pathResult{}, err
 	}
 	kids := &children{}
-	defer cl.push(kids.kill)()
+	defer cl.Push(kids.kill)()
 
 	r := pathResult{queued: queued}
 	if queued && sys.hold != nil {

@@ -27,6 +27,8 @@
 package main
 
 import (
+	"github.com/quail-mta/quail/bench/internal/cleanup"
+
 	"flag"
 	"fmt"
 	"os"
@@ -34,7 +36,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -65,17 +66,17 @@ func main() {
 	only := flag.String("only", "rate,latency,memory", "figures to measure")
 	flag.Parse()
 
-	cl := &cleanups{}
+	cl := &cleanup.Stack{}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		s := <-sig
 		fmt.Fprintf(os.Stderr, "smtp-bench: %v: stopping the instances\n", s)
-		cl.run()
+		cl.Run()
 		os.Exit(111)
 	}()
 	err := run(c, *only, cl)
-	cl.run()
+	cl.Run()
 	signal.Stop(sig)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "smtp-bench: fatal: %v\n", err)
@@ -83,7 +84,7 @@ func main() {
 	}
 }
 
-func run(c config, only string, cl *cleanups) error {
+func run(c config, only string, cl *cleanup.Stack) error {
 	var err error
 	if c.source, err = exec.LookPath("smtp-source"); err != nil {
 		c.source = "/usr/sbin/smtp-source"
@@ -95,7 +96,7 @@ func run(c config, only string, cl *cleanups) error {
 	if err != nil {
 		return err
 	}
-	cl.add(func() { os.RemoveAll(dir) })
+	cl.Add(func() { os.RemoveAll(dir) })
 	// Postfix's daemons run as postfix and nobody and must reach their
 	// directories below this one.
 	if err := os.Chmod(dir, 0o755); err != nil {
@@ -127,7 +128,7 @@ func run(c config, only string, cl *cleanups) error {
 type bench struct {
 	c         config
 	dir       string
-	cl        *cleanups
+	cl        *cleanup.Stack
 	postfixOK bool
 	seq       int
 }
@@ -140,42 +141,6 @@ func (b *bench) subdir(name string) (string, error) {
 		return "", err
 	}
 	return d, nil
-}
-
-// cleanups runs stop functions once, last added first, whether the bench
-// ends normally, fails or is interrupted. A second run waits for the
-// first to finish, so that the process does not exit halfway through
-// stopping Postfix or removing the directory.
-type cleanups struct {
-	mu      sync.Mutex
-	fns     []func()
-	running sync.Mutex
-}
-
-func (c *cleanups) add(f func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.fns = append(c.fns, f)
-}
-
-// push adds f and returns a function that runs it now and forgets it.
-func (c *cleanups) push(f func()) func() {
-	var once sync.Once
-	g := func() { once.Do(f) }
-	c.add(g)
-	return g
-}
-
-func (c *cleanups) run() {
-	c.running.Lock()
-	defer c.running.Unlock()
-	c.mu.Lock()
-	fns := c.fns
-	c.fns = nil
-	c.mu.Unlock()
-	for i := len(fns) - 1; i >= 0; i-- {
-		fns[i]()
-	}
 }
 
 // loadavg is the machine's 1, 5 and 15 minute load averages, printed

@@ -36,7 +36,7 @@ func (b *bench) startQuail(limit int) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	stop := b.cl.push(in.Stop)
+	stop := b.cl.Push(in.Stop)
 	chain := []string{"qmail-smtpd"}
 	var env []string
 	name := "quail (tcpserver, qmail-smtpd)"
@@ -78,7 +78,7 @@ func (b *bench) startPostfix(limit int) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	stop := b.cl.push(in.Stop)
+	stop := b.cl.Push(in.Stop)
 	master := in.MasterPID()
 	return &target{
 		name:     "postfix (master, smtpd, cleanup, qmgr, virtual)",
