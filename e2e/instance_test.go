@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -35,7 +34,7 @@ type instance struct {
 	Bin     string
 	Maildir string
 	Env     []string
-	log     *syncBuffer
+	log     *testbin.Output
 }
 
 func newInstance(t *testing.T) *instance {
@@ -97,7 +96,7 @@ func (in *instance) startSend() {
 	cmd := exec.Command(filepath.Join(in.Bin, "qmail-start"), "./Maildir/")
 	cmd.Env = in.Env
 	cmd.Dir = "/"
-	in.log = &syncBuffer{}
+	in.log = &testbin.Output{}
 	cmd.Stdout = in.log
 	cmd.Stderr = in.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -131,7 +130,7 @@ func (in *instance) smtpd(env []string, args ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errlog := &syncBuffer{}
+	errlog := &testbin.Output{}
 	cmd.Stderr = errlog
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -188,21 +187,4 @@ func (in *instance) queueEmpty() bool {
 		return nil
 	})
 	return n == 0
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -46,7 +46,7 @@ func (in *instance) authServer(checker string, env ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errlog := &syncBuffer{}
+	errlog := &testbin.Output{}
 	cmd.Stderr = errlog
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -8,31 +8,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/quail-mta/quail/internal/testbin"
 )
-
-// syncBuffer collects a child's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
 	t.Helper()
@@ -105,7 +86,7 @@ func TestMakeRunUnprivileged(t *testing.T) {
 		opts += " -p " + s + "=" + strconv.Itoa(p)
 	}
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "QUAIL_RUN_OPTS=" + opts}
-	var out syncBuffer
+	var out testbin.Output
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -1,13 +1,14 @@
 package server
 
 import (
+	"github.com/quail-mta/quail/internal/testbin"
+
 	"io"
 	"net"
 	"net/netip"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,30 +16,12 @@ import (
 	"github.com/quail-mta/quail/internal/cli"
 )
 
-// syncBuffer collects log lines from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestPrepareHook exercises the seam sslserver uses: Prepare adds a
 // variable and gives the program a pipe instead of the socket as its
 // standard output; Started and Finished are called with the pid and the
 // wait status.
 func TestPrepareHook(t *testing.T) {
-	var log syncBuffer
+	var log testbin.Output
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +87,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // the session's Abort is called (to undo what Prepare set up), Started is
 // not, and the connection is dropped with a warning.
 func TestPrepareAbort(t *testing.T) {
-	var log syncBuffer
+	var log testbin.Output
 	prepared := make(chan struct{}, 10)
 	aborted := make(chan struct{}, 10)
 	cfg := &Config{
