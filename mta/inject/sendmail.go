@@ -94,8 +94,11 @@ func Sendmail(inv *cli.Invocation) int {
 	}
 	qi = append(qi, "--")
 	qi = append(qi, rest...)
-	inv.Env = env
-	return execIn(inv, home, "qmail-inject", qi[1:])
+	// qmail's sendmail execs qmail-inject; here both are this package,
+	// so qmail-inject runs in this process, which saves a program start
+	// for every message a cron job or a web application sends.
+	return Main(&cli.Invocation{Name: "qmail-inject", Args: qi, Env: env,
+		Stdin: inv.Stdin, Stdout: inv.Stdout, Stderr: inv.Stderr})
 }
 
 func execIn(inv *cli.Invocation, home, prog string, args []string) int {
