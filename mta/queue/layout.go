@@ -159,6 +159,7 @@ func Create(home string, split int, o Owners) (*Queue, error) {
 	if err := mkdir(q.Dir, 0o750, o.UIDQ, o.GID); err != nil {
 		return nil, err
 	}
+	spreadSubdirs(q.Dir)
 	for _, p := range parts {
 		path := q.Path(p.name)
 		var err error
@@ -172,6 +173,9 @@ func Create(home string, split int, o Owners) (*Queue, error) {
 		}
 		if err != nil {
 			return nil, err
+		}
+		if p.split {
+			spreadSubdirs(path)
 		}
 		for i := 0; p.split && i < split; i++ {
 			if err := mkdir(filepath.Join(path, strconv.Itoa(i)), p.mode, p.owner(o), o.GID); err != nil {
