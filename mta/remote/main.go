@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -26,10 +27,20 @@ func Main(inv *cli.Invocation) int {
 	// One of up to concurrencyremote processes alive at once: one thread
 	// of Go code each is plenty.
 	runtime.GOMAXPROCS(1)
-	rep := NewReport(inv.Stdout)
-	o := deliver(inv, rep)
-	rep.Done(o) // nobody is left to tell when this fails
+	Run(inv, inv.Stdout, os.Getpid())
 	return 0
+}
+
+// Run is one qmail-remote delivery without a process of its own, for
+// qmail-rspawn: the arguments, environment and message (Stdin) of inv,
+// the reports written to out. Deliveries may run in many goroutines at
+// once; pid stands for the process id a qmail-remote process would have,
+// which seeds its choice among equal MX hosts and spreads the retries of
+// unresponsive hosts (see tcpto).
+func Run(inv *cli.Invocation, out io.Writer, pid int) {
+	rep := NewReport(out)
+	o := deliver(inv, rep, pid)
+	rep.Done(o) // nobody is left to tell when this fails
 }
 
 // route is where a message goes: by MX, or to a relay; over SMTP or QMTP.
@@ -65,7 +76,7 @@ func findRoute(cfg *Config, host string) (route, error) {
 	return route{}, nil
 }
 
-func deliver(inv *cli.Invocation, rep *Report) Outcome {
+func deliver(inv *cli.Invocation, rep *Report, pid int) Outcome {
 	if len(inv.Args) < 4 {
 		return outUsage
 	}
@@ -112,7 +123,7 @@ func deliver(inv *cli.Invocation, rep *Report) Outcome {
 	if rt.set {
 		targets, o = resolveRelay(ctx, res, rt.relay.Host)
 	} else {
-		rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
+		rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(pid)))
 		targets, o = resolveMX(ctx, res, host, rnd)
 		if o == nil {
 			targets, o = dropSelf(targets, IPMe(cfg.MoreIPMe))
@@ -139,7 +150,6 @@ func deliver(inv *cli.Invocation, rep *Report) Outcome {
 		User:    rt.relay.User,
 		Pass:    rt.relay.Pass,
 	}
-	pid := os.Getpid()
 	for _, t := range targets {
 		tab := tcpto.For(home, t.IP)
 		if tab.Skip(t.IP, time.Now(), pid) {

@@ -87,7 +87,7 @@ func (l *Local) Deliver(r Request) (byte, string) {
 		return Deferral, "Unable to open the message file. (#4.3.0)"
 	}
 	defer mess.Close()
-	out := &capped{}
+	out := &Capped{}
 	cmd := exec.Command(l.Program, "--", a.User, a.Home, local, a.Dash, a.Ext, domain, r.Sender, l.DefaultDeliver)
 	cmd.Env = l.Env
 	cmd.Stdin = mess

@@ -1,5 +1,6 @@
-// Package spawn implements the two delivery daemons qmail-send talks to,
-// qmail-lspawn(8) and qmail-rspawn(8), and the protocol between them.
+// Package spawn implements qmail-lspawn(8), the protocol between
+// qmail-send and its two delivery daemons, and what both daemons share
+// (qmail-rspawn(8) itself is package rspawn).
 //
 // The protocol is quail's own (both ends are ours); qmail's is a
 // different byte layout with the same content. qmail-send writes one

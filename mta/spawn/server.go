@@ -49,14 +49,14 @@ func Serve(in io.Reader, out io.Writer, deliver func(Request) (byte, string)) er
 	}
 }
 
-// capped keeps the first MaxText bytes written to it and drops the rest,
+// Capped keeps the first MaxText bytes written to it and drops the rest,
 // so a chatty child cannot grow a report without bound.
-type capped struct {
+type Capped struct {
 	mu  sync.Mutex
 	buf []byte
 }
 
-func (c *capped) Write(p []byte) (int, error) {
+func (c *Capped) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if room := MaxText - len(c.buf); room > 0 {
@@ -68,7 +68,7 @@ func (c *capped) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (c *capped) String() string {
+func (c *Capped) String() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return string(c.buf)
