@@ -16,7 +16,6 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/quail-mta/quail/mta/queue"
@@ -32,20 +31,22 @@ type Sender struct {
 	QueueEnv  []string                // its environment; nil: ours
 	Now       func() time.Time
 
-	cfg     atomic.Pointer[Config]
-	log     *logger
-	spawnW  [2]io.Writer
-	clean   *cleaner
-	newc    chan *message
-	repc    chan reply
-	lostc   chan error
-	msgs    map[queue.ID]*message
-	chans   [2]*channel
-	timer   *time.Timer
-	wakeAt  time.Time
-	stopped bool
-	crash   step // tests: stop dead at this step
-	crashed bool
+	cfg    atomic.Pointer[Config]
+	log    *logger
+	spawnW [2]io.Writer
+	clean  *cleaner
+	// toRemove takes the ids of finished messages to removeFinished.
+	toRemove chan queue.ID
+	newc     chan *message
+	repc     chan reply
+	lostc    chan error
+	msgs     map[queue.ID]*message
+	chans    [2]*channel
+	timer    *time.Timer
+	wakeAt   time.Time
+	stopped  bool
+	crash    step // tests: stop dead at this step
+	crashed  bool
 	// masterDelID numbers deliveries in the log, across both channels and
 	// never reused while qmail-send runs, as qmail-log(5) tools expect.
 	masterDelID int
@@ -125,6 +126,10 @@ func (s *Sender) Run(cfg *Config, l Links) error {
 		}
 	}
 	s.clean = &cleaner{w: l.CleanW, r: bufio.NewReader(l.CleanR), lost: lost}
+	s.toRemove = make(chan queue.ID, 1024)
+	cleaned := make(chan struct{})
+	go s.removeFinished(cleaned)
+	defer func() { close(s.toRemove); <-cleaned }()
 	for ch := range s.chans {
 		s.chans[ch] = &channel{conc: cfg.Concurrency[ch], active: map[int]job{}}
 	}
@@ -524,11 +529,12 @@ func (s *Sender) markDone(m *message, ch Channel, r *rcpt) {
 		if err != nil {
 			return err
 		}
+		// Written, not fsync'd, as qmail-send does: the mark survives
+		// any crash of the programs. Only a power failure before the
+		// kernel writes it back can lose it, and then the recipient gets
+		// the message twice, never not at all. An fsync here held up the
+		// whole delivery loop for a disk write per delivery.
 		if _, err := f.WriteAt([]byte{'D'}, r.Offset); err != nil {
-			f.Close()
-			return err
-		}
-		if err := syscall.Fdatasync(int(f.Fd())); err != nil {
 			f.Close()
 			return err
 		}
@@ -633,8 +639,25 @@ func (s *Sender) messDone(m *message) {
 	}
 	m.finished = true
 	delete(s.msgs, id)
-	if err := s.clean.do("foop", id); err != nil {
-		s.log.line("warning: qmail-clean unable to clean up msg " + id.String())
-	}
+	s.toRemove <- id
 	s.log.line("end msg " + id.String())
+}
+
+// removeFinished has qmail-clean remove the message files of finished
+// messages, apart from the main loop: its answer can wait behind the
+// todo cleanups of the preprocessing workers, each with a directory
+// fsync, and deliveries need not wait for any of that. The message is
+// already out of the delivery state, and its inode (its id) cannot be
+// taken by a new message until mess/ lets go of it, so nothing races
+// with the removal. Closing s.toRemove ends it after the last request.
+func (s *Sender) removeFinished(done chan<- struct{}) {
+	defer close(done)
+	for id := range s.toRemove {
+		if err := s.clean.do("foop", id); err != nil && err != errCleanRefused {
+			// qmail-clean is gone; the main loop has heard of it.
+			continue
+		} else if err != nil {
+			s.log.line("warning: qmail-clean unable to clean up msg " + id.String())
+		}
+	}
 }
