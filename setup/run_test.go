@@ -171,6 +171,16 @@ s.quit()`, strconv.Itoa(submission))
 	waitFor(t, "the submitted message", 30*time.Second, func() bool {
 		return len(files(newDir))+len(files(filepath.Join(newDir, "..", "cur"))) == 2
 	})
+	// The README's local injection, with the address as people write it.
+	inject := exec.Command(testbin.Path(t, "sendmail"), "-t")
+	inject.Env = append(os.Environ(), "QMAILHOME="+filepath.Join(top, "run", "qmail"))
+	inject.Stdin = strings.NewReader("To: demo@localhost\nSubject: sendmail -t\n\nhi\n")
+	if got, err := inject.CombinedOutput(); err != nil {
+		t.Errorf("sendmail -t: %v: %s", err, got)
+	}
+	waitFor(t, "the message from sendmail -t", 30*time.Second, func() bool {
+		return len(files(newDir))+len(files(filepath.Join(newDir, "..", "cur"))) == 3
+	})
 
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {

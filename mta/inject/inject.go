@@ -104,16 +104,19 @@ func LoadSettings(home string, env func(string) (string, bool)) (*Settings, erro
 }
 
 // Rewrite completes an address as qmail-header(5) says: no host gets
-// @defaulthost; a host without a dot gets .defaultdomain; a host ending in
-// '+' gets .plusdomain instead of the '+'. The empty address and address
-// literals stay as they are.
+// @defaulthost; a host without a dot (defaulthost included) gets
+// .defaultdomain; a host ending in '+' gets .plusdomain instead of the
+// '+'. The empty address and address literals stay as they are, and so,
+// unlike in qmail, does the host "localhost": RFC 6761 reserves it for
+// this machine, and "localhost.example.com" is never what was meant.
 func (s *Settings) Rewrite(addr string) string {
 	if addr == "" || addr == "<>" {
 		return addr
 	}
 	at := strings.LastIndexByte(addr, '@')
 	if at < 0 {
-		return addr + "@" + s.DefaultHost
+		at = len(addr)
+		addr += "@" + s.DefaultHost
 	}
 	host := addr[at+1:]
 	switch {
@@ -121,7 +124,7 @@ func (s *Settings) Rewrite(addr string) string {
 		return addr
 	case strings.HasSuffix(host, "+"):
 		return addr[:at+1] + strings.TrimSuffix(host, "+") + "." + s.PlusDomain
-	case !strings.Contains(host, ".") && host != "":
+	case !strings.Contains(host, ".") && host != "" && !strings.EqualFold(host, "localhost"):
 		return addr + "." + s.DefaultDomain
 	}
 	return addr

@@ -28,11 +28,24 @@ func TestRewrite(t *testing.T) {
 		"bob@[192.0.2.1]":  "bob@[192.0.2.1]",
 		"":                 "",
 		"\"a b\"@mail.org": "\"a b\"@mail.org",
+		"bob@localhost":    "bob@localhost", // RFC 6761: this machine
+		"bob@LocalHost":    "bob@LocalHost",
+		"bob@localhost+":   "bob@localhost.plus.example",
 	}
 	for in, want := range cases {
 		if got := s.Rewrite(in); got != want {
 			t.Errorf("Rewrite(%q) = %q, want %q", in, got, want)
 		}
+	}
+	// qmail-inject(8): defaultdomain is added to defaulthost too when
+	// defaulthost has no dot, unless it is localhost.
+	s.DefaultHost = "mailhub"
+	if got := s.Rewrite("bob"); got != "bob@mailhub.example" {
+		t.Errorf("dotless defaulthost: %q", got)
+	}
+	s.DefaultHost = "localhost"
+	if got := s.Rewrite("bob"); got != "bob@localhost" {
+		t.Errorf("defaulthost localhost: %q", got)
 	}
 }
 
