@@ -104,19 +104,22 @@ func LoadSettings(home string, env func(string) (string, bool)) (*Settings, erro
 }
 
 // Rewrite completes an address as qmail-header(5) says: no host gets
-// @defaulthost; a host without a dot (defaulthost included) gets
-// .defaultdomain; a host ending in '+' gets .plusdomain instead of the
-// '+'. The empty address and address literals stay as they are, and so,
-// unlike in qmail, does the host "localhost": RFC 6761 reserves it for
-// this machine, and "localhost.example.com" is never what was meant.
+// @defaulthost; a host without a dot gets .defaultdomain; a host ending
+// in '+' gets .plusdomain instead of the '+'. The empty address and
+// address literals stay as they are. Unlike qmail, the host "localhost"
+// stays too (RFC 6761 reserves it for this machine, and
+// "localhost.example.com" is never what was meant), and so does a
+// defaulthost without a dot: qmail would extend it as well, which on a
+// machine whose name has no dot (me, and so defaulthost and
+// defaultdomain, all "mailhost") makes every local address
+// "user@mailhost.mailhost".
 func (s *Settings) Rewrite(addr string) string {
 	if addr == "" || addr == "<>" {
 		return addr
 	}
 	at := strings.LastIndexByte(addr, '@')
 	if at < 0 {
-		at = len(addr)
-		addr += "@" + s.DefaultHost
+		return addr + "@" + s.DefaultHost
 	}
 	host := addr[at+1:]
 	switch {
