@@ -1,17 +1,13 @@
 package setup
 
 import (
-	"bufio"
 	"bytes"
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -120,8 +116,8 @@ func TestRealPrivilegedInstallation(t *testing.T) {
 	}
 	// Remote mail goes to a sink on loopback: qmail-rspawn, as qmailr,
 	// runs quail's qmail-remote inside its own process.
-	sink := startSink(t)
-	write(t, filepath.Join(c.Home, "control", "smtproutes"), ":"+sink.addr+"\n")
+	sink := testbin.StartSMTPSink(t)
+	write(t, filepath.Join(c.Home, "control", "smtproutes"), ":"+sink.Addr+"\n")
 	var report bytes.Buffer
 	if n, err := Check(&Config{Home: c.Home, Host: "localhost", ServiceDir: c.ServiceDir, LogDir: c.LogDir, BinDir: bin}, &report); err != nil || n != 0 {
 		t.Errorf("check: %d problems (%v):\n%s", n, err, report.String())
@@ -150,7 +146,7 @@ func TestRealPrivilegedInstallation(t *testing.T) {
 	newDir := filepath.Join(box, "Maildir", "new")
 	waitFor(t, "the message in nobody's Maildir", 30*time.Second, func() bool { return len(files(newDir)) == 1 })
 	sendSMTP(t, port, "someone@far.example", "relayed")
-	waitFor(t, "the relayed message at the sink", 30*time.Second, func() bool { return sink.got("Subject: relayed") })
+	waitFor(t, "the relayed message at the sink", 30*time.Second, func() bool { return sink.Got("Subject: relayed") })
 	fi, err := os.Stat(filepath.Join(newDir, files(newDir)[0]))
 	if err != nil {
 		t.Fatal(err)
@@ -289,72 +285,4 @@ func systemUser(t *testing.T, name, password, home string) {
 		os.Mkdir(p, 0o700)
 		os.Chown(p, uid, gid)
 	}
-}
-
-// sink is an SMTP server on loopback that takes every message.
-type sink struct {
-	addr string
-	mu   sync.Mutex
-	data strings.Builder
-}
-
-func startSink(t *testing.T) *sink {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	s := &sink{addr: ln.Addr().String()}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
-	return s
-}
-
-func (s *sink) serve(c net.Conn) {
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	r := bufio.NewReader(c)
-	fmt.Fprintf(c, "220 sink.test\r\n")
-	inData := false
-	for {
-		l, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		if inData {
-			if l == ".\r\n" {
-				inData = false
-				fmt.Fprintf(c, "250 ok\r\n")
-				continue
-			}
-			s.mu.Lock()
-			s.data.WriteString(l)
-			s.mu.Unlock()
-			continue
-		}
-		switch cmd := strings.ToUpper(strings.TrimSpace(l)); {
-		case cmd == "DATA":
-			inData = true
-			fmt.Fprintf(c, "354 go on\r\n")
-		case cmd == "QUIT":
-			fmt.Fprintf(c, "221 bye\r\n")
-			return
-		default:
-			fmt.Fprintf(c, "250 ok\r\n")
-		}
-	}
-}
-
-func (s *sink) got(text string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Contains(s.data.String(), text)
 }

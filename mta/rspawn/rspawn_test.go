@@ -1,99 +1,21 @@
 package rspawn
 
 import (
-	"bufio"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/quail-mta/quail/internal/testbin"
 	"github.com/quail-mta/quail/mta/queue"
 	"github.com/quail-mta/quail/mta/spawn"
 )
 
-// sink is an SMTP server on loopback that accepts everything and keeps
-// the messages.
-type sink struct {
-	ln   net.Listener
-	mu   sync.Mutex
-	msgs []string
-}
-
-func startSink(t *testing.T) *sink {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &sink{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
-	return s
-}
-
-func (s *sink) serve(c net.Conn) {
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	r := bufio.NewReader(c)
-	say := func(l string) { c.Write([]byte(l + "\r\n")) }
-	say("220 sink.test ESMTP")
-	for {
-		l, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		cmd := strings.ToUpper(strings.TrimSpace(l))
-		switch {
-		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
-			say("250 sink.test")
-		case cmd == "DATA":
-			say("354 go ahead")
-			var b strings.Builder
-			for {
-				l, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if l == ".\r\n" {
-					break
-				}
-				b.WriteString(l)
-			}
-			s.mu.Lock()
-			s.msgs = append(s.msgs, b.String())
-			s.mu.Unlock()
-			say("250 ok queued")
-		case cmd == "QUIT":
-			say("221 bye")
-			return
-		default:
-			say("250 ok")
-		}
-	}
-}
-
-func (s *sink) messages() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.msgs...)
-}
-
 // newQueue makes a qmail home whose remote mail all goes to the sink,
 // with one message in the queue.
-func newQueue(t *testing.T, s *sink, id queue.ID, body string) (*queue.Queue, []string) {
+func newQueue(t *testing.T, s *testbin.SMTPSink, id queue.ID, body string) (*queue.Queue, []string) {
 	t.Helper()
 	home := t.TempDir()
 	q, err := queue.Create(home, queue.DefaultSplit, queue.Self)
@@ -101,8 +23,7 @@ func newQueue(t *testing.T, s *sink, id queue.ID, body string) (*queue.Queue, []
 		t.Fatal(err)
 	}
 	os.MkdirAll(filepath.Join(home, "control"), 0o755)
-	port := s.ln.Addr().(*net.TCPAddr).Port
-	for name, v := range map[string]string{"me": "rspawn.test", "smtproutes": ":127.0.0.1:" + strconv.Itoa(port)} {
+	for name, v := range map[string]string{"me": "rspawn.test", "smtproutes": ":" + s.Addr} {
 		if err := os.WriteFile(filepath.Join(home, "control", name), []byte(v+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +37,7 @@ func newQueue(t *testing.T, s *sink, id queue.ID, body string) (*queue.Queue, []
 
 // Quail's own qmail-remote runs inside qmail-rspawn and delivers.
 func TestDeliverInProcess(t *testing.T) {
-	s := startSink(t)
+	s := testbin.StartSMTPSink(t)
 	q, env := newQueue(t, s, 4711, "Subject: inside\n\nhello\n")
 	rm := NewRemote(q, testbin.Path(t, "qmail-remote"), env)
 	res, text := rm.Deliver(spawn.Request{Delnum: 1, ID: 4711, Sender: "a@rspawn.test", Recip: "b@far.example"})
@@ -129,7 +50,7 @@ func TestDeliverInProcess(t *testing.T) {
 	if n := rm.inside.Load(); n != 1 {
 		t.Errorf("%d deliveries in the process, want 1", n)
 	}
-	if m := s.messages(); len(m) != 1 || !strings.Contains(m[0], "hello") {
+	if m := s.Messages(); len(m) != 1 || !strings.Contains(m[0], "hello") {
 		t.Errorf("sink got %q", m)
 	}
 }
@@ -137,7 +58,7 @@ func TestDeliverInProcess(t *testing.T) {
 // Any other program (a wrapper that signs mail, a stand-in) runs as a
 // process, and is picked up when it replaces quail's while rspawn runs.
 func TestOtherProgramRunsAsProcess(t *testing.T) {
-	s := startSink(t)
+	s := testbin.StartSMTPSink(t)
 	q, env := newQueue(t, s, 99, "Subject: x\n\nbody\n")
 	prog := filepath.Join(t.TempDir(), "qmail-remote")
 	own, err := os.ReadFile(testbin.Path(t, "qmail-remote"))
@@ -168,7 +89,7 @@ func TestOtherProgramRunsAsProcess(t *testing.T) {
 	if n := rm.inside.Load(); n != 1 {
 		t.Errorf("%d deliveries in the process after the wrapper came, want still 1", n)
 	}
-	if n := len(s.messages()); n != 1 {
+	if n := len(s.Messages()); n != 1 {
 		t.Errorf("sink got %d messages, want the first only", n)
 	}
 }
@@ -196,7 +117,7 @@ func TestOwnProgram(t *testing.T) {
 // Many deliveries at once in one process, as qmail-send asks for up to
 // concurrencyremote of them (run with -race).
 func TestConcurrentInProcess(t *testing.T) {
-	s := startSink(t)
+	s := testbin.StartSMTPSink(t)
 	q, env := newQueue(t, s, 7, "Subject: many\n\nsame message\n")
 	rm := NewRemote(q, testbin.Path(t, "qmail-remote"), env)
 	const n = 30
@@ -217,7 +138,7 @@ func TestConcurrentInProcess(t *testing.T) {
 	for e := range errs {
 		t.Error(e)
 	}
-	if got := len(s.messages()); got != n || rm.inside.Load() != n {
+	if got := len(s.Messages()); got != n || rm.inside.Load() != n {
 		t.Errorf("sink got %d messages, %d deliveries inside, want %d", got, rm.inside.Load(), n)
 	}
 }
