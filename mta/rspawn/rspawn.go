@@ -15,7 +15,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/qmailhome"
@@ -136,9 +135,8 @@ type ownProgram struct {
 }
 
 type fileID struct {
-	dev, ino uint64
-	size     int64
-	mtime    time.Time
+	dev, ino    uint64
+	size, mtime int64
 }
 
 // remoteMain is the main package of quail's qmail-remote.
@@ -149,7 +147,7 @@ func (o *ownProgram) check() bool {
 	if err != nil {
 		return false // let exec report it
 	}
-	id := fileID{size: fi.Size(), mtime: fi.ModTime()}
+	id := fileID{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		id.dev, id.ino = uint64(st.Dev), st.Ino
 	}
