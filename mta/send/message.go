@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/quail-mta/quail/mta/queue"
@@ -112,7 +113,9 @@ func writeSync(path string, data []byte) error {
 }
 
 func removeSync(path string, syncDir bool) error {
-	err := os.Remove(path)
+	// unlink alone: os.Remove would try rmdir after every ENOENT, and
+	// most of the files removed here (bounce/N above all) do not exist.
+	err := syscall.Unlink(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
