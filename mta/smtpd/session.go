@@ -406,34 +406,40 @@ func (s *Session) cmdMail(arg string) error {
 	}
 	s.mailFrom = addr
 	if reason, temp := s.heloProblem(); reason != "" {
+		result := "Reject"
 		if temp {
+			result = "Defer"
 			s.reply(451, "4.4.3", "sorry, unable to check your HELO/EHLO greeting, try again later (#4.4.3)")
 		} else {
 			s.fail(553, "5.7.1", "sorry, your HELO/EHLO greeting is not acceptable here (#5.7.1)")
 		}
-		s.logf("Reject", "MAIL", reason, "", "")
+		s.logf(result, "MAIL", reason, "", "")
 		s.mailFrom = ""
 		return nil
 	}
 	if reason, temp := s.senderProblem(addr); reason != "" {
+		result := "Reject"
 		if temp {
+			result = "Defer"
 			s.reply(451, "4.4.3", "sorry, unable to check your envelope sender domain, try again later (#4.4.3)")
 		} else if reason == "Badmailfromunknown" {
 			s.fail(553, "5.7.1", "sorry, your envelope sender is not accepted from hosts without reverse DNS (#5.7.1)")
 		} else {
 			s.fail(553, "5.1.8", "sorry, your envelope sender domain must exist (#5.1.8)")
 		}
-		s.logf("Reject", "MAIL", reason, "", "")
+		s.logf(result, "MAIL", reason, "", "")
 		s.mailFrom = ""
 		return nil
 	}
 	if code, enh, text := s.spfAction(addr); code != 0 {
+		result := "Reject"
 		if code >= 500 {
 			s.fail(code, enh, text)
 		} else {
+			result = "Defer"
 			s.reply(code, enh, text)
 		}
-		s.logf("Reject", "MAIL", "SPF", "", "")
+		s.logf(result, "MAIL", "SPF", "", "")
 		s.mailFrom = ""
 		s.spfHeader = ""
 		return nil
