@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -122,31 +120,9 @@ func (in *instance) startSend() {
 // smtpd starts tcpserver with qmail-smtpd on 127.0.0.1 and a free port,
 // with the extra environment given, and returns the port.
 func (in *instance) smtpd(env []string, args ...string) string {
-	t := in.t
-	argv := append([]string{"-1", "-R", "-H", "-l", "mx.test", "-c", "100", "127.0.0.1", "0", "qmail-smtpd"}, args...)
-	cmd := exec.Command(filepath.Join(in.Bin, "tcpserver"), argv...)
-	cmd.Env = append(append([]string{}, in.Env...), env...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	errlog := &testbin.Output{}
-	cmd.Stderr = errlog
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("tcpserver/qmail-smtpd log:\n%s", errlog.String())
-		}
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("tcpserver did not print its port: %v\n%s", err, errlog.String())
-	}
-	return strings.TrimSpace(line)
+	argv := append([]string{"-R", "-H", "-l", "mx.test", "-c", "100", "127.0.0.1", "0", "qmail-smtpd"}, args...)
+	srv := testbin.StartServer(in.t, filepath.Join(in.Bin, "tcpserver"), append(append([]string{}, in.Env...), env...), argv...)
+	return strconv.Itoa(srv.Port)
 }
 
 // delivered returns the messages in the demo Maildir's new/ and cur/.

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -12,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,30 +39,10 @@ func (in *instance) authServer(checker string, env ...string) string {
 	if out, err := newvpw.CombinedOutput(); err != nil {
 		t.Fatalf("qmail-newvpw: %v: %s", err, out)
 	}
-	cmd := exec.Command(filepath.Join(in.Bin, "sslserver"), "-1", "-n", "-R", "-H", "-l", "mx.test", "127.0.0.1", "0",
-		"qmail-smtpd", checker, "true")
-	cmd.Env = append(append(append([]string{}, in.Env...), selfSignedCert(t)...), env...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	errlog := &testbin.Output{}
-	cmd.Stderr = errlog
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("sslserver/qmail-smtpd log:\n%s", errlog.String())
-		}
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("sslserver did not print its port: %v\n%s", err, errlog.String())
-	}
-	return strings.TrimSpace(line)
+	srv := testbin.StartServer(t, filepath.Join(in.Bin, "sslserver"),
+		append(append(append([]string{}, in.Env...), selfSignedCert(t)...), env...),
+		"-n", "-R", "-H", "-l", "mx.test", "127.0.0.1", "0", "qmail-smtpd", checker, "true")
+	return strconv.Itoa(srv.Port)
 }
 
 func selfSignedCert(t *testing.T) []string {
