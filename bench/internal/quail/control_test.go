@@ -7,7 +7,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/quail-mta/quail/internal/testbin"
 )
@@ -76,18 +75,7 @@ func TestRestartDeliversQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := in.SendPID()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ents, _ := os.ReadDir(filepath.Join(in.Maildir, "new"))
-		if len(ents) == 1 && in.QueueEmpty() {
-			break
-		}
-		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(in.Log)
-			t.Fatalf("%d messages in new/, queue empty %v after 30 s\n%s", len(ents), in.QueueEmpty(), b)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitDelivered(t, in, 1)
 	in.Stop()
 	if err := syscall.Kill(pid, 0); err == nil {
 		t.Errorf("qmail-send %d still exists after Stop", pid)

@@ -29,18 +29,7 @@ func TestStartDeliverStop(t *testing.T) {
 	if err := send(srv.Addr, in.Recipient); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ents, _ := os.ReadDir(filepath.Join(in.Maildir, "new"))
-		if len(ents) == 1 && in.QueueEmpty() {
-			break
-		}
-		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(in.Log)
-			t.Fatalf("%d messages in new/, queue empty %v after 30 s\n%s", len(ents), in.QueueEmpty(), b)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitDelivered(t, in, 1)
 	in.Stop()
 	if c, err := net.DialTimeout("tcp", srv.Addr, time.Second); err == nil {
 		c.Close()
@@ -69,4 +58,16 @@ func send(addr, to string) error {
 		}
 	}
 	return nil
+}
+
+// waitDelivered waits up to 30 s for n messages in the instance's
+// Maildir/new and nothing left in its queue.
+func waitDelivered(t *testing.T, in *Instance, n int) {
+	t.Helper()
+	newDir := filepath.Join(in.Maildir, "new")
+	count := func() int { ents, _ := os.ReadDir(newDir); return len(ents) }
+	if !testbin.Eventually(30*time.Second, func() bool { return count() == n && in.QueueEmpty() }) {
+		b, _ := os.ReadFile(in.Log)
+		t.Fatalf("%d messages in new/, queue empty %v after 30 s\n%s", count(), in.QueueEmpty(), b)
+	}
 }
