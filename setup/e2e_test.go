@@ -21,7 +21,7 @@ var mailPrograms = []string{"envdir", "softlimit", "multilog", "setuidgid", "svs
 
 // svscan runs svscan on dir with bin first on PATH until the test ends;
 // stopping it with SIGTERM takes the services down.
-func svscan(t *testing.T, dir, bin string) {
+func svscan(t *testing.T, dir, bin string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(bin, "svscan"), dir)
 	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin"}
@@ -43,6 +43,7 @@ func svscan(t *testing.T, dir, bin string) {
 			t.Errorf("svscan did not stop on SIGTERM; output:\n%s", out.String())
 		}
 	})
+	return cmd
 }
 
 // sendSMTP sends one message with Python's smtplib, the client the issue

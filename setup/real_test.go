@@ -123,24 +123,8 @@ func TestRealPrivilegedInstallation(t *testing.T) {
 		t.Errorf("check: %d problems (%v):\n%s", n, err, report.String())
 	}
 
-	cmd := exec.Command(filepath.Join(bin, "svscan"), c.ServiceDir)
-	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin"}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-		dumpLogs(t, c.LogDir)
-	})
+	t.Cleanup(func() { dumpLogs(t, c.LogDir) })
+	cmd := svscan(t, c.ServiceDir, bin)
 	waitFor(t, "qmail-smtpd to listen", 30*time.Second, func() bool { return listening(port) })
 	sendSMTP(t, port, "tester@localhost", "privileged")
 	newDir := filepath.Join(box, "Maildir", "new")
