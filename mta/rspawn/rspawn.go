@@ -39,7 +39,6 @@ type Remote struct {
 // with the environment env.
 func NewRemote(q *queue.Queue, prog string, env []string) *Remote {
 	rm := &Remote{Queue: q, Program: prog, Env: env}
-	rm.own.path = prog
 	rm.seq.Store(int64(os.Getpid()))
 	return rm
 }
@@ -85,7 +84,7 @@ func (rm *Remote) Deliver(r spawn.Request) (byte, string) {
 	defer mess.Close()
 	out := &spawn.Capped{}
 	args := []string{rm.Program, host, r.Sender, r.Recip}
-	if rm.own.check() {
+	if rm.own.check(rm.Program) {
 		if !rm.runOwn(args, mess, out) {
 			return spawn.Deferral, "qmail-remote crashed. (#4.3.0)"
 		}
@@ -120,14 +119,13 @@ func (rm *Remote) runOwn(args []string, mess *os.File, out io.Writer) (ok bool) 
 	return true
 }
 
-// ownProgram tells whether the program at path is quail's qmail-remote,
+// ownProgram tells whether a program is quail's qmail-remote,
 // by the main package recorded in the executable's build information.
 // The answer is kept for the file's identity (device, inode, size,
 // modification time), so that a program replaced while qmail runs (a
 // wrapper that signs outgoing mail, say) is run from the next delivery
 // on, as qmail would run it.
 type ownProgram struct {
-	path  string
 	mu    sync.Mutex
 	id    fileID
 	known bool
@@ -142,8 +140,8 @@ type fileID struct {
 // remoteMain is the main package of quail's qmail-remote.
 const remoteMain = "github.com/quail-mta/quail/cmd/qmail-remote"
 
-func (o *ownProgram) check() bool {
-	fi, err := os.Stat(o.path)
+func (o *ownProgram) check(path string) bool {
+	fi, err := os.Stat(path)
 	if err != nil {
 		return false // let exec report it
 	}
@@ -156,7 +154,7 @@ func (o *ownProgram) check() bool {
 	if o.known && o.id == id {
 		return o.own
 	}
-	bi, err := buildinfo.ReadFile(o.path)
+	bi, err := buildinfo.ReadFile(path)
 	o.own = err == nil && bi.Path == remoteMain && fi.Mode()&0o111 != 0
 	o.id, o.known = id, true
 	return o.own

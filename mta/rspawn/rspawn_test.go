@@ -107,8 +107,8 @@ func TestOwnProgram(t *testing.T) {
 		{script, false},
 		{filepath.Join(dir, "missing"), false},
 	} {
-		o := ownProgram{path: c.path}
-		if got := o.check(); got != c.want {
+		var o ownProgram
+		if got := o.check(c.path); got != c.want {
 			t.Errorf("%s: %v, want %v", c.path, got, c.want)
 		}
 	}

@@ -653,10 +653,9 @@ func (s *Sender) messDone(m *message) {
 func (s *Sender) removeFinished(done chan<- struct{}) {
 	defer close(done)
 	for id := range s.toRemove {
-		if err := s.clean.do("foop", id); err != nil && err != errCleanRefused {
-			// qmail-clean is gone; the main loop has heard of it.
-			continue
-		} else if err != nil {
+		// Any other error means qmail-clean is gone, which the main loop
+		// hears of through lostc.
+		if err := s.clean.do("foop", id); err == errCleanRefused {
 			s.log.line("warning: qmail-clean unable to clean up msg " + id.String())
 		}
 	}

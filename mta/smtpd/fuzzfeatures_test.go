@@ -122,12 +122,14 @@ func TestTemporaryChecksLogDefer(t *testing.T) {
 	}{
 		{"HELO name's DNS down", "down.test", "a@good.test", "Defer::MAIL::Helo_DNS"},
 		{"HELO name does not exist", "nx.example", "a@good.test", "Reject::MAIL::Helo_DNS"},
-		{"sender domain's DNS down", "good.test", "a@down.test", "Defer::MAIL::"},
+		{"sender domain's DNS down", "good.test", "a@down.test", "Defer::MAIL::Sender_DNS"},
+		{"sender domain does not exist", "good.test", "a@nx.example", "Reject::MAIL::Sender_DNS"},
 		{"SPF fail", "good.test", "a@fail.test", "Reject::MAIL::SPF"},
+		{"queue program cannot start", "good.test", "a@good.test", "Defer::DATA::Queue_start"},
 	} {
 		cfg := testConfig("/nonexistent/qq")
 		cfg.Filters = Filters{HeloCheck: "=", MFDNSCheck: true, SPFBehavior: 3, DNS: zoneDNS{}}
-		_, log := dialog(t, cfg, nil, "HELO "+c.helo+"\r\nMAIL FROM:<"+c.from+">\r\nQUIT\r\n")
+		_, log := dialog(t, cfg, nil, "HELO "+c.helo+"\r\nMAIL FROM:<"+c.from+">\r\nRCPT TO:<u@test>\r\nDATA\r\nQUIT\r\n")
 		if !strings.Contains(log, c.want) {
 			t.Errorf("%s: log %q, want %s", c.why, log, c.want)
 		}

@@ -586,7 +586,7 @@ func (s *Session) cmdData(string) error {
 	q, err := s.queue(s.cfg.QueueProgram, s.env)
 	if err != nil {
 		s.reply(451, "4.3.0", "qq temporary problem (#4.3.0)")
-		s.logf("Reject", "DATA", "Queue_start", "", "")
+		s.logf("Defer", "DATA", "Queue_start", "", "")
 		return nil
 	}
 	s.reply(354, "", "go ahead")
