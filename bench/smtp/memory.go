@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/quail-mta/quail/bench/internal/smtpsend"
+
 	"bufio"
 	"errors"
 	"fmt"
@@ -185,7 +187,7 @@ func openSession(addr string) (net.Conn, error) {
 		return nil, err
 	}
 	c.SetReadDeadline(time.Now().Add(30 * time.Second))
-	if err := expect(bufio.NewReader(c), '2', "connect"); err != nil {
+	if err := smtpsend.Expect(bufio.NewReader(c), '2', "connect"); err != nil {
 		c.Close()
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/quail-mta/quail/bench/internal/smtpsend"
 	"os/exec"
 	"sort"
 	"strconv"
@@ -234,7 +235,7 @@ func (b *bench) latency(t *target) ([]time.Duration, error) {
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("%d of %d latency samples in %v", i, b.c.samples, b.c.phaseTime)
 		}
-		done, err := sendOne(t.addr, "lat@remote.test", t.rcpt, body)
+		done, err := smtpsend.One(t.addr, "lat@remote.test", t.rcpt, body)
 		if err != nil {
 			return nil, fmt.Errorf("message %d: %w", i, err)
 		}

@@ -1,9 +1,7 @@
 package postfix
 
 import (
-	"bufio"
-	"fmt"
-	"net"
+	"github.com/quail-mta/quail/bench/internal/smtpsend"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,24 +80,6 @@ func TestStartDeliverStop(t *testing.T) {
 }
 
 func send(addr, to string) error {
-	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	r := bufio.NewReader(c)
-	for _, s := range []string{"", "HELO client.test\r\n", "MAIL FROM:<a@remote.test>\r\n", "RCPT TO:<" + to + ">\r\n", "DATA\r\n", "Subject: t\r\n\r\nbody\r\n.\r\n", "QUIT\r\n"} {
-		if s != "" {
-			fmt.Fprint(c, s)
-		}
-		l, err := r.ReadString('\n')
-		if err != nil {
-			return fmt.Errorf("after %q: %w", s, err)
-		}
-		if l[0] != '2' && l[0] != '3' {
-			return fmt.Errorf("after %q: %q", s, l)
-		}
-	}
-	return nil
+	_, err := smtpsend.One(addr, "a@remote.test", to, []byte("Subject: t\r\n\r\nbody\r\n"))
+	return err
 }
