@@ -32,11 +32,11 @@ package main
 
 import (
 	"github.com/quail-mta/quail/bench/internal/cleanup"
+	"github.com/quail-mta/quail/bench/internal/netwait"
 
 	"bytes"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -165,30 +165,13 @@ func message(size int) []byte {
 	return b.Bytes()
 }
 
+// freePort is a free loopback port as text, "0" (any) if none is found.
 func freePort() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := netwait.FreePort()
 	if err != nil {
 		return "0"
 	}
-	defer ln.Close()
-	_, p, _ := net.SplitHostPort(ln.Addr().String())
-	return p
-}
-
-// listening polls until addr accepts a connection.
-func listening(addr string, within time.Duration) error {
-	deadline := time.Now().Add(within)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return strconv.Itoa(p)
 }
 
 // loadavg is the machine's 1, 5 and 15 minute load averages: the figures

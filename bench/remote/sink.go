@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/quail-mta/quail/bench/internal/netwait"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -42,7 +43,7 @@ func startSink(prog, user, addr string, want int) (*countingSink, error) {
 		return nil, fmt.Errorf("unable to start smtp-sink: %w", err)
 	}
 	go s.read(out)
-	if err := listening(addr, 10*time.Second); err != nil {
+	if err := netwait.Listening(addr, 10*time.Second); err != nil {
 		s.stop()
 		return nil, fmt.Errorf("smtp-sink does not listen on %s: %w", addr, err)
 	}

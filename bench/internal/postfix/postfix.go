@@ -21,7 +21,7 @@ package postfix
 import (
 	"errors"
 	"fmt"
-	"net"
+	"github.com/quail-mta/quail/bench/internal/netwait"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -115,7 +115,7 @@ func Start(dir string, o Options) (*Instance, error) {
 		return nil, fmt.Errorf("chown postfix %s: %v %s", data, err, out)
 	}
 	if o.SMTPD {
-		port, err := freePort()
+		port, err := netwait.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -132,7 +132,7 @@ func Start(dir string, o Options) (*Instance, error) {
 		return nil, fmt.Errorf("postfix start: %v %s%s", err, out, in.logTail())
 	}
 	if in.Addr != "" {
-		if err := waitListening(in.Addr, 20*time.Second); err != nil {
+		if err := netwait.Listening(in.Addr, 20*time.Second); err != nil {
 			in.Stop()
 			return nil, fmt.Errorf("smtpd not listening: %v%s", err, in.logTail())
 		}
@@ -321,31 +321,4 @@ func chownTree(root string, uid, gid int) error {
 		}
 		return os.Lchown(p, uid, gid)
 	})
-}
-
-// freePort asks the kernel for a loopback port nobody uses right now.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// waitListening polls until addr accepts a connection; it closes each at
-// once, which smtpd logs as a lost connection and nothing else.
-func waitListening(addr string, within time.Duration) error {
-	deadline := time.Now().Add(within)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
