@@ -161,15 +161,7 @@ func TestBadrcpttoAndTarpit(t *testing.T) {
 }
 
 func TestRecipientValidation(t *testing.T) {
-	prog, dir := fakeQueue(t)
-	home := t.TempDir()
-	os.MkdirAll(filepath.Join(home, "users"), 0755)
-	os.WriteFile(filepath.Join(home, "users", "recipients"), []byte("u@test\n"), 0644)
-	if err := recipients.Build(home); err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig(prog)
-	cfg.Recipients = []recipients.Source{{CDB: filepath.Join(home, "users", "recipients.cdb")}}
+	cfg, dir := recipientsConfig(t, "u@test")
 	in := "MAIL FROM:<a@b>\r\nRCPT TO:<u@test>\r\nRCPT TO:<forged@test>\r\nRCPT TO:<x@elsewhere.invalid>\r\n"
 	out, log := dialog(t, cfg, []string{"QDIR=" + dir}, in)
 	if got := replyCodes(out); got != "220 250 250 550 553" {
@@ -183,4 +175,20 @@ func TestRecipientValidation(t *testing.T) {
 	if got := replyCodes(out); got != "220 250 250 450 553" {
 		t.Errorf("RECIPIENTS450: %s", got)
 	}
+}
+
+// recipientsConfig is testConfig with a fake queue and a recipients cdb
+// built from the addresses given.
+func recipientsConfig(t *testing.T, known ...string) (*Config, string) {
+	t.Helper()
+	prog, dir := fakeQueue(t)
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, "users"), 0755)
+	os.WriteFile(filepath.Join(home, "users", "recipients"), []byte(strings.Join(known, "\n")+"\n"), 0644)
+	if err := recipients.Build(home); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(prog)
+	cfg.Recipients = []recipients.Source{{CDB: filepath.Join(home, "users", "recipients.cdb")}}
+	return cfg, dir
 }

@@ -364,15 +364,7 @@ func TestRelayRefusedBeforeRecipientCheck(t *testing.T) {
 // as a client error, or a harvester could try addresses without end
 // (with 550 it is disconnected after MaxErrors).
 func TestRecipients450CountsAsError(t *testing.T) {
-	prog, dir := fakeQueue(t)
-	home := t.TempDir()
-	os.MkdirAll(filepath.Join(home, "users"), 0755)
-	os.WriteFile(filepath.Join(home, "users", "recipients"), []byte("u@test\n"), 0644)
-	if err := recipients.Build(home); err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig(prog)
-	cfg.Recipients = []recipients.Source{{CDB: filepath.Join(home, "users", "recipients.cdb")}}
+	cfg, dir := recipientsConfig(t, "u@test")
 	cfg.Recipients450 = true
 	in := "HELO x\r\nMAIL FROM:<a@b>\r\n" + strings.Repeat("RCPT TO:<guess@test>\r\n", MaxErrors+5)
 	out, _ := dialog(t, cfg, []string{"QDIR=" + dir}, in)
