@@ -206,7 +206,7 @@ func TestWireForm(t *testing.T) {
 		if letters(rep) != "rK" {
 			t.Fatalf("reports %q", rep)
 		}
-		lines := srv.Lines()
+		lines := srv.Dialogue()
 		want := []string{"EHLO helo.quail.test", `MAIL FROM:<"a b"@quail.test> SIZE=24 BODY=8BITMIME`, "RCPT TO:<x@fake.test>", "DATA", "QUIT"}
 		if strings.Join(lines, "|") != strings.Join(want, "|") {
 			t.Fatalf("dialogue %q, want %q", lines, want)
@@ -232,7 +232,7 @@ func TestWireForm(t *testing.T) {
 			t.Fatalf("reports %q", rep)
 		}
 		want := "EHLO quail.test|HELO quail.test|MAIL FROM:<a@quail.test>|RCPT TO:<x@fake.test>|RCPT TO:<y@fake.test>|DATA|QUIT"
-		if got := strings.Join(srv.Lines(), "|"); got != want {
+		if got := strings.Join(srv.Dialogue(), "|"); got != want {
 			t.Fatalf("dialogue %q", got)
 		}
 	})

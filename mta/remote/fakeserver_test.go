@@ -83,6 +83,17 @@ func (s *fakeSMTP) record(f func()) {
 	f()
 }
 
+// Dialogue waits up to 5 s for a client's QUIT to be read (qmail-remote
+// exits once it has sent QUIT, before the server has read it) and then
+// returns what clients said.
+func (s *fakeSMTP) Dialogue() []string {
+	testbin.Eventually(5*time.Second, func() bool {
+		l := s.Lines()
+		return len(l) > 0 && l[len(l)-1] == "QUIT"
+	})
+	return s.Lines()
+}
+
 // Lines returns a copy of what clients said.
 func (s *fakeSMTP) Lines() []string {
 	s.mu.Lock()
