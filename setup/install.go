@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/quail-mta/quail/internal/durable"
 )
 
 // owner is who a file belongs to; -1 keeps the creating user's.
@@ -130,7 +132,7 @@ func (in *installer) fileQuiet(path, content string, mode fs.FileMode, o owner, 
 	if err != nil {
 		return fmt.Errorf("unable to write %s: %w", in.show(path), err)
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(path)); err != nil {
 		return err
 	}
 	in.created(path)
@@ -174,16 +176,4 @@ func (in *installer) copyFile(src, path string, mode fs.FileMode, o owner) error
 func exists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
-}
-
-func syncDir(path string) error {
-	d, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

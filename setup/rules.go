@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/quail-mta/quail/internal/durable"
 	"github.com/quail-mta/quail/ucspi/rules"
 )
 
@@ -34,7 +35,7 @@ func compileRules(src, dst string) error {
 		os.Remove(tmp)
 		return err
 	}
-	return syncDir(filepath.Dir(dst))
+	return durable.SyncDir(filepath.Dir(dst))
 }
 
 // rebuildRules recompiles every tcprules file of QMAILHOME/tcp: the one

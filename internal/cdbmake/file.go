@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/quail-mta/quail/internal/durable"
 )
 
 // WriteFile builds the cdb at path from the records that fill adds, the
@@ -41,18 +43,5 @@ func WriteFileVia(path, tmp string, fill func(add func(key, value []byte) error)
 		os.Remove(tmp)
 		return fmt.Errorf("unable to move %s to %s: %w", tmp, path, err)
 	}
-	return SyncDir(filepath.Dir(path))
-}
-
-// SyncDir fsyncs a directory, making a rename in it durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("unable to sync %s: %w", dir, err)
-	}
-	return nil
+	return durable.SyncDir(filepath.Dir(path))
 }

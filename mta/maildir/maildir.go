@@ -32,6 +32,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/quail-mta/quail/internal/durable"
 )
 
 // Subdirectories of a maildir.
@@ -132,7 +134,7 @@ func Deliver(dir string, prefix []byte, msg io.Reader) (string, error) {
 	} else {
 		os.Remove(tmp)
 	}
-	if err := SyncDir(filepath.Join(dir, "new")); err != nil {
+	if err := durable.SyncDir(filepath.Join(dir, "new")); err != nil {
 		os.Remove(dst)
 		return "", err
 	}
@@ -176,19 +178,6 @@ func copyMessage(w io.Writer, msg io.Reader) (int64, error) {
 			return n, &ReadError{err}
 		}
 	}
-}
-
-// SyncDir fsyncs a directory, making the entries made in it durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("unable to open %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("unable to sync %s: %w", dir, err)
-	}
-	return nil
 }
 
 // Message is one file in new/ or cur/.

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/quail-mta/quail/internal/durable"
 	"golang.org/x/sys/unix"
 )
 
@@ -157,19 +158,10 @@ func Deliver(path, fromLine string, prefix []byte, msg io.Reader) error {
 	}
 	// The file may have been created just now: its directory entry must
 	// be durable too before the delivery counts.
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(path)); err != nil {
 		return &Error{"write", path, err}
 	}
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // Lock takes an exclusive flock and an exclusive fcntl lock on f, trying

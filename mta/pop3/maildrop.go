@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quail-mta/quail/internal/durable"
 	"github.com/quail-mta/quail/mta/maildir"
 )
 
@@ -339,7 +340,7 @@ func (m *Maildrop) cmdQuit(string) error {
 		}
 	}
 	for sub := range touched {
-		if err := maildir.SyncDir(filepath.Join(m.dir, sub)); err != nil {
+		if err := durable.SyncDir(filepath.Join(m.dir, sub)); err != nil {
 			failed = true
 			m.warn(err.Error())
 		}

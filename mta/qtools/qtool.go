@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/durable"
 	"github.com/quail-mta/quail/internal/getopt"
 	"github.com/quail-mta/quail/internal/qmailhome"
 	"github.com/quail-mta/quail/mta/queue"
@@ -310,7 +311,7 @@ func removeFiles(q *queue.Queue, id queue.ID) error {
 			return err
 		}
 		if s.sync {
-			if err := queue.SyncDir(dirOf(s.path)); err != nil {
+			if err := durable.SyncDir(dirOf(s.path)); err != nil {
 				return err
 			}
 		}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/quail-mta/quail/internal/durable"
 )
 
 // Step names the points of an injection after which the queue is in a
@@ -151,7 +153,7 @@ func (w *injection) run(msg, env io.Reader) (ID, error) {
 	if err := w.step(StepTodoLinked); err != nil {
 		return 0, err
 	}
-	if err := syncDir(filepath.Dir(todofn)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(todofn)); err != nil {
 		// todo/N may or may not survive a crash now; removing it keeps
 		// the promise that exit 0 alone means queued.
 		os.Remove(todofn)
@@ -212,7 +214,7 @@ func (w *injection) writeMessage(msg io.Reader) error {
 	if err := w.mess.Sync(); err != nil {
 		return fail(ExitWrite, err)
 	}
-	if err := syncDir(filepath.Dir(w.messfn)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(w.messfn)); err != nil {
 		return fail(ExitMess, err)
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"github.com/quail-mta/quail/internal/durable"
 )
 
 // DefaultSplit is qmail's conf-split: the number of subdirectories of
@@ -183,10 +185,10 @@ func Create(home string, split int, o Owners) (*Queue, error) {
 			}
 		}
 	}
-	if err := syncDir(home); err != nil {
+	if err := durable.SyncDir(home); err != nil {
 		return nil, err
 	}
-	return q, syncDir(q.Dir)
+	return q, durable.SyncDir(q.Dir)
 }
 
 func mkdir(path string, mode os.FileMode, uid, gid int) error {
@@ -235,19 +237,3 @@ func fixup(path string, mode os.FileMode, uid, gid int) error {
 	}
 	return nil
 }
-
-// syncDir makes a directory's entries durable.
-func syncDir(path string) error {
-	d, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// SyncDir makes the entries of a queue directory durable.
-func SyncDir(path string) error { return syncDir(path) }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/quail-mta/quail/internal/durable"
 )
 
 // Ossified is the age after which qmail takes a file that no program
@@ -313,5 +315,5 @@ func (q *Queue) RemoveTodo(id ID) error {
 	if err := removeAll(q.Intd(id), q.Todo(id)); err != nil {
 		return err
 	}
-	return syncDir(q.Path("todo"))
+	return durable.SyncDir(q.Path("todo"))
 }

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/quail-mta/quail/internal/durable"
 	"github.com/quail-mta/quail/mta/queue"
 )
 
@@ -123,7 +124,7 @@ func removeSync(path string, syncDir bool) error {
 		return err
 	}
 	if syncDir {
-		return queue.SyncDir(dirOf(path))
+		return durable.SyncDir(dirOf(path))
 	}
 	return nil
 }

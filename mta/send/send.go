@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/quail-mta/quail/internal/durable"
 	"github.com/quail-mta/quail/mta/queue"
 	"github.com/quail-mta/quail/mta/spawn"
 )
@@ -567,7 +568,7 @@ func (s *Sender) addBounce(m *message, r *rcpt, text string) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return queue.SyncDir(dirOf(path))
+	return durable.SyncDir(dirOf(path))
 }
 
 // roundEnd reschedules a channel whose round is over and finishes the

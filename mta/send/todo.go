@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/quail-mta/quail/internal/durable"
 	"github.com/quail-mta/quail/mta/queue"
 )
 
@@ -150,7 +151,7 @@ func (s *Sender) preprocess(id queue.ID) (*message, error) {
 		return nil, err
 	}
 	for _, f := range changed {
-		if err := queue.SyncDir(filepath.Dir(f)); err != nil {
+		if err := durable.SyncDir(filepath.Dir(f)); err != nil {
 			return nil, err
 		}
 	}

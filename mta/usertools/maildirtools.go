@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/durable"
 	"github.com/quail-mta/quail/mta/maildir"
 	"github.com/quail-mta/quail/mta/mbox"
 )
@@ -112,7 +113,7 @@ func Maildir2mbox(inv *cli.Invocation) int {
 		return inv.Fatal(cli.ExitTemporary, "unable to move %s to %s: %v", tmp, mail, errText(err))
 	}
 	// The new mbox must be durable before the messages go.
-	if err := maildir.SyncDir(filepath.Dir(mail)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(mail)); err != nil {
 		return inv.Fatal(cli.ExitTemporary, "%v", err)
 	}
 	for _, m := range msgs {

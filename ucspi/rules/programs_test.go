@@ -1,13 +1,12 @@
 package rules
 
 import (
-	"github.com/quail-mta/quail/internal/cdbmake"
-
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/quail-mta/quail/internal/cdbmake"
 	"github.com/quail-mta/quail/internal/testbin"
 )
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/durable"
 )
 
 // TCPRules is tcprules(1): tcprules rules.cdb rules.tmp. It compiles the
@@ -54,18 +55,10 @@ func TCPRules(inv *cli.Invocation) int {
 		os.Remove(tmpPath)
 		return inv.Fatal(cli.ExitTemporary, "unable to move %s to %s: %v", tmpPath, cdbPath, cause(err))
 	}
-	syncDir(filepath.Dir(cdbPath))
+	// Best effort: the new database is in place already, and some file
+	// systems refuse to sync a directory (tcprules 0.88 does not try).
+	durable.SyncDir(filepath.Dir(cdbPath))
 	return cli.ExitOK
-}
-
-// syncDir makes the rename durable. 0.88 does not do it; it is best effort
-// here too, since the new database is already in place and some file
-// systems refuse to sync a directory.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
 
 // cause strips the operation and path os errors repeat, since the
