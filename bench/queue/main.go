@@ -32,9 +32,8 @@ import (
 	"time"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/quail-mta/quail/mta/users"
+	"golang.org/x/sys/unix"
 )
 
 func main() {

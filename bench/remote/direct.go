@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/quail-mta/quail/bench/internal/cleanup"
-
 	"bytes"
 	"fmt"
 	"os"
@@ -12,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/quail-mta/quail/bench/internal/cleanup"
 )
 
 // directConfig shapes the qmail-remote-alone measurement.

@@ -31,9 +31,6 @@
 package main
 
 import (
-	"github.com/quail-mta/quail/bench/internal/cleanup"
-	"github.com/quail-mta/quail/bench/internal/netwait"
-
 	"bytes"
 	"flag"
 	"fmt"
@@ -45,6 +42,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/quail-mta/quail/bench/internal/cleanup"
+	"github.com/quail-mta/quail/bench/internal/netwait"
 )
 
 func main() {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/quail-mta/quail/bench/internal/cleanup"
-
 	"bytes"
 	"errors"
 	"fmt"
@@ -14,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/quail-mta/quail/bench/internal/cleanup"
 	"github.com/quail-mta/quail/bench/internal/postfix"
 	"github.com/quail-mta/quail/bench/internal/quail"
 )

@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"github.com/quail-mta/quail/bench/internal/netwait"
 	"os/exec"
 	"strconv"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/quail-mta/quail/bench/internal/netwait"
 )
 
 // countingSink is Postfix's smtp-sink with -c, which prints a record

@@ -27,8 +27,6 @@
 package main
 
 import (
-	"github.com/quail-mta/quail/bench/internal/cleanup"
-
 	"flag"
 	"fmt"
 	"os"
@@ -39,6 +37,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/quail-mta/quail/bench/internal/cleanup"
 	"github.com/quail-mta/quail/bench/internal/postfix"
 )
 

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/quail-mta/quail/bench/internal/smtpsend"
-
 	"bufio"
 	"errors"
 	"fmt"
@@ -12,9 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/quail-mta/quail/bench/internal/proc"
+	"github.com/quail-mta/quail/bench/internal/smtpsend"
+	"golang.org/x/sys/unix"
 )
 
 // memResult is one system's memory figures.

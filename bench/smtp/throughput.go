@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/quail-mta/quail/bench/internal/smtpsend"
 	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/quail-mta/quail/bench/internal/smtpsend"
 	"github.com/quail-mta/quail/bench/internal/watch"
 )
 

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/colinmarc/cdb"
-
 	"github.com/quail-mta/quail/internal/testbin"
 	"github.com/quail-mta/quail/mta/netstring"
 )

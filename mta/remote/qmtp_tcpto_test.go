@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/quail-mta/quail/internal/testbin"
 	"github.com/quail-mta/quail/mta/tcpto"
+	"golang.org/x/sys/unix"
 )
 
 // qmtpServer answers each recipient by the start of its address: "bad"

@@ -2,9 +2,6 @@ package smtpd
 
 import (
 	"bytes"
-	"github.com/quail-mta/quail/dnsclient"
-	"github.com/quail-mta/quail/dnsclient/dnstest"
-	"github.com/quail-mta/quail/mta/recipients"
 	"io"
 	"net"
 	"os"
@@ -12,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quail-mta/quail/dnsclient"
+	"github.com/quail-mta/quail/dnsclient/dnstest"
+	"github.com/quail-mta/quail/mta/recipients"
 )
 
 // A NUL in an envelope address would end the field in qmail-queue's

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/quail-mta/quail/internal/testbin"
-
 	"io"
 	"net"
 	"net/netip"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/testbin"
 )
 
 // TestPrepareHook exercises the seam sslserver uses: Prepare adds a

@@ -21,7 +21,6 @@ package postfix
 import (
 	"errors"
 	"fmt"
-	"github.com/quail-mta/quail/bench/internal/netwait"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/quail-mta/quail/bench/internal/netwait"
 	"github.com/quail-mta/quail/bench/internal/proc"
 )
 

@@ -1,7 +1,6 @@
 package postfix
 
 import (
-	"github.com/quail-mta/quail/bench/internal/smtpsend"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/bench/internal/proc"
+	"github.com/quail-mta/quail/bench/internal/smtpsend"
 )
 
 // Settings given in Options.Main replace ours instead of repeating them.

@@ -1,13 +1,13 @@
 package quail
 
 import (
-	"github.com/quail-mta/quail/bench/internal/smtpsend"
 	"net"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/quail-mta/quail/bench/internal/smtpsend"
 	"github.com/quail-mta/quail/internal/testbin"
 )
 
