@@ -17,6 +17,9 @@ import (
 	"os/exec"
 	"strings"
 	"syscall"
+
+	"github.com/quail-mta/quail/internal/ownprog"
+	"github.com/quail-mta/quail/mta/queue"
 )
 
 // Result is qmail-queue's verdict.
@@ -93,21 +96,77 @@ func Envelope(sender string, recipients []string) []byte {
 	return b.Bytes()
 }
 
-// Queue is one running qmail-queue.
+// Queue is one running qmail-queue: a process, or quail's qmail-queue
+// code in a goroutine of this one.
 type Queue struct {
 	cmd      *exec.Cmd
 	msg      io.WriteCloser
-	env      *os.File // our end of the envelope pipe
-	custom   *os.File // our end of descriptor 6
+	env      io.WriteCloser // the envelope's pipe
+	custom   *os.File       // our end of descriptor 6 (a process only)
+	done     chan error     // the goroutine's verdict (in this process only)
 	writeErr error
 }
 
-// Start runs prog with env. The caller writes the message with Write, then
-// calls Close with the envelope.
+// ownQueue recognises quail's qmail-queue.
+var ownQueue = ownprog.For("qmail-queue")
+
+// Start runs the queue program prog with env. The caller writes the
+// message with Write, then calls Close with the envelope.
+//
+// When env names no program in QMAILQUEUE, prog is quail's own
+// qmail-queue and it is neither set-uid nor set-gid, the message is
+// queued by this process: starting the program would change nothing
+// (the same code, uids and environment) but cost a program start per
+// message. A program named in QMAILQUEUE, a wrapper installed as
+// qmail-queue, and the set-uid qmail-queue of an installation with
+// qmail's users are always started as programs.
 func Start(prog string, env []string) (*Queue, error) {
+	if inProcess(prog, env) {
+		return startInProcess(env), nil
+	}
 	cmd := exec.Command(prog)
 	cmd.Env = env
 	return StartCmd(cmd)
+}
+
+func inProcess(prog string, env []string) bool {
+	if v, ok := lookup(env, "QMAILQUEUE"); ok && v != "" {
+		return false
+	}
+	own, fi := ownQueue.Is(prog)
+	return own && fi.Mode()&(os.ModeSetuid|os.ModeSetgid) == 0
+}
+
+func lookup(env []string, name string) (string, bool) {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], name+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// errAborted is what the in-process qmail-queue reads when the caller
+// gives the message up.
+var errAborted = errors.New("message abandoned by its sender")
+
+// errFinished is what a write gets once the in-process qmail-queue has
+// finished, successfully or not.
+var errFinished = errors.New("qmail-queue has finished")
+
+func startInProcess(env []string) *Queue {
+	msgR, msgW := io.Pipe()
+	envR, envW := io.Pipe()
+	done := make(chan error, 1)
+	getenv := func(name string) (string, bool) { return lookup(env, name) }
+	go func() {
+		err := queue.Enqueue(getenv, os.Getpid(), msgR, envR)
+		// Unblocks a caller still writing what will never be read.
+		msgR.CloseWithError(errFinished)
+		envR.CloseWithError(errFinished)
+		done <- err
+	}()
+	return &Queue{msg: msgW, env: envW, done: done}
 }
 
 // StartCmd runs a queue program the caller has prepared (its path,
@@ -147,8 +206,14 @@ func StartCmd(cmd *exec.Cmd) (*Queue, error) {
 	return &Queue{cmd: cmd, msg: msg, env: envW, custom: customR}, nil
 }
 
-// Pid is the queue program's process id (qmail-smtpd reports it as "qp").
-func (q *Queue) Pid() int { return q.cmd.Process.Pid }
+// Pid is the queue program's process id (qmail-smtpd reports it as "qp"):
+// this process's when the message is queued in it.
+func (q *Queue) Pid() int {
+	if q.cmd == nil {
+		return os.Getpid()
+	}
+	return q.cmd.Process.Pid
+}
 
 // Write streams message bytes. A write error (qmail-queue gave up early)
 // is remembered and the rest discarded, so the caller can keep reading the
@@ -163,6 +228,12 @@ func (q *Queue) Write(p []byte) (int, error) {
 // Abort ends the queue program without queueing: the message is closed
 // without an envelope, which qmail-queue treats as a read error.
 func (q *Queue) Abort() {
+	if q.done != nil {
+		q.msg.(*io.PipeWriter).CloseWithError(errAborted)
+		q.env.Close()
+		<-q.done
+		return
+	}
 	q.msg.Close()
 	q.env.Close()
 	q.custom.Close()
@@ -180,6 +251,11 @@ func (q *Queue) Close(sender string, recipients []string) Result {
 	q.msg.Close()
 	_, envErr := q.env.Write(Envelope(sender, recipients))
 	q.env.Close()
+	if q.done != nil {
+		// The verdict alone counts: success means the whole message
+		// and a complete envelope were read, whatever the last write saw.
+		return inProcessResult(<-q.done)
+	}
 	custom, _ := io.ReadAll(io.LimitReader(q.custom, 1024))
 	q.custom.Close()
 	err := q.cmd.Wait()
@@ -204,6 +280,13 @@ func (q *Queue) Close(sender string, recipients []string) Result {
 		return Explain(54)
 	}
 	return Explain(code)
+}
+
+func inProcessResult(err error) Result {
+	if errors.Is(err, queue.ErrInfected) {
+		return Result{Code: queue.ExitCustom, Permanent: true, Text: queue.InfectedText}
+	}
+	return Explain(queue.Code(err))
 }
 
 func containsNUL(addrs []string) bool {

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"errors"
+	"io"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -19,42 +20,59 @@ var Death = 24 * time.Hour
 // QmailQueue is qmail-queue(8): the message on descriptor 0, the envelope
 // on descriptor 1, the exit code says what happened; nothing is printed.
 func QmailQueue(inv *cli.Invocation) int {
-	home := qmailhome.Dir(inv.Getenv)
-	if fi, err := os.Stat(home); err != nil || !fi.IsDir() {
-		return ExitHome
-	}
-	q, err := Open(home)
-	if err != nil {
-		return ExitQueueDir
-	}
 	// Pipes and sockets get the 24-hour limit through the poller; a plain
 	// file cannot block anyway.
 	deadline := time.Now().Add(Death)
 	msg, env := pollable(inv.Stdin), pollable(inv.Stdout)
 	msg.SetReadDeadline(deadline)
 	env.SetReadDeadline(deadline)
+	err := Enqueue(inv.Getenv, os.Getpid(), msg, env)
+	if errors.Is(err, ErrInfected) && customError("D"+InfectedText) {
+		return ExitCustom
+	}
+	return Code(err)
+}
 
+// InfectedText is what qmail-queue reports on descriptor 6 (after 'D')
+// for a message its scanner refused.
+var InfectedText = ErrInfected.Error() + " (#5.7.1)"
+
+// Enqueue is one run of qmail-queue by the calling process, for its uids
+// and the environment getenv reads (QMAILHOME, the UCSPI variables for the
+// Received line, the QHPSI scanner): the message from msg, then the
+// envelope from env. pid stands for qmail-queue's process id in the
+// Received line and the envelope. The error carries the exit code
+// qmail-queue would give (Code).
+func Enqueue(getenv func(string) (string, bool), pid int, msg, env io.Reader) error {
+	home := qmailhome.Dir(getenv)
+	if fi, err := os.Stat(home); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = errors.New("not a directory")
+		}
+		return fail(ExitHome, err)
+	}
+	q, err := Open(home)
+	if err != nil {
+		return fail(ExitQueueDir, err)
+	}
 	uid := os.Getuid()
 	caller := callerOf(uid)
 	if caller == ByUID && singleUser(home) {
 		// One uid runs everything here, so it cannot tell the network
 		// daemons apart; the UCSPI environment they pass on can.
-		if _, ok := inv.Getenv("TCPREMOTEIP"); ok {
+		if _, ok := getenv("TCPREMOTEIP"); ok {
 			caller = FromNet
 		}
 	}
-	in := &Injector{Q: q, PID: os.Getpid(), UID: uid, Caller: caller}
+	in := &Injector{Q: q, PID: pid, UID: uid, Caller: caller}
 	// A set-uid qmail-queue must not run a program a local user chose:
 	// the scanner comes from the environment only of a program that is
 	// not set-uid, or of qmaild's network services.
 	if os.Getuid() == os.Geteuid() || caller == FromNet {
-		in.Scanner = ScannerFromEnv(inv.Getenv)
+		in.Scanner = ScannerFromEnv(getenv)
 	}
 	_, err = in.Inject(msg, env)
-	if errors.Is(err, ErrInfected) && customError("D"+ErrInfected.Error()+" (#5.7.1)") {
-		return ExitCustom
-	}
-	return Code(err)
+	return err
 }
 
 // pollable returns a non-blocking duplicate of a pipe or socket, which

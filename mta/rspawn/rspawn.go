@@ -4,7 +4,6 @@
 package rspawn
 
 import (
-	"debug/buildinfo"
 	"errors"
 	"fmt"
 	"io"
@@ -12,11 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/ownprog"
 	"github.com/quail-mta/quail/internal/qmailhome"
 	"github.com/quail-mta/quail/mta/queue"
 	"github.com/quail-mta/quail/mta/remote"
@@ -30,15 +28,15 @@ type Remote struct {
 	Program string // qmail-remote
 	Env     []string
 
-	own    ownProgram   // is Program quail's own qmail-remote?
-	seq    atomic.Int64 // stands for the pid of an in-process delivery
-	inside atomic.Int64 // deliveries run in this process, for the tests
+	own    *ownprog.Checker // is Program quail's own qmail-remote?
+	seq    atomic.Int64     // stands for the pid of an in-process delivery
+	inside atomic.Int64     // deliveries run in this process, for the tests
 }
 
 // NewRemote is the Remote of a qmail-rspawn running prog for the queue q
 // with the environment env.
 func NewRemote(q *queue.Queue, prog string, env []string) *Remote {
-	rm := &Remote{Queue: q, Program: prog, Env: env}
+	rm := &Remote{Queue: q, Program: prog, Env: env, own: ownprog.For("qmail-remote")}
 	rm.seq.Store(int64(os.Getpid()))
 	return rm
 }
@@ -84,7 +82,7 @@ func (rm *Remote) Deliver(r spawn.Request) (byte, string) {
 	defer mess.Close()
 	out := &spawn.Capped{}
 	args := []string{rm.Program, host, r.Sender, r.Recip}
-	if rm.own.check(rm.Program) {
+	if own, _ := rm.own.Is(rm.Program); own {
 		if !rm.runOwn(args, mess, out) {
 			return spawn.Deferral, "qmail-remote crashed. (#4.3.0)"
 		}
@@ -117,45 +115,4 @@ func (rm *Remote) runOwn(args []string, mess *os.File, out io.Writer) (ok bool) 
 	inv := &cli.Invocation{Name: "qmail-remote", Args: args, Env: rm.Env, Stdin: mess, Stderr: io.Discard}
 	remote.Run(inv, out, int(rm.seq.Add(1)))
 	return true
-}
-
-// ownProgram tells whether a program is quail's qmail-remote,
-// by the main package recorded in the executable's build information.
-// The answer is kept for the file's identity (device, inode, size,
-// modification time), so that a program replaced while qmail runs (a
-// wrapper that signs outgoing mail, say) is run from the next delivery
-// on, as qmail would run it.
-type ownProgram struct {
-	mu    sync.Mutex
-	id    fileID
-	known bool
-	own   bool
-}
-
-type fileID struct {
-	dev, ino    uint64
-	size, mtime int64
-}
-
-// remoteMain is the main package of quail's qmail-remote.
-const remoteMain = "github.com/quail-mta/quail/cmd/qmail-remote"
-
-func (o *ownProgram) check(path string) bool {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return false // let exec report it
-	}
-	id := fileID{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		id.dev, id.ino = uint64(st.Dev), st.Ino
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.known && o.id == id {
-		return o.own
-	}
-	bi, err := buildinfo.ReadFile(path)
-	o.own = err == nil && bi.Path == remoteMain && fi.Mode()&0o111 != 0
-	o.id, o.known = id, true
-	return o.own
 }

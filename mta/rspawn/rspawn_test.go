@@ -94,26 +94,6 @@ func TestOtherProgramRunsAsProcess(t *testing.T) {
 	}
 }
 
-func TestOwnProgram(t *testing.T) {
-	dir := t.TempDir()
-	script := filepath.Join(dir, "script")
-	os.WriteFile(script, []byte("#!/bin/sh\nexit 0\n"), 0o755)
-	for _, c := range []struct {
-		path string
-		want bool
-	}{
-		{testbin.Path(t, "qmail-remote"), true},
-		{testbin.Path(t, "qmail-local"), false}, // quail's, but another program
-		{script, false},
-		{filepath.Join(dir, "missing"), false},
-	} {
-		var o ownProgram
-		if got := o.check(c.path); got != c.want {
-			t.Errorf("%s: %v, want %v", c.path, got, c.want)
-		}
-	}
-}
-
 // Many deliveries at once in one process, as qmail-send asks for up to
 // concurrencyremote of them (run with -race).
 func TestConcurrentInProcess(t *testing.T) {
