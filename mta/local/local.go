@@ -54,6 +54,16 @@ func permf(format string, a ...any) *failure {
 
 // Main is qmail-local.
 func Main(inv *cli.Invocation) int {
+	var out io.Writer = io.Discard
+	if inv.Stdout != nil {
+		out = inv.Stdout
+	}
+	return Run(inv, out)
+}
+
+// Run is qmail-local reporting on out instead of inv.Stdout: what
+// qmail-lspawn calls when it delivers in its own process.
+func Run(inv *cli.Invocation, out io.Writer) int {
 	doit := true
 	p := getopt.New(inv.Args, "nN")
 	for {
@@ -76,12 +86,9 @@ func Main(inv *cli.Invocation) int {
 		DoIt:      doit,
 		QmailHome: qmailhome.Dir(inv.Getenv),
 		Env:       inv.Env,
-		Stdout:    inv.Stdout,
+		Stdout:    out,
 		Stderr:    inv.Stderr,
 		Now:       time.Now(),
-	}
-	if inv.Stdout == nil {
-		d.Stdout = io.Discard
 	}
 	msg, cleanup, err := seekable(inv.Stdin)
 	if err != nil {

@@ -2,14 +2,19 @@ package spawn
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/ownprog"
 	"github.com/quail-mta/quail/internal/qmailhome"
+	"github.com/quail-mta/quail/mta/local"
 	"github.com/quail-mta/quail/mta/queue"
 	"github.com/quail-mta/quail/mta/users"
 )
@@ -31,6 +36,9 @@ type Local struct {
 	SingleUser     bool
 	Env            []string
 	Lookup         func(home, local string) (users.Assignment, bool, error)
+
+	own    *ownprog.Checker // is Program quail's own qmail-local?
+	inside atomic.Int64     // deliveries run in this process, for the tests
 }
 
 // QmailLspawn is qmail-lspawn(8): it reads delivery requests from
@@ -51,6 +59,7 @@ func QmailLspawn(inv *cli.Invocation) int {
 		SingleUser: SingleUser(home),
 		Env:        inv.Env,
 		Lookup:     users.Lookup,
+		own:        ownprog.For("qmail-local"),
 	}
 	if err := Serve(inv.Stdin, inv.Stdout, l.Deliver); err != nil {
 		return inv.Fatal(cli.ExitTemporary, "unable to talk to qmail-send: %v", err)
@@ -88,7 +97,18 @@ func (l *Local) Deliver(r Request) (byte, string) {
 	}
 	defer mess.Close()
 	out := &Capped{}
-	cmd := exec.Command(l.Program, "--", a.User, a.Home, local, a.Dash, a.Ext, domain, r.Sender, l.DefaultDeliver)
+	args := []string{"--", a.User, a.Home, local, a.Dash, a.Ext, domain, r.Sender, l.DefaultDeliver}
+	if cred == nil && l.ownLocal() {
+		// No uid to change: quail's qmail-local runs here, saving a
+		// program start per delivery.
+		code, ok := l.runOwn(args, mess, out)
+		text := strings.TrimRight(out.String(), "\n")
+		if !ok {
+			return Deferral, "qmail-local crashed. (#4.3.0)"
+		}
+		return ExitResult(code, text, "qmail-local")
+	}
+	cmd := exec.Command(l.Program, args...)
 	cmd.Env = l.Env
 	cmd.Stdin = mess
 	cmd.Stdout = out
@@ -97,6 +117,29 @@ func (l *Local) Deliver(r Request) (byte, string) {
 	err = cmd.Run()
 	text := strings.TrimRight(out.String(), "\n")
 	return CommandResult(err, text, "qmail-local")
+}
+
+func (l *Local) ownLocal() bool {
+	if l.own == nil {
+		return false
+	}
+	own, fi := l.own.Is(l.Program)
+	return own && fi.Mode()&(os.ModeSetuid|os.ModeSetgid) == 0
+}
+
+// runOwn is qmail-local in a goroutine. A panic, which would have ended a
+// qmail-local process, ends only this delivery (deferred, as a crashed
+// qmail-local's is) and is logged as a crash would be.
+func (l *Local) runOwn(args []string, mess *os.File, out io.Writer) (code int, ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(os.Stderr, "qmail-lspawn: warning: qmail-local crashed: %v\n", p)
+			ok = false
+		}
+	}()
+	l.inside.Add(1)
+	inv := &cli.Invocation{Name: "qmail-local", Args: append([]string{"qmail-local"}, args...), Env: l.Env, Stdin: mess, Stderr: out}
+	return local.Run(inv, out), true
 }
 
 // CommandResult maps how a delivery program ended to a result, with
@@ -114,7 +157,12 @@ func CommandResult(err error, text, prog string) (byte, string) {
 	if !ok || !ws.Exited() {
 		return Deferral, prog + " crashed. (#4.3.0)"
 	}
-	switch ws.ExitStatus() {
+	return ExitResult(ws.ExitStatus(), text, prog)
+}
+
+// ExitResult is CommandResult for a program that exited with code.
+func ExitResult(code int, text, prog string) (byte, string) {
+	switch code {
 	case 0, 99:
 		return Success, text
 	case 64, 65, 70, 76, 77, 78, 100, 112:
