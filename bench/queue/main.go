@@ -7,11 +7,11 @@
 // message saw under that load, then the latency of -latency messages
 // injected one at a time (each after the one before has arrived): from
 // the injector's exit to the message's appearance in Maildir/new, median
-// and 99th percentile, seen through inotify. Injecting with sendmail, it
-// measures quail twice: as the single-user instance is, where sendmail
-// queues the message in its own process, and with qmail-queue started as
-// a program for every message (QMAILQUEUE set), which is what an
-// installation with qmail's users pays for its set-uid qmail-queue. Then
+// and 99th percentile, seen through inotify. It measures quail twice: as
+// the single-user instance is, where sendmail queues the message and
+// qmail-lspawn delivers it in their own processes, and with qmail-queue
+// and qmail-local started as programs for every message, which is what an
+// installation with qmail's users pays for its privilege boundaries. Then
 // it does the same with a private Postfix instance (Postfix's sendmail,
 // delivery by virtual(8) to a Maildir) and prints the ratios and the targets (throughput at least
 // Postfix's, median latency one at a time under 5 ms); the Postfix part
@@ -88,18 +88,16 @@ func bench(bin string, n, conc, runs, samples int, via string, peer bool) error 
 	// Runs alternate between the systems and the fastest of each counts,
 	// which keeps the ratios meaningful on a shared machine. quail runs
 	// twice: as a single-user instance is (sendmail queues the message
-	// itself), and with qmail-queue started as a program for every
-	// message, as in an installation with qmail's users, where it is
-	// set-uid qmailq.
+	// and qmail-lspawn delivers it in their own processes), and with
+	// qmail-queue and qmail-local started as programs for every message,
+	// as in an installation with qmail's users, where qmail-queue is
+	// set-uid qmailq and qmail-local runs as the recipient.
 	var qr, qpr, pr result
 	var qname, qpname, pname string
 	modes := []bool{false, true}
-	if via == "qmail-queue" {
-		modes = modes[:1] // the bench itself starts qmail-queue
-	}
 	for r := 0; r < runs; r++ {
-		for _, startQueue := range modes {
-			q, err := quail(filepath.Join(dir, fmt.Sprintf("quail%d-%v", r, startQueue)), bin, via, startQueue)
+		for _, programs := range modes {
+			q, err := quail(filepath.Join(dir, fmt.Sprintf("quail%d-%v", r, programs)), bin, via, programs)
 			if err != nil {
 				return err
 			}
@@ -109,7 +107,7 @@ func bench(bin string, n, conc, runs, samples int, via string, peer bool) error 
 				return err
 			}
 			best, name := &qr, &qname
-			if startQueue {
+			if programs {
 				best, name = &qpr, &qpname
 			}
 			if best.lat == nil || res.total < best.total {
@@ -144,7 +142,7 @@ func bench(bin string, n, conc, runs, samples int, via string, peer bool) error 
 		ratios = append(ratios, struct {
 			what string
 			r    result
-		}{"qmail-queue started", qpr})
+		}{"programs started", qpr})
 	}
 	if !peer {
 		return nil
@@ -204,9 +202,12 @@ func report(name string, n, conc int, r result) {
 
 // quail sets up a single-user instance delivering every address to one
 // Maildir through the real qmail-local, and starts qmail-start. With
-// startQueue, QMAILQUEUE names qmail-queue, so that it is started as a
-// program for every message, as a set-uid qmail-queue is.
-func quail(dir, bin, via string, startQueue bool) (*system, error) {
+// programs, the instance's qmail-queue and qmail-local are copies with
+// the set-gid bit (of the invoking user's own group, so nothing changes
+// but that): sendmail and qmail-lspawn then start them as programs for
+// every message, as they start the set-uid qmail-queue and the
+// qmail-local run as the recipient of an installation with qmail's users.
+func quail(dir, bin, via string, programs bool) (*system, error) {
 	home := filepath.Join(dir, "qmail")
 	user := filepath.Join(dir, "user")
 	newDir := filepath.Join(user, "Maildir", "new")
@@ -223,18 +224,17 @@ func quail(dir, bin, via string, startQueue bool) (*system, error) {
 			return nil, err
 		}
 	}
-	// sendmail runs QMAILHOME/bin/qmail-inject, which runs
-	// QMAILHOME/bin/qmail-queue, as in an installed system.
-	if err := os.Symlink(bin, filepath.Join(home, "bin")); err != nil {
+	// sendmail runs QMAILHOME/bin/qmail-queue and qmail-lspawn
+	// QMAILHOME/bin/qmail-local, as in an installed system.
+	if err := linkPrograms(bin, filepath.Join(home, "bin"), programs); err != nil {
 		return nil, err
 	}
 	// DNS questions, which a benchmark must never send to the
 	// machine's resolver, go to a port where nobody answers.
 	env := []string{"QMAILHOME=" + home, "PATH=" + bin + ":/usr/bin:/bin", "DNSCACHEIP=127.0.0.1:1"}
 	name := "quail (qmail-queue, qmail-send, qmail-local) via " + via
-	if startQueue {
-		env = append(env, "QMAILQUEUE="+filepath.Join(bin, "qmail-queue"))
-		name += ", qmail-queue started as a program"
+	if programs {
+		name += ", qmail-queue and qmail-local started as programs"
 	}
 	if out, err := run(env, filepath.Join(bin, "qmail-qtool"), "create"); err != nil {
 		return nil, fmt.Errorf("qmail-qtool create: %v %s", err, out)
@@ -266,6 +266,41 @@ func quail(dir, bin, via string, startQueue bool) (*system, error) {
 			logf.Close()
 		},
 	}, nil
+}
+
+// linkPrograms fills the instance's bin with links to the build's
+// programs; with programs, qmail-queue and qmail-local are set-gid copies.
+func linkPrograms(bin, dst string, programs bool) error {
+	if !programs {
+		return os.Symlink(bin, dst)
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	ents, err := os.ReadDir(bin)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		src, to := filepath.Join(bin, e.Name()), filepath.Join(dst, e.Name())
+		if e.Name() != "qmail-queue" && e.Name() != "qmail-local" {
+			if err := os.Symlink(src, to); err != nil {
+				return err
+			}
+			continue
+		}
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(to, b, 0o755); err != nil {
+			return err
+		}
+		if err := os.Chmod(to, 0o755|os.ModeSetgid); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // postfix sets up a private Postfix instance (no network listener) whose
