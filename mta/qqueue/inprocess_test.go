@@ -3,9 +3,11 @@ package qqueue
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quail-mta/quail/internal/testbin"
 	"github.com/quail-mta/quail/mta/queue"
@@ -176,4 +178,48 @@ func TestInProcessFailures(t *testing.T) {
 	if ids, _ := q.Todos(); len(ids) != 0 {
 		t.Errorf("todo/ holds %v", ids)
 	}
+}
+
+// qmail-smtpd queues message after message in one process: each leaves
+// no descriptor and no goroutine behind, whether queued or given up.
+func TestInProcessLeavesNothingOpen(t *testing.T) {
+	home, prog, _ := queueHome(t, 0o755)
+	env := []string{"QMAILHOME=" + home}
+	run := func(i int) {
+		qq, err := Start(prog, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		qq.Write([]byte("Subject: " + strconv.Itoa(i) + "\n\nbody\n"))
+		if i%2 == 1 {
+			qq.Abort()
+			return
+		}
+		if r := qq.Close("a@example", []string{"b@example"}); !r.OK() {
+			t.Fatalf("result %+v", r)
+		}
+	}
+	run(0)
+	fds, goroutines := countFDs(t), runtime.NumGoroutine()
+	for i := 1; i <= 20; i++ {
+		run(i)
+	}
+	if now := countFDs(t); now != fds {
+		t.Errorf("%d descriptors open after 20 messages, %d before", now, fds)
+	}
+	// A finished goroutine may still be on its way out: allow it a moment.
+	for i := 0; i < 100 && runtime.NumGoroutine() > goroutines; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if now := runtime.NumGoroutine(); now > goroutines {
+		t.Errorf("%d goroutines after 20 messages, %d before", now, goroutines)
+	}
+}
+
+func countFDs(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(ents)
 }
