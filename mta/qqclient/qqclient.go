@@ -71,14 +71,19 @@ func (in Injection) Run(prefix []byte, msg io.Reader, sender string, recips []st
 	if !filepath.IsAbs(prog) {
 		prog = filepath.Join(in.Home, prog)
 	}
-	cmd := exec.Command(prog)
-	cmd.Args[0] = in.Program
-	cmd.Dir = in.Home
-	cmd.Env = in.Env
-	cmd.Stderr = in.Stderr
-	q, err := qqueue.StartCmd(cmd)
-	if err != nil {
-		return Result{Status: "Zunable to exec qq (#4.3.0)"}
+	// quail's own qmail-queue, where starting it would change nothing,
+	// runs in this process (qqueue.Start).
+	q, ok := qqueue.StartInProcess(prog, in.Env)
+	if !ok {
+		cmd := exec.Command(prog)
+		cmd.Args[0] = in.Program
+		cmd.Dir = in.Home
+		cmd.Env = in.Env
+		cmd.Stderr = in.Stderr
+		var err error
+		if q, err = qqueue.StartCmd(cmd); err != nil {
+			return Result{Status: "Zunable to exec qq (#4.3.0)"}
+		}
 	}
 	res := Result{Pid: q.Pid()}
 	bw := bufio.NewWriterSize(q, 64<<10)

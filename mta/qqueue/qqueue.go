@@ -121,12 +121,21 @@ var ownQueue = ownprog.For("qmail-queue")
 // qmail-queue, and the set-uid qmail-queue of an installation with
 // qmail's users are always started as programs.
 func Start(prog string, env []string) (*Queue, error) {
-	if inProcess(prog, env) {
-		return startInProcess(env), nil
+	if q, ok := StartInProcess(prog, env); ok {
+		return q, nil
 	}
 	cmd := exec.Command(prog)
 	cmd.Env = env
 	return StartCmd(cmd)
+}
+
+// StartInProcess queues the message in this process where Start would,
+// and reports whether it does; otherwise the caller starts prog itself.
+func StartInProcess(prog string, env []string) (*Queue, bool) {
+	if !inProcess(prog, env) {
+		return nil, false
+	}
+	return startInProcess(env), true
 }
 
 func inProcess(prog string, env []string) bool {

@@ -1,0 +1,42 @@
+package qqclient
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/quail-mta/quail/internal/testbin"
+	"github.com/quail-mta/quail/mta/queue"
+)
+
+// A forward from a single-user instance is queued by quail's qmail-queue
+// code in this process; "qp" is this process's pid.
+func TestRunOwnQueueInProcess(t *testing.T) {
+	home := t.TempDir()
+	q, err := queue.Create(home, queue.DefaultSplit, queue.Self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(testbin.Path(t, "qmail-queue"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(home, "bin"), 0o755)
+	if err := os.WriteFile(filepath.Join(home, "bin", "qmail-queue"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	in := Injection{Home: home, Program: Program(func(string) (string, bool) { return "", false }), Env: []string{"QMAILHOME=" + home}}
+	r := in.Run([]byte("Delivered-To: a@example\n"), strings.NewReader("Subject: fwd\n\nbody\n"), "a@example", []string{"b@example"})
+	if !r.OK() || r.Pid != os.Getpid() {
+		t.Fatalf("result %+v, want queued by pid %d", r, os.Getpid())
+	}
+	ids, err := q.Todos()
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("todo/ holds %v (%v)", ids, err)
+	}
+	mess, _ := os.ReadFile(q.Mess(ids[0]))
+	if !strings.Contains(string(mess), "\nDelivered-To: a@example\nSubject: fwd\n\nbody\n") {
+		t.Errorf("message %q", mess)
+	}
+}
