@@ -12,6 +12,7 @@ package qqueue
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -169,11 +170,22 @@ func startInProcess(env []string) *Queue {
 	done := make(chan error, 1)
 	getenv := func(name string) (string, bool) { return lookup(env, name) }
 	go func() {
-		err := queue.Enqueue(getenv, os.Getpid(), msgR, envR)
-		// Unblocks a caller still writing what will never be read.
-		msgR.CloseWithError(errFinished)
-		envR.CloseWithError(errFinished)
-		done <- err
+		var err error
+		defer func() {
+			// A bug that would have crashed a qmail-queue process fails
+			// this message only, as the crash would have (qmail's
+			// "qq crashed" is temporary too), and spares the caller's
+			// other work: qmail-smtpd's session goes on.
+			if p := recover(); p != nil {
+				fmt.Fprintf(os.Stderr, "qmail-queue: warning: crashed: %v\n", p)
+				err = &queue.Error{Code: queue.ExitBug, Err: fmt.Errorf("panic: %v", p)}
+			}
+			// Unblocks a caller still writing what will never be read.
+			msgR.CloseWithError(errFinished)
+			envR.CloseWithError(errFinished)
+			done <- err
+		}()
+		err = queue.Enqueue(getenv, os.Getpid(), msgR, envR)
 	}()
 	return &Queue{msg: msgW, env: envW, done: done}
 }
