@@ -65,3 +65,11 @@ func (c *Checker) Is(path string) (bool, os.FileInfo) {
 	c.id, c.known = id, true
 	return c.own, fi
 }
+
+// InProcess reports whether path is c's program and starting it would
+// change no credentials (it is neither set-uid nor set-gid): then its
+// code can run in the caller's process with the same effect.
+func (c *Checker) InProcess(path string) bool {
+	own, fi := c.Is(path)
+	return own && fi.Mode()&(os.ModeSetuid|os.ModeSetgid) == 0
+}

@@ -62,3 +62,32 @@ func TestReplacedProgram(t *testing.T) {
 		t.Fatal("quail's qmail-remote put back not recognised")
 	}
 }
+
+// A set-uid or set-gid copy is quail's program but would change the
+// caller's credentials: it must be started.
+func TestInProcess(t *testing.T) {
+	b, err := os.ReadFile(testbin.Path(t, "qmail-queue"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		mode os.FileMode
+		want bool
+	}{
+		{0o755, true},
+		{0o755 | os.ModeSetuid, false},
+		{0o755 | os.ModeSetgid, false},
+		{0o644, false}, // not executable
+	} {
+		path := filepath.Join(t.TempDir(), "qmail-queue")
+		if err := os.WriteFile(path, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, c.mode); err != nil {
+			t.Fatal(err)
+		}
+		if got := For("qmail-queue").InProcess(path); got != c.want {
+			t.Errorf("mode %v: %v, want %v", c.mode, got, c.want)
+		}
+	}
+}

@@ -143,8 +143,7 @@ func inProcess(prog string, env []string) bool {
 	if v, ok := lookup(env, "QMAILQUEUE"); ok && v != "" {
 		return false
 	}
-	own, fi := ownQueue.Is(prog)
-	return own && fi.Mode()&(os.ModeSetuid|os.ModeSetgid) == 0
+	return ownQueue.InProcess(prog)
 }
 
 func lookup(env []string, name string) (string, bool) {

@@ -82,7 +82,7 @@ func (rm *Remote) Deliver(r spawn.Request) (byte, string) {
 	defer mess.Close()
 	out := &spawn.Capped{}
 	args := []string{rm.Program, host, r.Sender, r.Recip}
-	if own, _ := rm.own.Is(rm.Program); own {
+	if rm.own.InProcess(rm.Program) {
 		if !rm.runOwn(args, mess, out) {
 			return spawn.Deferral, "qmail-remote crashed. (#4.3.0)"
 		}

@@ -83,6 +83,16 @@ func TestLocalStartedForOtherUID(t *testing.T) {
 	for _, d := range []string{filepath.Dir(home), home} {
 		os.Chmod(d, 0o755)
 	}
+	// The build's own directory may be closed to other users: a copy
+	// where uid 65534 can run it.
+	b, err := os.ReadFile(l.Program)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Program = filepath.Join(filepath.Dir(home), "qmail-local")
+	if err := os.WriteFile(l.Program, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	os.WriteFile(filepath.Join(home, ".qmail"), []byte("|id -u\n"), 0o644)
 	os.Chown(home, 65534, 65534)
 	l.Lookup = func(_, local string) (users.Assignment, bool, error) {

@@ -119,13 +119,7 @@ func (l *Local) Deliver(r Request) (byte, string) {
 	return CommandResult(err, text, "qmail-local")
 }
 
-func (l *Local) ownLocal() bool {
-	if l.own == nil {
-		return false
-	}
-	own, fi := l.own.Is(l.Program)
-	return own && fi.Mode()&(os.ModeSetuid|os.ModeSetgid) == 0
-}
+func (l *Local) ownLocal() bool { return l.own != nil && l.own.InProcess(l.Program) }
 
 // runOwn is qmail-local in a goroutine. A panic, which would have ended a
 // qmail-local process, ends only this delivery (deferred, as a crashed
