@@ -1,11 +1,10 @@
 package smtpd
 
 import (
+	"runtime"
 	"strings"
 
 	"github.com/quail-mta/quail/dnsclient"
-	"runtime"
-
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/qmailhome"
 )
@@ -16,6 +15,10 @@ import (
 // read (after answering 421, as qmail-smtpd does), 111 on a read error or
 // timeout.
 func Main(inv *cli.Invocation) int {
+	// One session is one sequence of commands: a single P keeps the
+	// runtime from waking threads to run its few goroutines in parallel,
+	// which thousands of concurrent sessions would pay for in processor
+	// time and memory.
 	runtime.GOMAXPROCS(1)
 	home := qmailhome.Dir(inv.Getenv)
 	in, out := cli.NetStdio()
