@@ -92,12 +92,11 @@ func bench(bin string, n, conc, runs, samples int, via string, peer bool) error 
 	// qmail-queue and qmail-local started as programs for every message,
 	// as in an installation with qmail's users, where qmail-queue is
 	// set-uid qmailq and qmail-local runs as the recipient.
-	var qr, qpr, pr result
-	var qname, qpname, pname string
-	modes := []bool{false, true}
+	quails := []*fastest{{what: "single-user"}, {what: "programs started", programs: true}}
+	var pf fastest
 	for r := 0; r < runs; r++ {
-		for _, programs := range modes {
-			q, err := quail(filepath.Join(dir, fmt.Sprintf("quail%d-%v", r, programs)), bin, via, programs)
+		for _, qf := range quails {
+			q, err := quail(filepath.Join(dir, fmt.Sprintf("quail%d-%v", r, qf.programs)), bin, via, qf.programs)
 			if err != nil {
 				return err
 			}
@@ -106,13 +105,7 @@ func bench(bin string, n, conc, runs, samples int, via string, peer bool) error 
 			if err != nil {
 				return err
 			}
-			best, name := &qr, &qname
-			if programs {
-				best, name = &qpr, &qpname
-			}
-			if best.lat == nil || res.total < best.total {
-				*best, *name = res, q.name
-			}
+			qf.keep(q.name, res)
 		}
 		if !peer {
 			continue
@@ -128,31 +121,22 @@ func bench(bin string, n, conc, runs, samples int, via string, peer bool) error 
 		if err != nil {
 			return err
 		}
-		if pr.lat == nil || res.total < pr.total {
-			pr, pname = res, p.name
-		}
+		pf.keep(p.name, res)
 	}
-	report(qname, n, conc, qr)
-	ratios := []struct {
-		what string
-		r    result
-	}{{"single-user", qr}}
-	if len(modes) > 1 {
-		report(qpname, n, conc, qpr)
-		ratios = append(ratios, struct {
-			what string
-			r    result
-		}{"programs started", qpr})
+	for _, qf := range quails {
+		report(qf.name, n, conc, qf.r)
 	}
 	if !peer {
 		return nil
 	}
-	report(pname, n, conc, pr)
-	for _, q := range ratios {
+	report(pf.name, n, conc, pf.r)
+	pr := pf.r
+	for _, qf := range quails {
 		fmt.Printf("ratio quail (%s)/Postfix: throughput %.2f (target: at least 1), latency one at a time: median %s, p99 %s (throughput above 1 and latency below 1 favour quail)\n",
-			q.what, pr.total.Seconds()/q.r.total.Seconds(),
-			ratio(median(q.r.alone), median(pr.alone)), ratio(p99(q.r.alone), p99(pr.alone)))
+			qf.what, pr.total.Seconds()/qf.r.total.Seconds(),
+			ratio(median(qf.r.alone), median(pr.alone)), ratio(p99(qf.r.alone), p99(pr.alone)))
 	}
+	qr := quails[0].r
 	if len(qr.alone) == 0 {
 		return nil
 	}
@@ -162,6 +146,20 @@ func bench(bin string, n, conc, runs, samples int, via string, peer bool) error 
 	}
 	fmt.Printf("quail's median latency one at a time: %v (target: under 5 ms: %s)\n", median(qr.alone).Round(time.Microsecond), verdict)
 	return nil
+}
+
+// fastest keeps the fastest run of one system (one quail configuration).
+type fastest struct {
+	what     string // the configuration, in the ratio lines
+	programs bool   // quail: qmail-queue and qmail-local started as programs
+	name     string // the system, as the run named it
+	r        result
+}
+
+func (f *fastest) keep(name string, r result) {
+	if f.r.lat == nil || r.total < f.r.total {
+		f.name, f.r = name, r
+	}
 }
 
 // ratio is a/b, or "-" when either was not measured.

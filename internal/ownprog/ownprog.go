@@ -9,7 +9,10 @@ package ownprog
 
 import (
 	"debug/buildinfo"
+	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 )
@@ -40,13 +43,26 @@ type fileID struct {
 // For returns a Checker for quail's program name ("qmail-queue").
 func For(name string) *Checker { return &Checker{Main: Module + "/cmd/" + name} }
 
-// Is reports whether path is an executable file built from c.Main, and
-// returns the file's information (nil when it cannot be looked at: the
-// caller's exec will report why).
-func (c *Checker) Is(path string) (bool, os.FileInfo) {
+// Is reports whether path is an executable file built from c.Main.
+func (c *Checker) Is(path string) bool {
+	own, _ := c.check(path)
+	return own
+}
+
+// InProcess reports whether path is c's program and starting it would
+// change no credentials (it is neither set-uid nor set-gid): then its
+// code can run in the caller's process with the same effect.
+func (c *Checker) InProcess(path string) bool {
+	own, mode := c.check(path)
+	return own && mode&(os.ModeSetuid|os.ModeSetgid) == 0
+}
+
+// check answers Is, with the file's mode as it is now (a chmod changes
+// neither the file's identity nor the cached answer).
+func (c *Checker) check(path string) (bool, os.FileMode) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return false, nil
+		return false, 0 // the caller's exec will report why
 	}
 	id := fileID{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
@@ -55,7 +71,7 @@ func (c *Checker) Is(path string) (bool, os.FileInfo) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.known && c.id == id {
-		return c.own, fi
+		return c.own, fi.Mode()
 	}
 	c.own = false
 	if fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
@@ -63,13 +79,24 @@ func (c *Checker) Is(path string) (bool, os.FileInfo) {
 		c.own = err == nil && bi.Path == c.Main
 	}
 	c.id, c.known = id, true
-	return c.own, fi
+	return c.own, fi.Mode()
 }
 
-// InProcess reports whether path is c's program and starting it would
-// change no credentials (it is neither set-uid nor set-gid): then its
-// code can run in the caller's process with the same effect.
-func (c *Checker) InProcess(path string) bool {
-	own, fi := c.Is(path)
-	return own && fi.Mode()&(os.ModeSetuid|os.ModeSetgid) == 0
+// Run calls f, the code of quail's program name running inside the
+// caller. A panic, which would have ended that program's process, ends
+// only this call: it is logged on standard error as the program's crash
+// would be, and Run returns false, so the caller fails this one message
+// or delivery the way a crashed program's would fail and goes on.
+func Run(name string, f func()) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "%s: warning: %s crashed: %v\n", filepath.Base(os.Args[0]), name, p)
+			ok = false
+		}
+	}()
+	f()
+	return true
 }
+
+// stderr is where Run logs; tests look at it.
+var stderr io.Writer = os.Stderr

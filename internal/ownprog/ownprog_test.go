@@ -1,8 +1,10 @@
 package ownprog
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +24,7 @@ func TestIs(t *testing.T) {
 		{script, false},
 		{filepath.Join(dir, "missing"), false},
 	} {
-		if got, _ := For("qmail-remote").Is(c.path); got != c.want {
+		if got := For("qmail-remote").Is(c.path); got != c.want {
 			t.Errorf("%s: %v, want %v", c.path, got, c.want)
 		}
 	}
@@ -50,15 +52,15 @@ func TestReplacedProgram(t *testing.T) {
 	c := For("qmail-remote")
 	base := time.Now().Add(-time.Hour)
 	install(own, base)
-	if ok, _ := c.Is(path); !ok {
+	if !c.Is(path) {
 		t.Fatal("quail's qmail-remote not recognised")
 	}
 	install([]byte("#!/bin/sh\nexec true\n"), base.Add(time.Second))
-	if ok, _ := c.Is(path); ok {
+	if c.Is(path) {
 		t.Fatal("a wrapper installed in its place still counted as quail's")
 	}
 	install(own, base.Add(2*time.Second))
-	if ok, fi := c.Is(path); !ok || fi == nil {
+	if !c.Is(path) {
 		t.Fatal("quail's qmail-remote put back not recognised")
 	}
 }
@@ -66,10 +68,6 @@ func TestReplacedProgram(t *testing.T) {
 // A set-uid or set-gid copy is quail's program but would change the
 // caller's credentials: it must be started.
 func TestInProcess(t *testing.T) {
-	b, err := os.ReadFile(testbin.Path(t, "qmail-queue"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range []struct {
 		mode os.FileMode
 		want bool
@@ -80,14 +78,48 @@ func TestInProcess(t *testing.T) {
 		{0o644, false}, // not executable
 	} {
 		path := filepath.Join(t.TempDir(), "qmail-queue")
-		if err := os.WriteFile(path, b, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(path, c.mode); err != nil {
-			t.Fatal(err)
-		}
+		testbin.CopyProgram(t, "qmail-queue", path, c.mode)
 		if got := For("qmail-queue").InProcess(path); got != c.want {
 			t.Errorf("mode %v: %v, want %v", c.mode, got, c.want)
 		}
+	}
+}
+
+// A chmod leaves the file's identity as it was, and with it the cached
+// answer to Is; the set-uid bit it adds must still be seen at once.
+func TestInProcessSeesChmod(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "qmail-queue")
+	testbin.CopyProgram(t, "qmail-queue", path, 0o755)
+	c := For("qmail-queue")
+	if !c.InProcess(path) {
+		t.Fatal("quail's qmail-queue, mode 0755, not run in process")
+	}
+	if err := os.Chmod(path, 0o755|os.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
+	if c.InProcess(path) {
+		t.Fatal("made set-uid after the first check, still run in process")
+	}
+}
+
+// A panic in a program's code run in process ends that call only, is
+// logged in the program's name, and says so.
+func TestRun(t *testing.T) {
+	var log bytes.Buffer
+	stderr = &log
+	defer func() { stderr = os.Stderr }()
+	ran := false
+	if !Run("qmail-local", func() { ran = true }) || !ran {
+		t.Fatal("a call that returned was not reported as such")
+	}
+	if log.Len() != 0 {
+		t.Errorf("logged %q for a call that returned", log.String())
+	}
+	if Run("qmail-local", func() { panic("index out of range") }) {
+		t.Fatal("a panic was reported as a return")
+	}
+	want := ": warning: qmail-local crashed: index out of range\n"
+	if !strings.HasSuffix(log.String(), want) || strings.Count(log.String(), "\n") != 1 {
+		t.Errorf("logged %q, want one line ending %q", log.String(), want)
 	}
 }

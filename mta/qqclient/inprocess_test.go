@@ -18,14 +18,7 @@ func TestRunOwnQueueInProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(testbin.Path(t, "qmail-queue"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(filepath.Join(home, "bin"), 0o755)
-	if err := os.WriteFile(filepath.Join(home, "bin", "qmail-queue"), b, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testbin.CopyProgram(t, "qmail-queue", filepath.Join(home, "bin", "qmail-queue"), 0o755)
 	in := Injection{Home: home, Program: Program(func(string) (string, bool) { return "", false }), Env: []string{"QMAILHOME=" + home}}
 	r := in.Run([]byte("Delivered-To: a@example\n"), strings.NewReader("Subject: fwd\n\nbody\n"), "a@example", []string{"b@example"})
 	if !r.OK() || r.Pid != os.Getpid() {

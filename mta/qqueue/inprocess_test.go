@@ -3,11 +3,9 @@ package qqueue
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/quail-mta/quail/internal/testbin"
 	"github.com/quail-mta/quail/mta/queue"
@@ -22,18 +20,8 @@ func queueHome(t *testing.T, mode os.FileMode) (home, prog string, q *queue.Queu
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(testbin.Path(t, "qmail-queue"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	prog = filepath.Join(home, "bin", "qmail-queue")
-	os.MkdirAll(filepath.Dir(prog), 0o755)
-	if err := os.WriteFile(prog, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(prog, mode); err != nil {
-		t.Fatal(err)
-	}
+	testbin.CopyProgram(t, "qmail-queue", prog, mode)
 	return home, prog, q
 }
 
@@ -200,26 +188,9 @@ func TestInProcessLeavesNothingOpen(t *testing.T) {
 		}
 	}
 	run(0)
-	fds, goroutines := countFDs(t), runtime.NumGoroutine()
+	check := testbin.NoLeaks(t)
 	for i := 1; i <= 20; i++ {
 		run(i)
 	}
-	if now := countFDs(t); now != fds {
-		t.Errorf("%d descriptors open after 20 messages, %d before", now, fds)
-	}
-	// A finished goroutine may still be on its way out: allow it a moment.
-	for i := 0; i < 100 && runtime.NumGoroutine() > goroutines; i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if now := runtime.NumGoroutine(); now > goroutines {
-		t.Errorf("%d goroutines after 20 messages, %d before", now, goroutines)
-	}
-}
-
-func countFDs(t *testing.T) int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip("no /proc/self/fd")
-	}
-	return len(ents)
+	check()
 }

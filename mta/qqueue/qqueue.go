@@ -12,13 +12,13 @@ package qqueue
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"strings"
 	"syscall"
 
+	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/ownprog"
 	"github.com/quail-mta/quail/mta/queue"
 )
@@ -140,19 +140,10 @@ func StartInProcess(prog string, env []string) (*Queue, bool) {
 }
 
 func inProcess(prog string, env []string) bool {
-	if v, ok := lookup(env, "QMAILQUEUE"); ok && v != "" {
+	if v, ok := cli.Lookup(env, "QMAILQUEUE"); ok && v != "" {
 		return false
 	}
 	return ownQueue.InProcess(prog)
-}
-
-func lookup(env []string, name string) (string, bool) {
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], name+"="); ok {
-			return v, true
-		}
-	}
-	return "", false
 }
 
 // errAborted is what the in-process qmail-queue reads when the caller
@@ -163,28 +154,25 @@ var errAborted = errors.New("message abandoned by its sender")
 // finished, successfully or not.
 var errFinished = errors.New("qmail-queue has finished")
 
+// errCrashed is the error of an in-process qmail-queue that panicked.
+var errCrashed = errors.New("qmail-queue crashed")
+
 func startInProcess(env []string) *Queue {
 	msgR, msgW := io.Pipe()
 	envR, envW := io.Pipe()
 	done := make(chan error, 1)
-	getenv := func(name string) (string, bool) { return lookup(env, name) }
+	getenv := func(name string) (string, bool) { return cli.Lookup(env, name) }
 	go func() {
 		var err error
-		defer func() {
-			// A bug that would have crashed a qmail-queue process fails
-			// this message only, as the crash would have (qmail's
-			// "qq crashed" is temporary too), and spares the caller's
-			// other work: qmail-smtpd's session goes on.
-			if p := recover(); p != nil {
-				fmt.Fprintf(os.Stderr, "qmail-queue: warning: crashed: %v\n", p)
-				err = &queue.Error{Code: queue.ExitBug, Err: fmt.Errorf("panic: %v", p)}
-			}
-			// Unblocks a caller still writing what will never be read.
-			msgR.CloseWithError(errFinished)
-			envR.CloseWithError(errFinished)
-			done <- err
-		}()
-		err = queue.Enqueue(getenv, os.Getpid(), msgR, envR)
+		if !ownprog.Run("qmail-queue", func() { err = queue.Enqueue(getenv, os.Getpid(), msgR, envR) }) {
+			// Fails this message only, as a crashed qmail-queue would
+			// (temporarily), and qmail-smtpd's session goes on.
+			err = &queue.Error{Code: queue.ExitBug, Err: errCrashed}
+		}
+		// Unblocks a caller still writing what will never be read.
+		msgR.CloseWithError(errFinished)
+		envR.CloseWithError(errFinished)
+		done <- err
 	}()
 	return &Queue{msg: msgW, env: envW, done: done}
 }

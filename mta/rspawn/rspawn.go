@@ -5,7 +5,6 @@ package rspawn
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -101,18 +100,10 @@ func (rm *Remote) Deliver(r spawn.Request) (byte, string) {
 	return spawn.RemoteResult([]byte(out.String()))
 }
 
-// runOwn is qmail-remote in a goroutine. A panic, which would have
-// ended a qmail-remote process, ends only this delivery (deferred, as a
-// crashed qmail-remote's is), and is logged as a crash would be.
-func (rm *Remote) runOwn(args []string, mess *os.File, out io.Writer) (ok bool) {
-	defer func() {
-		if p := recover(); p != nil {
-			fmt.Fprintf(os.Stderr, "qmail-rspawn: warning: qmail-remote crashed: %v\n", p)
-			ok = false
-		}
-	}()
+// runOwn is qmail-remote in this goroutine; false if it crashed (a
+// panic, which then defers this delivery only: ownprog.Run).
+func (rm *Remote) runOwn(args []string, mess *os.File, out io.Writer) bool {
 	rm.inside.Add(1)
 	inv := &cli.Invocation{Name: "qmail-remote", Args: args, Env: rm.Env, Stdin: mess, Stderr: io.Discard}
-	remote.Run(inv, out, int(rm.seq.Add(1)))
-	return true
+	return ownprog.Run("qmail-remote", func() { remote.Run(inv, out, int(rm.seq.Add(1))) })
 }

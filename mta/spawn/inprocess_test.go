@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/quail-mta/quail/internal/ownprog"
 	"github.com/quail-mta/quail/internal/testbin"
@@ -85,14 +83,8 @@ func TestLocalStartedForOtherUID(t *testing.T) {
 	}
 	// The build's own directory may be closed to other users: a copy
 	// where uid 65534 can run it.
-	b, err := os.ReadFile(l.Program)
-	if err != nil {
-		t.Fatal(err)
-	}
 	l.Program = filepath.Join(filepath.Dir(home), "qmail-local")
-	if err := os.WriteFile(l.Program, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testbin.CopyProgram(t, "qmail-local", l.Program, 0o755)
 	os.WriteFile(filepath.Join(home, ".qmail"), []byte("|id -u\n"), 0o644)
 	os.Chown(home, 65534, 65534)
 	l.Lookup = func(_, local string) (users.Assignment, bool, error) {
@@ -115,7 +107,7 @@ func TestLocalInProcessConcurrent(t *testing.T) {
 		os.MkdirAll(filepath.Join(user, "Maildir", d), 0o700)
 	}
 	deliver("joe@warm") // the first delivery opens what stays open (the users database, ...)
-	fds, goroutines := openFiles(t), runtime.NumGoroutine()
+	check := testbin.NoLeaks(t)
 	const n = 20
 	var wg sync.WaitGroup
 	errs := make(chan string, n)
@@ -140,22 +132,5 @@ func TestLocalInProcessConcurrent(t *testing.T) {
 		t.Errorf("%d of %d deliveries ran in this process", l.inside.Load(), n+1)
 	}
 	// A qmail-lspawn runs for weeks: deliveries must leave nothing open.
-	if now := openFiles(t); now != fds {
-		t.Errorf("%d descriptors open after the deliveries, %d before", now, fds)
-	}
-	// A finished goroutine may still be on its way out: allow it a moment.
-	for i := 0; i < 100 && runtime.NumGoroutine() > goroutines; i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if now := runtime.NumGoroutine(); now > goroutines {
-		t.Errorf("%d goroutines after the deliveries, %d before", now, goroutines)
-	}
-}
-
-func openFiles(t *testing.T) int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip("no /proc/self/fd")
-	}
-	return len(ents)
+	check()
 }

@@ -2,7 +2,6 @@ package spawn
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -102,11 +101,10 @@ func (l *Local) Deliver(r Request) (byte, string) {
 		// No uid to change: quail's qmail-local runs here, saving a
 		// program start per delivery.
 		code, ok := l.runOwn(args, mess, out)
-		text := strings.TrimRight(out.String(), "\n")
 		if !ok {
 			return Deferral, "qmail-local crashed. (#4.3.0)"
 		}
-		return ExitResult(code, text, "qmail-local")
+		return ExitResult(code, strings.TrimRight(out.String(), "\n"), "qmail-local")
 	}
 	cmd := exec.Command(l.Program, args...)
 	cmd.Env = l.Env
@@ -121,19 +119,13 @@ func (l *Local) Deliver(r Request) (byte, string) {
 
 func (l *Local) ownLocal() bool { return l.own != nil && l.own.InProcess(l.Program) }
 
-// runOwn is qmail-local in a goroutine. A panic, which would have ended a
-// qmail-local process, ends only this delivery (deferred, as a crashed
-// qmail-local's is) and is logged as a crash would be.
+// runOwn is qmail-local in this goroutine; ok is false if it crashed (a
+// panic, which then defers this delivery only: ownprog.Run).
 func (l *Local) runOwn(args []string, mess *os.File, out io.Writer) (code int, ok bool) {
-	defer func() {
-		if p := recover(); p != nil {
-			fmt.Fprintf(os.Stderr, "qmail-lspawn: warning: qmail-local crashed: %v\n", p)
-			ok = false
-		}
-	}()
 	l.inside.Add(1)
 	inv := &cli.Invocation{Name: "qmail-local", Args: append([]string{"qmail-local"}, args...), Env: l.Env, Stdin: mess, Stderr: out}
-	return local.Run(inv, out), true
+	ok = ownprog.Run("qmail-local", func() { code = local.Run(inv, out) })
+	return code, ok
 }
 
 // CommandResult maps how a delivery program ended to a result, with
