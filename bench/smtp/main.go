@@ -49,6 +49,7 @@ type config struct {
 	samples   int
 	sessions  int
 	rblsmtpd  bool
+	reuse     int
 	phaseTime time.Duration
 }
 
@@ -60,6 +61,7 @@ func main() {
 	flag.IntVar(&c.size, "size", 5120, "message size in bytes (smtp-source -l)")
 	flag.IntVar(&c.samples, "latency", 200, "messages for the latency figures")
 	flag.IntVar(&c.sessions, "sessions", 2000, "concurrent idle sessions for the memory figures")
+	flag.IntVar(&c.reuse, "reuse", 0, "TCPSERVERREUSE for quail's tcpserver (0: a qmail-smtpd per connection)")
 	flag.BoolVar(&c.rblsmtpd, "rblsmtpd", false, "put rblsmtpd (with RBLSMTPD empty: accept) before qmail-smtpd")
 	flag.DurationVar(&c.phaseTime, "phase-timeout", 4*time.Minute, "longest wait for one system's part of a figure")
 	only := flag.String("only", "rate,latency,memory", "figures to measure")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/quail-mta/quail/bench/internal/postfix"
@@ -44,6 +45,10 @@ func (b *bench) startQuail(limit int) (*target, error) {
 		chain = []string{"rblsmtpd", "qmail-smtpd"}
 		env = []string{"RBLSMTPD="}
 		name = "quail (tcpserver, rblsmtpd, qmail-smtpd)"
+	}
+	if b.c.reuse > 0 {
+		env = append(env, fmt.Sprintf("TCPSERVERREUSE=%d", b.c.reuse))
+		name = strings.Replace(name, "tcpserver", fmt.Sprintf("tcpserver TCPSERVERREUSE=%d", b.c.reuse), 1)
 	}
 	srv, err := in.SMTPD(limit, env, chain...)
 	if err != nil {

@@ -30,14 +30,30 @@ type Checker struct {
 	Main string
 
 	mu    sync.Mutex
-	id    fileID
+	id    FileID
 	known bool
 	own   bool
 }
 
-type fileID struct {
+// FileID tells one version of a file from another: a file replaced (by
+// an upgrade, even with a rename) has a different one.
+type FileID struct {
 	dev, ino    uint64
 	size, mtime int64
+}
+
+// Identify returns the identity of the file path names, and its
+// information.
+func Identify(path string) (FileID, os.FileInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return FileID{}, nil, err
+	}
+	id := FileID{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		id.dev, id.ino = uint64(st.Dev), st.Ino
+	}
+	return id, fi, nil
 }
 
 // For returns a Checker for quail's program name ("qmail-queue").
@@ -60,13 +76,9 @@ func (c *Checker) InProcess(path string) bool {
 // check answers Is, with the file's mode as it is now (a chmod changes
 // neither the file's identity nor the cached answer).
 func (c *Checker) check(path string) (bool, os.FileMode) {
-	fi, err := os.Stat(path)
+	id, fi, err := Identify(path)
 	if err != nil {
 		return false, 0 // the caller's exec will report why
-	}
-	id := fileID{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		id.dev, id.ino = uint64(st.Dev), st.Ino
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

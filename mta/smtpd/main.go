@@ -1,12 +1,14 @@
 package smtpd
 
 import (
+	"os"
 	"runtime"
 	"strings"
 
 	"github.com/quail-mta/quail/dnsclient"
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/qmailhome"
+	"github.com/quail-mta/quail/ucspi/reuse"
 )
 
 // Main is qmail-smtpd: one SMTP session on descriptors 0 and 1.
@@ -20,8 +22,37 @@ func Main(inv *cli.Invocation) int {
 	// which thousands of concurrent sessions would pay for in processor
 	// time and memory.
 	runtime.GOMAXPROCS(1)
+	w, env, err := reuse.FromEnv(inv.Env)
+	if err != nil {
+		return inv.Fatal(cli.ExitTemporary, "%v", err)
+	}
+	if w == nil {
+		in, out := cli.NetStdio()
+		return serve(inv, in, out)
+	}
+	// Started by tcpserver to serve its connections in turn: each with
+	// the environment and the exit code it would have had in a process
+	// of its own.
+	base := *inv
+	base.Env = env
+	for {
+		conn, env, err := w.Next()
+		if err != nil {
+			return 0
+		}
+		sinv := base
+		sinv.Env = env
+		code := serve(&sinv, conn, conn)
+		conn.Close()
+		if w.Done(code) != nil {
+			return 0
+		}
+	}
+}
+
+// serve is one SMTP session on in and out.
+func serve(inv *cli.Invocation, in, out *os.File) int {
 	home := qmailhome.Dir(inv.Getenv)
-	in, out := cli.NetStdio()
 	cfg, err := LoadConfig(home, inv.Getenv)
 	if err != nil {
 		out.WriteString("421 unable to read controls (#4.3.0)\r\n")

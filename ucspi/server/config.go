@@ -57,6 +57,12 @@ type Config struct {
 	Argv []string // the program and its arguments
 	Env  []string // the environment the program starts from
 
+	// MaxUse, when above 0, lets one process of the program serve up to
+	// MaxUse connections in turn, if Reusable says the program takes
+	// part (package reuse; tcpserver's TCPSERVERREUSE).
+	MaxUse   int
+	Reusable func(prog string) bool
+
 	Resolver Resolver
 	Stderr   io.Writer
 

@@ -12,8 +12,10 @@ import (
 	"syscall"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/ownprog"
 	"github.com/quail-mta/quail/internal/pathexec"
 	"github.com/quail-mta/quail/ucspi/ident"
+	"github.com/quail-mta/quail/ucspi/reuse"
 	"github.com/quail-mta/quail/ucspi/rules"
 	"github.com/quail-mta/quail/ucspi/tcpenv"
 )
@@ -157,16 +159,42 @@ func (s *Server) spawn(sess *Session, prog string, maxConIP int) (int, error) {
 		files = append(files, uintptr(e))
 	}
 	ip := ipKey(sess.Info.Remote.Addr())
+	reused := s.reusable(sess, prog)
+	var id ownprog.FileID
+	if reused {
+		var err error
+		id, _, err = ownprog.Identify(prog)
+		reused = err == nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if maxConIP > 0 && s.perIP[ip] >= maxConIP {
 		return 0, nil
 	}
-	pid, err := syscall.ForkExec(prog, s.cfg.Argv, &syscall.ProcAttr{Env: sess.Env, Files: files})
-	if err != nil {
-		return 0, errors.New("unable to run " + s.cfg.Argv[0] + ": " + tcpenv.ErrText(err))
+	var pid int
+	var w *worker
+	if reused {
+		var err error
+		if w, err = s.handOff(sess, prog, id); err != nil {
+			// Served the original way instead; the reason is worth a
+			// line only when it is not the environment's size.
+			if !errors.Is(err, reuse.ErrEnvTooLarge) {
+				s.log.warn("unable to reuse " + s.cfg.Argv[0] + ": " + tcpenv.ErrText(err))
+			}
+		} else {
+			pid = w.pid
+			w.uses++
+			go s.awaitResult(w, sess)
+		}
 	}
-	s.children[pid] = &child{ip: ip, session: sess}
+	if w == nil {
+		var err error
+		pid, err = syscall.ForkExec(prog, s.cfg.Argv, &syscall.ProcAttr{Env: sess.Env, Files: files})
+		if err != nil {
+			return 0, errors.New("unable to run " + s.cfg.Argv[0] + ": " + tcpenv.ErrText(err))
+		}
+	}
+	s.children[pid] = &child{ip: ip, session: sess, worker: w}
 	s.perIP[ip]++
 	// Logged under the lock, which the reaper takes before its end line,
 	// so a program that exits at once still has its lines in order.

@@ -26,11 +26,14 @@ type Server struct {
 	perIP    map[string]int // live programs per remote address
 	stop     chan struct{}
 	stopOnce sync.Once
+
+	pool *pool // reusable programs; nil unless Config.MaxUse
 }
 
 type child struct {
 	ip      string
 	session *Session
+	worker  *worker // the reused program serving it, if any
 }
 
 // Listen binds and listens as tcpserver does before it drops privileges.
@@ -38,11 +41,19 @@ func Listen(cfg *Config) (*Server, error) {
 	if cfg.Limit < 1 {
 		return nil, errors.New("connection limit must be positive")
 	}
+	var p *pool
+	if cfg.MaxUse > 0 {
+		var err error
+		if p, err = newPool(); err != nil {
+			return nil, err
+		}
+	}
 	fd, port, err := listen(cfg)
 	if err != nil {
 		return nil, err
 	}
 	return &Server{
+		pool:     p,
 		cfg:      cfg,
 		log:      &logger{w: cfg.Stderr, name: cfg.Name, verbose: cfg.Verbose, quiet: cfg.Quiet},
 		fd:       fd,
@@ -88,6 +99,9 @@ func (s *Server) Serve() error {
 	signal.Notify(chld, syscall.SIGCHLD)
 	defer signal.Stop(chld)
 	go s.reap(chld)
+	if s.pool != nil {
+		go s.retireLoop()
+	}
 
 	s.log.status(0, s.cfg.Limit)
 	if s.cfg.PortOut != nil {
@@ -213,6 +227,9 @@ func (s *Server) reap(sig <-chan os.Signal) {
 					delete(s.perIP, c.ip)
 				}
 			}
+			// A reused program that ended between connections ends no
+			// connection: nothing to log.
+			s.reapWorker(pid)
 			s.mu.Unlock()
 			if !ok {
 				continue

@@ -17,6 +17,8 @@ import (
 	"github.com/quail-mta/quail/dnsclient"
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/getopt"
+	"github.com/quail-mta/quail/internal/ownprog"
+	"github.com/quail-mta/quail/ucspi/reuse"
 	"github.com/quail-mta/quail/ucspi/server"
 )
 
@@ -163,6 +165,14 @@ func Run(inv *cli.Invocation, prog Program) int {
 	host, port := rest[0], rest[1]
 	cfg.Argv = rest[2:]
 	cfg.Env = inv.Env
+	maxUse, err := reuse.MaxUse(inv.Getenv)
+	if err != nil {
+		return inv.Fatal(cli.ExitPermanent, "%v", err)
+	}
+	if maxUse > 0 {
+		cfg.MaxUse = maxUse
+		cfg.Reusable = reusable
+	}
 
 	var resolver *dnsclient.Resolver
 	needDNS := cfg.RemoteHost || cfg.LocalHost == nil || !isLiteral(host)
@@ -208,6 +218,20 @@ func Run(inv *cli.Invocation, prog Program) int {
 		return inv.Fatal(cli.ExitTemporary, "%s", err)
 	}
 	return cli.ExitOK
+}
+
+// reusers are the programs that can serve connections one after another
+// (package reuse), recognised as quail's own by their build information:
+// a wrapper in their place is started for every connection.
+var reusers = []*ownprog.Checker{ownprog.For("qmail-smtpd")}
+
+func reusable(prog string) bool {
+	for _, c := range reusers {
+		if c.Is(prog) {
+			return true
+		}
+	}
+	return false
 }
 
 func numText(s string) (int, bool) {
