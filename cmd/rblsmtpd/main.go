@@ -6,7 +6,12 @@ import (
 	"os"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/ownprog"
+	"github.com/quail-mta/quail/mta/smtpd"
 	"github.com/quail-mta/quail/ucspi/rblsmtpd"
 )
 
-func main() { os.Exit(rblsmtpd.Main(cli.FromOS("rblsmtpd"))) }
+// qmail-smtpd's code runs inside a reused rblsmtpd (TCPSERVERREUSE).
+var residents = []rblsmtpd.Resident{{Program: ownprog.For("qmail-smtpd"), Serve: smtpd.Serve}}
+
+func main() { os.Exit(rblsmtpd.MainWith(cli.FromOS("rblsmtpd"), residents)) }

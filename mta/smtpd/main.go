@@ -22,36 +22,30 @@ func Main(inv *cli.Invocation) int {
 	// which thousands of concurrent sessions would pay for in processor
 	// time and memory.
 	runtime.GOMAXPROCS(1)
-	w, env, err := reuse.FromEnv(inv.Env)
+	w, _, err := reuse.FromEnv(inv.Env)
 	if err != nil {
 		return inv.Fatal(cli.ExitTemporary, "%v", err)
 	}
 	if w == nil {
 		in, out := cli.NetStdio()
-		return serve(inv, in, out)
+		return Serve(inv, in, out)
 	}
 	// Started by tcpserver to serve its connections in turn: each with
 	// the environment and the exit code it would have had in a process
 	// of its own.
-	base := *inv
-	base.Env = env
-	for {
-		conn, env, err := w.Next()
-		if err != nil {
-			return 0
-		}
-		sinv := base
-		sinv.Env = env
-		code := serve(&sinv, conn, conn)
-		conn.Close()
-		if w.Done(code) != nil {
-			return 0
-		}
-	}
+	w.Loop(func(conn *os.File, env []string) int {
+		sinv := *inv
+		sinv.Env, sinv.Stdin, sinv.Stdout = env, conn, conn
+		return Serve(&sinv, conn, conn)
+	})
+	return 0
 }
 
-// serve is one SMTP session on in and out.
-func serve(inv *cli.Invocation, in, out *os.File) int {
+// Serve is one SMTP session on in and out, which must be pollable (read
+// deadlines), with inv's arguments and environment; it returns the exit
+// code Main would. rblsmtpd runs it in its own process when tcpserver
+// reuses that (package reuse).
+func Serve(inv *cli.Invocation, in, out *os.File) int {
 	home := qmailhome.Dir(inv.Getenv)
 	cfg, err := LoadConfig(home, inv.Getenv)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"syscall"
 	"time"
@@ -13,7 +15,9 @@ import (
 	"github.com/quail-mta/quail/dnsclient"
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/getopt"
+	"github.com/quail-mta/quail/internal/ownprog"
 	"github.com/quail-mta/quail/internal/pathexec"
+	"github.com/quail-mta/quail/ucspi/reuse"
 )
 
 const synopsis = "[ -b ] [ -B ] [ -c ] [ -C ] [ -t timeout ] [ -r base ] [ -a base ] [ -w delay ] [ -W ] smtpd [ arg ... ]"
@@ -35,15 +39,95 @@ type option struct {
 // Main is rblsmtpd(1). Exit codes: 0 after a blocked session or a dropped
 // client (as 0.88), 100 for a usage error, 111 when the DNS configuration is
 // unusable or the program cannot be run; otherwise the program's own.
-func Main(inv *cli.Invocation) int {
-	// One of thousands of per-connection processes: one thread of Go code.
-	runtime.GOMAXPROCS(1)
-	return run(inv, pathexec.Exec)
+func Main(inv *cli.Invocation) int { return MainWith(inv, nil) }
+
+// Resident is a program whose code rblsmtpd can run in its own process
+// when tcpserver reuses rblsmtpd for connection after connection
+// (package reuse): quail's qmail-smtpd, recognised by Program.
+type Resident struct {
+	Program *ownprog.Checker
+	// Serve is the program's session on in and out (pollable), with inv's
+	// arguments and environment; it returns the program's exit code.
+	Serve func(inv *cli.Invocation, in, out *os.File) int
 }
 
-// run is Main with the final exec as a parameter, so that tests can see what
-// would be run.
-func run(inv *cli.Invocation, exec func(argv, env []string) error) int {
+// MainWith is Main, with the programs that may run inside rblsmtpd when
+// it is reused; any other program is started for each connection.
+func MainWith(inv *cli.Invocation, residents []Resident) int {
+	// One of thousands of per-connection processes: one thread of Go code.
+	runtime.GOMAXPROCS(1)
+	w, _, err := reuse.FromEnv(inv.Env)
+	if err != nil {
+		return inv.Fatal(cli.ExitTemporary, "%v", err)
+	}
+	if w == nil {
+		return run(inv, func(argv, env []string) (int, error) {
+			return 0, pathexec.Exec(argv, env)
+		})
+	}
+	w.Loop(func(conn *os.File, env []string) int {
+		sinv := *inv
+		sinv.Env, sinv.Stdin, sinv.Stdout = env, conn, conn
+		// As a started rblsmtpd would: the descriptors in blocking mode
+		// (greetDelay and the blocked session work on them as such).
+		fd := conn.Fd()
+		return run(&sinv, func(argv, env []string) (int, error) {
+			return next(&sinv, fd, argv, env, residents)
+		})
+	})
+	return 0
+}
+
+// next runs the program after rblsmtpd for one connection of a reused
+// rblsmtpd: a resident's code in this process, anything else as a child
+// with the connection on descriptors 0 and 1, waited for.
+func next(inv *cli.Invocation, fd uintptr, argv, env []string, residents []Resident) (int, error) {
+	prog, err := pathexec.Lookup(argv[0], env)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range residents {
+		if !r.Program.Is(prog) {
+			continue
+		}
+		// A pollable duplicate, for the program's read deadlines.
+		nfd, err := syscall.Dup(int(fd))
+		if err != nil {
+			return 0, err
+		}
+		syscall.CloseOnExec(nfd)
+		syscall.SetNonblock(nfd, true)
+		conn := os.NewFile(uintptr(nfd), "socket")
+		defer conn.Close()
+		rinv := &cli.Invocation{Name: filepath.Base(argv[0]), Args: argv, Env: env,
+			Stdin: conn, Stdout: conn, Stderr: inv.Stderr}
+		code := -1
+		if !ownprog.Run(filepath.Base(argv[0]), func() { code = r.Serve(rinv, conn, conn) }) {
+			code = cli.ExitTemporary
+		}
+		return code, nil
+	}
+	cmd := exec.Command(prog)
+	cmd.Args, cmd.Env = argv, env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inv.Stdin, inv.Stdout, inv.Stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal()), nil
+		}
+		return ee.ExitCode(), nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return 0, nil
+}
+
+// run is Main with the final step, normally exec, as a parameter: the
+// program after rblsmtpd runs as next(argv, env), which returns its exit
+// code or why it could not run. Tests use it to see what would be run.
+func run(inv *cli.Invocation, next func(argv, env []string) (int, error)) int {
 	var opts []option
 	p := getopt.New(inv.Args, "bBcCt:r:a:w:W")
 	for {
@@ -119,7 +203,10 @@ func run(inv *cli.Invocation, exec func(argv, env []string) error) int {
 		session(inv, reply+"\r\n", timeout)
 		return cli.ExitOK
 	}
-	err := exec(argv, inv.Env)
+	code, err := next(argv, inv.Env)
+	if err == nil {
+		return code
+	}
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err
@@ -172,6 +259,11 @@ func session(inv *cli.Invocation, reply string, timeout uint64) {
 		out.SetWriteDeadline(deadline)
 	}
 	serve(in, out, reply)
+	for _, f := range []*os.File{in, out} {
+		if f != inv.Stdin && f != inv.Stdout {
+			f.Close() // a reused rblsmtpd goes on to the next connection
+		}
+	}
 }
 
 // clientFiles returns the client's descriptors in a form whose deadlines

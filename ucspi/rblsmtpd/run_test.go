@@ -37,9 +37,9 @@ func runWith(t *testing.T, env []string, input string, args ...string) runResult
 	var res runResult
 	inv := &cli.Invocation{Name: "rblsmtpd", Args: append([]string{"rblsmtpd"}, args...), Env: env,
 		Stdin: in, Stdout: out, Stderr: &stderr}
-	res.code = run(inv, func(argv, env []string) error {
+	res.code = run(inv, func(argv, env []string) (int, error) {
 		res.execd, res.env = argv, env
-		return &os.PathError{Op: "exec", Path: argv[0], Err: syscall.ENOENT}
+		return 0, &os.PathError{Op: "exec", Path: argv[0], Err: syscall.ENOENT}
 	})
 	b, _ := os.ReadFile(outPath)
 	res.stdout, res.stderr = string(b), stderr.String()

@@ -225,6 +225,24 @@ func (w *Worker) Done(code int) error {
 	return err
 }
 
+// Loop serves connections until tcpserver closes its end (or the
+// protocol breaks): serve gets each socket with its environment and
+// returns the exit code a process of its own would have had; the socket
+// is closed after it.
+func (w *Worker) Loop(serve func(conn *os.File, env []string) int) {
+	for {
+		conn, env, err := w.Next()
+		if err != nil {
+			return
+		}
+		code := serve(conn, env)
+		conn.Close()
+		if w.Done(code) != nil {
+			return
+		}
+	}
+}
+
 var errEOF = errors.New("tcpserver closed the socket")
 
 func rights(oob []byte) []int {

@@ -223,7 +223,7 @@ func Run(inv *cli.Invocation, prog Program) int {
 // reusers are the programs that can serve connections one after another
 // (package reuse), recognised as quail's own by their build information:
 // a wrapper in their place is started for every connection.
-var reusers = []*ownprog.Checker{ownprog.For("qmail-smtpd")}
+var reusers = []*ownprog.Checker{ownprog.For("qmail-smtpd"), ownprog.For("rblsmtpd")}
 
 func reusable(prog string) bool {
 	for _, c := range reusers {
