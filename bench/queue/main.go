@@ -36,6 +36,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/quail-mta/quail/internal/spread"
 	"github.com/quail-mta/quail/mta/users"
 	"golang.org/x/sys/unix"
 )
@@ -85,6 +86,9 @@ func bench(bin string, n, conc, runs, samples int, via string, peer bool) error 
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return err
 	}
+	// Each instance in block groups of its own, away from the machine's
+	// temporary files (see spread.Subdirs and docs/bench.md).
+	spread.Subdirs(dir)
 	// Runs alternate between the systems and the fastest of each counts,
 	// which keeps the ratios meaningful on a shared machine. quail runs
 	// twice: as a single-user instance is (sendmail queues the message

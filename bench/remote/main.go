@@ -45,6 +45,7 @@ import (
 
 	"github.com/quail-mta/quail/bench/internal/cleanup"
 	"github.com/quail-mta/quail/bench/internal/netwait"
+	"github.com/quail-mta/quail/internal/spread"
 )
 
 func main() {
@@ -123,6 +124,9 @@ func run(cl *cleanup.Stack, only string, dc directConfig, dconcs string, pc path
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return err
 	}
+	// Each instance in block groups of its own, away from the machine's
+	// temporary files (see spread.Subdirs and docs/bench.md).
+	spread.Subdirs(dir)
 	if want["direct"] {
 		c, err := levels(dconcs)
 		if err != nil {

@@ -16,6 +16,12 @@
 //     process), then the same per session with -sessions held open, and
 //     the threads per session.
 //
+// quail is measured once for each -reuse value: with TCPSERVERREUSE=100
+// (tcpserver hands connections to qmail-smtpd processes that serve up
+// to 100 in turn, as Postfix's smtpd does by default) and with 0 (the
+// classic process per connection). Every instance lives in its own
+// block groups (spread.Subdirs on the bench directory).
+//
 // Rates print as "quail: X msg/s  postfix: Y msg/s  ratio: Z" (ratio =
 // quail/Postfix, above 1 favours quail); latencies and memory print the
 // same way (below 1 favours quail), each beside its target. The Postfix
@@ -24,6 +30,7 @@
 //
 //	go run ./bench/smtp [-bin bin] [-n 10000] [-s 20] [-size 5120]
 //	    [-latency 200] [-sessions 2000] [-only rate,latency,memory] [-rblsmtpd]
+//	    [-reuse 100,0]
 package main
 
 import (
@@ -33,12 +40,14 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/quail-mta/quail/bench/internal/cleanup"
 	"github.com/quail-mta/quail/bench/internal/postfix"
+	"github.com/quail-mta/quail/internal/spread"
 )
 
 type config struct {
@@ -49,7 +58,7 @@ type config struct {
 	samples   int
 	sessions  int
 	rblsmtpd  bool
-	reuse     int
+	reuse     []int
 	phaseTime time.Duration
 }
 
@@ -61,11 +70,19 @@ func main() {
 	flag.IntVar(&c.size, "size", 5120, "message size in bytes (smtp-source -l)")
 	flag.IntVar(&c.samples, "latency", 200, "messages for the latency figures")
 	flag.IntVar(&c.sessions, "sessions", 2000, "concurrent idle sessions for the memory figures")
-	flag.IntVar(&c.reuse, "reuse", 0, "TCPSERVERREUSE for quail's tcpserver (0: a qmail-smtpd per connection)")
+	reuse := flag.String("reuse", "100,0", "TCPSERVERREUSE values for quail's tcpserver, each measured (0: a qmail-smtpd per connection)")
 	flag.BoolVar(&c.rblsmtpd, "rblsmtpd", false, "put rblsmtpd (with RBLSMTPD empty: accept) before qmail-smtpd")
 	flag.DurationVar(&c.phaseTime, "phase-timeout", 4*time.Minute, "longest wait for one system's part of a figure")
 	only := flag.String("only", "rate,latency,memory", "figures to measure")
 	flag.Parse()
+	for _, v := range strings.Split(*reuse, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 0 {
+			fmt.Fprintf(os.Stderr, "smtp-bench: -reuse %q: numbers of connections per process\n", *reuse)
+			os.Exit(2)
+		}
+		c.reuse = append(c.reuse, n)
+	}
 
 	cl := &cleanup.Stack{}
 	sig := make(chan os.Signal, 1)
@@ -103,6 +120,9 @@ func run(c config, only string, cl *cleanup.Stack) error {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return err
 	}
+	// Each instance in block groups of its own, away from the machine's
+	// temporary files (see spread.Subdirs and docs/bench.md).
+	spread.Subdirs(dir)
 	peer := postfix.Available()
 	if peer != nil {
 		fmt.Printf("postfix: not measured: %v\n", peer)
@@ -132,6 +152,7 @@ type bench struct {
 	cl        *cleanup.Stack
 	postfixOK bool
 	seq       int
+	reuse     int // TCPSERVERREUSE of the quail instance being measured
 }
 
 // subdir makes a fresh directory for one instance.

@@ -40,6 +40,7 @@ func (b *bench) memory() error {
 		fmt.Printf("memory: %d sessions, not %d: this process may open only %d files\n", limit, n, rl.Cur)
 		n = limit
 	}
+	b.reuse = b.c.reuse[0] // the first configuration: memory is per process either way
 	q, err := b.memoryOf(b.startQuail, n)
 	if err != nil {
 		return fmt.Errorf("quail: %w", err)

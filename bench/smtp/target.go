@@ -46,9 +46,9 @@ func (b *bench) startQuail(limit int) (*target, error) {
 		env = []string{"RBLSMTPD="}
 		name = "quail (tcpserver, rblsmtpd, qmail-smtpd)"
 	}
-	if b.c.reuse > 0 {
-		env = append(env, fmt.Sprintf("TCPSERVERREUSE=%d", b.c.reuse))
-		name = strings.Replace(name, "tcpserver", fmt.Sprintf("tcpserver TCPSERVERREUSE=%d", b.c.reuse), 1)
+	if b.reuse > 0 {
+		env = append(env, fmt.Sprintf("TCPSERVERREUSE=%d", b.reuse))
+		name = strings.Replace(name, "tcpserver", fmt.Sprintf("tcpserver TCPSERVERREUSE=%d", b.reuse), 1)
 	}
 	srv, err := in.SMTPD(limit, env, chain...)
 	if err != nil {

@@ -29,12 +29,22 @@ type rates struct {
 func (b *bench) throughput(rate, latency bool) error {
 	fmt.Printf("rates: smtp-source -s %d, %d messages of %d bytes, one message per connection; latency: %d messages one at a time\n",
 		b.c.s, b.c.n, b.c.size, b.c.samples)
-	q, err := b.measure(b.startQuail, rate, latency)
-	if err != nil {
-		return fmt.Errorf("quail: %w", err)
+	// quail once per -reuse value: with tcpserver reusing qmail-smtpd
+	// processes, and with one qmail-smtpd per connection.
+	var qs []*rates
+	var names []string
+	for _, n := range b.c.reuse {
+		b.reuse = n
+		q, err := b.measure(b.startQuail, rate, latency)
+		if err != nil {
+			return fmt.Errorf("quail: %w", err)
+		}
+		qs = append(qs, q)
+		names = append(names, quailName(n))
 	}
 	var p *rates
 	if b.postfixOK {
+		var err error
 		if p, err = b.measure(b.startPostfix, rate, latency); err != nil {
 			fmt.Printf("postfix: not measured: %v\n", err)
 			p = nil
@@ -42,48 +52,66 @@ func (b *bench) throughput(rate, latency bool) error {
 	}
 	if rate {
 		fmt.Println("acceptance rate (smtp-source's messages / its run time); target: at least Postfix's")
-		printRate(q.accepted, p, func(r *rates) float64 { return r.accepted }, true)
+		for i, q := range qs {
+			printRate(names[i], q.accepted, p, func(r *rates) float64 { return r.accepted }, true)
+		}
 		fmt.Println("end-to-end rate (messages / time from smtp-source's start to the last file in Maildir/new)")
-		printRate(q.delivered, p, func(r *rates) float64 { return r.delivered }, false)
+		for i, q := range qs {
+			printRate(names[i], q.delivered, p, func(r *rates) float64 { return r.delivered }, false)
+		}
 		fmt.Println("processor time per message, user+system of every process of the system from acceptance to delivery (less load-sensitive than the rates)")
-		line := fmt.Sprintf("quail: %s", ms(q.cpu))
-		if p != nil {
-			line += fmt.Sprintf("  postfix: %s  ratio: %.2f", ms(p.cpu), float64(q.cpu)/float64(p.cpu))
-		}
-		fmt.Println(line)
-		if q.cpuSplit != "" {
-			fmt.Printf("  quail by process tree: %s\n", q.cpuSplit)
-		}
-		for _, x := range []struct {
-			name string
-			r    *rates
-		}{{"quail", q}, {"postfix", p}} {
-			if x.r != nil && x.r.short > 0 {
-				fmt.Printf("%s: INCOMPLETE: smtp-source stopped after %v with %d of %d messages sent; the rates are of what was done, the processor time an upper bound\n",
-					x.name, b.c.phaseTime, b.c.n-x.r.short, b.c.n)
+		for i, q := range qs {
+			line := fmt.Sprintf("%s: %s", names[i], ms(q.cpu))
+			if p != nil {
+				line += fmt.Sprintf("  postfix: %s  ratio: %.2f", ms(p.cpu), float64(q.cpu)/float64(p.cpu))
 			}
-			if x.r != nil && x.r.missing > x.r.short {
+			fmt.Println(line)
+			if q.cpuSplit != "" {
+				fmt.Printf("  by process tree: %s\n", q.cpuSplit)
+			}
+		}
+		all := append([]*rates{p}, qs...)
+		for i, r := range all {
+			name := "postfix"
+			if i > 0 {
+				name = names[i-1]
+			}
+			if r != nil && r.short > 0 {
+				fmt.Printf("%s: INCOMPLETE: smtp-source stopped after %v with %d of %d messages sent; the rates are of what was done, the processor time an upper bound\n",
+					name, b.c.phaseTime, b.c.n-r.short, b.c.n)
+			}
+			if r != nil && r.missing > r.short {
 				fmt.Printf("%s: INCOMPLETE: %d accepted messages not in Maildir/new %v after the start; the rate is of those that were\n",
-					x.name, x.r.missing-x.r.short, b.c.phaseTime+time.Minute)
+					name, r.missing-r.short, b.c.phaseTime+time.Minute)
 			}
 		}
 	}
 	if latency {
 		fmt.Println("latency from the 250 reply to the end of DATA to the file in Maildir/new; target: quail's median under 5 ms")
-		qm, q99 := quantile(q.lat, 50), quantile(q.lat, 99)
-		line := fmt.Sprintf("quail: median %s p99 %s", ms(qm), ms(q99))
-		if p != nil {
-			pm, p99 := quantile(p.lat, 50), quantile(p.lat, 99)
-			line += fmt.Sprintf("  postfix: median %s p99 %s  ratio: median %.2f p99 %.2f", ms(pm), ms(p99),
-				float64(qm)/float64(pm), float64(q99)/float64(p99))
+		for i, q := range qs {
+			qm, q99 := quantile(q.lat, 50), quantile(q.lat, 99)
+			line := fmt.Sprintf("%s: median %s p99 %s", names[i], ms(qm), ms(q99))
+			if p != nil {
+				pm, p99 := quantile(p.lat, 50), quantile(p.lat, 99)
+				line += fmt.Sprintf("  postfix: median %s p99 %s  ratio: median %.2f p99 %.2f", ms(pm), ms(p99),
+					float64(qm)/float64(pm), float64(q99)/float64(p99))
+			}
+			fmt.Println(line + "  " + verdict(qm < 5*time.Millisecond))
 		}
-		fmt.Println(line + "  " + verdict(qm < 5*time.Millisecond))
 	}
 	return nil
 }
 
-func printRate(q float64, p *rates, pick func(*rates) float64, target bool) {
-	line := fmt.Sprintf("quail: %.0f msg/s", q)
+// quailName labels a quail configuration in the figures.
+func quailName(reuse int) string {
+	if reuse > 0 {
+		return fmt.Sprintf("quail (TCPSERVERREUSE=%d)", reuse)
+	}
+	return "quail (a process per connection)"
+}
+
+func printRate(name string, q float64, p *rates, pick func(*rates) float64, target bool) {
+	line := fmt.Sprintf("%s: %.0f msg/s", name, q)
 	if p != nil {
 		line += fmt.Sprintf("  postfix: %.0f msg/s  ratio: %.2f", pick(p), q/pick(p))
 		if target {

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/quail-mta/quail/internal/durable"
+	"github.com/quail-mta/quail/internal/spread"
 )
 
 // DefaultSplit is qmail's conf-split: the number of subdirectories of
@@ -161,7 +162,7 @@ func Create(home string, split int, o Owners) (*Queue, error) {
 	if err := mkdir(q.Dir, 0o750, o.UIDQ, o.GID); err != nil {
 		return nil, err
 	}
-	spreadSubdirs(q.Dir)
+	spread.Subdirs(q.Dir)
 	for _, p := range parts {
 		path := q.Path(p.name)
 		var err error
@@ -177,7 +178,7 @@ func Create(home string, split int, o Owners) (*Queue, error) {
 			return nil, err
 		}
 		if p.split {
-			spreadSubdirs(path)
+			spread.Subdirs(path)
 		}
 		for i := 0; p.split && i < split; i++ {
 			if err := mkdir(filepath.Join(path, strconv.Itoa(i)), p.mode, p.owner(o), o.GID); err != nil {

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/quail-mta/quail/internal/spread"
 )
 
 func dirFlags(t *testing.T, dir string) (uint32, bool) {
@@ -30,17 +32,17 @@ func TestCreateSpreadsSplitDirectories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spreadSubdirs(home) // probe: does this filesystem keep the attribute?
-	if f, _ := dirFlags(t, home); f&fsTopdirFlag == 0 {
+	spread.Subdirs(home) // probe: does this filesystem keep the attribute?
+	if f, _ := dirFlags(t, home); f&spread.TopdirFlag == 0 {
 		t.Skip("the filesystem does not keep the top-directory attribute")
 	}
 	for _, d := range []string{q.Dir, q.Path("mess"), q.Path("info"), q.Path("local"), q.Path("remote")} {
-		if f, _ := dirFlags(t, d); f&fsTopdirFlag == 0 {
+		if f, _ := dirFlags(t, d); f&spread.TopdirFlag == 0 {
 			t.Errorf("%s: flags %#x lack the top-directory attribute", filepath.Base(d), f)
 		}
 	}
 	for _, d := range []string{q.Path("todo"), q.Path("mess", "0")} {
-		if f, _ := dirFlags(t, d); f&fsTopdirFlag != 0 {
+		if f, _ := dirFlags(t, d); f&spread.TopdirFlag != 0 {
 			t.Errorf("%s: flags %#x carry the top-directory attribute, which only parents need", d, f)
 		}
 	}
