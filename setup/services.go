@@ -54,7 +54,11 @@ var services = []service{
 	{name: "qmail-send", programs: []string{"qmail-start", "qmail-send", "qmail-lspawn", "qmail-rspawn", "qmail-clean", "qmail-local", "qmail-queue"},
 		env: func(c *Config) map[string]string { return map[string]string{"DEFAULTDELIVERY": "./Maildir/"} }},
 	{name: "qmail-smtpd", programs: []string{"tcpserver", "rblsmtpd", "qmail-smtpd", "qmail-queue"}, rules: "smtp",
-		env: func(c *Config) map[string]string { return map[string]string{"RBLOPTS": ""} }},
+		env: func(c *Config) map[string]string {
+			// Connections go in turn to long-lived rblsmtpd processes
+			// that run qmail-smtpd's session themselves (tcpserver(1)).
+			return map[string]string{"RBLOPTS": "", "TCPSERVERREUSE": "100"}
+		}},
 	{name: "smtps", programs: []string{"sslserver", "qmail-smtpd", "qmail-queue"}, rules: "submission",
 		env: func(c *Config) map[string]string { return tlsEnv(c, map[string]string{"SMTPAUTH": "!"}) }},
 	{name: "submission", programs: []string{"sslserver", "qmail-smtpd", "qmail-queue"}, rules: "submission",
