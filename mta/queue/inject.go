@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -75,11 +76,21 @@ func (in *Injector) Inject(msg, env io.Reader) (ID, error) {
 type injection struct {
 	*Injector
 	start              time.Time
-	pidfn, messfn      string
+	pidfn, messfn      string // pidfn "": the message was made unnamed
 	intdfn             string
 	mess, intd         *os.File
 	madeMess, madeIntd bool
 	pidLinked          bool
+	intdUnnamed        bool // intd is not yet linked as intdfn
+}
+
+// spreadSeq picks the split directory an unnamed file is made in, so
+// that concurrent and successive messages land in different ones.
+var spreadSeq atomic.Uint32
+
+func (w *injection) spreadDir() string {
+	n := spreadSeq.Add(1) + uint32(w.PID)
+	return w.Q.Path("mess", strconv.Itoa(int(n%uint32(w.Q.Split))))
 }
 
 func (w *injection) step(s Step) error {
@@ -108,17 +119,24 @@ func (w *injection) run(msg, env io.Reader) (ID, error) {
 	id := ID(sys.Ino)
 	w.messfn = q.Mess(id)
 	w.intdfn = q.Intd(id)
-	if err := os.Link(w.pidfn, w.messfn); err != nil {
+	if w.pidfn == "" {
+		err = linkUnnamed(w.mess, w.messfn)
+	} else {
+		err = os.Link(w.pidfn, w.messfn)
+	}
+	if err != nil {
 		return 0, fail(ExitMess, err)
 	}
 	w.madeMess = true
 	if err := w.step(StepMessLinked); err != nil {
 		return 0, err
 	}
-	if err := os.Remove(w.pidfn); err != nil {
-		return 0, fail(ExitPid, err)
+	if w.pidfn != "" {
+		if err := os.Remove(w.pidfn); err != nil {
+			return 0, fail(ExitPid, err)
+		}
+		w.pidLinked = false
 	}
-	w.pidLinked = false
 	if err := w.step(StepPidRemoved); err != nil {
 		return 0, err
 	}
@@ -167,9 +185,17 @@ func (w *injection) run(msg, env io.Reader) (ID, error) {
 	return id, nil
 }
 
-// openPid makes qmail-queue's private file, named so that two runs never
+// openPid makes qmail-queue's private file: unnamed where the system
+// allows (createUnnamed), else in pid/, named so that two runs never
 // collide: pid, start time, attempt.
 func (w *injection) openPid() error {
+	if f, ok := createUnnamed(w.spreadDir()); ok {
+		w.mess = f
+		if err := lockFile(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			return fail(ExitPid, err)
+		}
+		return nil
+	}
 	for seq := 1; seq < 10; seq++ {
 		fn := w.Q.Path("pid", fmt.Sprintf("%d.%d.%d", w.PID, w.start.Unix(), seq))
 		f, err := os.OpenFile(fn, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
@@ -221,15 +247,18 @@ func (w *injection) writeMessage(msg io.Reader) error {
 }
 
 func (w *injection) writeEnvelope(env io.Reader) error {
-	f, err := os.OpenFile(w.intdfn, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return fail(ExitIntd, err)
+	f, unnamed := createUnnamed(w.spreadDir())
+	if !unnamed {
+		var err error
+		if f, err = os.OpenFile(w.intdfn, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
+			return fail(ExitIntd, err)
+		}
 	}
-	w.intd, w.madeIntd = f, true
+	w.intd, w.madeIntd, w.intdUnnamed = f, true, unnamed
 	bw := bufio.NewWriter(errWriter{f})
 	bw.WriteString("u" + strconv.Itoa(w.UID) + "\x00")
 	bw.WriteString("p" + strconv.Itoa(w.PID) + "\x00")
-	_, _, err = CopyEnvelope(bw, bufio.NewReader(env))
+	_, _, err := CopyEnvelope(bw, bufio.NewReader(env))
 	if err != nil {
 		var we writeError
 		switch {
@@ -249,6 +278,14 @@ func (w *injection) writeEnvelope(env io.Reader) error {
 	}
 	if err := f.Sync(); err != nil {
 		return fail(ExitWrite, err)
+	}
+	if unnamed {
+		// Named only now, complete and on disk: intd/N never holds a
+		// partial envelope.
+		if err := linkUnnamed(f, w.intdfn); err != nil {
+			return fail(ExitIntd, err)
+		}
+		w.intdUnnamed = false
 	}
 	return nil
 }
@@ -284,7 +321,9 @@ func readFail(err error) error {
 func (w *injection) cleanup() {
 	if w.madeIntd {
 		w.intd.Truncate(0)
-		os.Remove(w.intdfn)
+		if !w.intdUnnamed {
+			os.Remove(w.intdfn)
+		}
 		w.intd.Close()
 	}
 	if w.mess != nil {

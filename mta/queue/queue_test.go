@@ -254,6 +254,22 @@ func (*deadlineReader) Read([]byte) (int, error) { return 0, os.ErrDeadlineExcee
 // qmail-send takes it) or in S2/S3 with no live writer, removed at once,
 // leaving an empty queue.
 func TestCrashAtEveryStep(t *testing.T) {
+	t.Run("unnamed", crashAtEveryStep)
+	t.Run("named", func(t *testing.T) {
+		namedFiles(t)
+		crashAtEveryStep(t)
+	})
+}
+
+// namedFiles makes the injections of a test use qmail's named pid/ and
+// intd/ files, as on systems without O_TMPFILE.
+func namedFiles(t *testing.T) {
+	was := unnamedBroken.Load()
+	unnamedBroken.Store(true)
+	t.Cleanup(func() { unnamedBroken.Store(was) })
+}
+
+func crashAtEveryStep(t *testing.T) {
 	for s := StepPidOpened; s < lastStep; s++ {
 		q := newQueue(t, 5)
 		_, err := inject(t, q, s, "m\n", "Fa\x00Tb\x00\x00")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,9 +27,11 @@ func pausedInjection(t *testing.T, q *Queue) (id ID, finish func()) {
 		_, err := (&Injector{Q: q, PID: 9, UID: 9}).Inject(strings.NewReader("m\n"), er)
 		done <- err
 	}()
+	// mess/N appears before the envelope is read; intd/N (made unnamed
+	// where the system allows) only once it is complete.
 	var ids []ID
-	if !testbin.Eventually(10*time.Second, func() bool { ids, _ = q.intds(); return len(ids) == 1 }) {
-		t.Fatal("no intd file")
+	if !testbin.Eventually(10*time.Second, func() bool { ids = q.messIDs(); return len(ids) == 1 }) {
+		t.Fatal("no mess file")
 	}
 	finished := false
 	return ids[0], func() {
@@ -44,7 +47,14 @@ func pausedInjection(t *testing.T, q *Queue) (id ID, finish func()) {
 	}
 }
 
-func (q *Queue) intds() ([]ID, error) { return ids(q.Path("intd")) }
+func (q *Queue) messIDs() []ID {
+	var all []ID
+	for i := 0; i < q.Split; i++ {
+		got, _ := ids(q.Path("mess", strconv.Itoa(i)))
+		all = append(all, got...)
+	}
+	return all
+}
 
 // checkQueued says whether message id is intact in S4 (what qmail-queue's
 // exit 0 promised): mess, and a todo that parses.
@@ -160,4 +170,31 @@ func TestCleanSparesMessagesInUse(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Where the system allows, a message being written has no pid/ file and
+// no intd/ file: its envelope gets its name complete and on disk.
+func TestUnnamedWhileWriting(t *testing.T) {
+	if !unnamedWorks() {
+		t.Skip("no O_TMPFILE or no /proc here")
+	}
+	q := newQueue(t, 3)
+	id, finish := pausedInjection(t, q)
+	for _, d := range []string{"pid", "intd", "todo"} {
+		if got, _ := ids(q.Path(d)); len(got) != 0 {
+			t.Errorf("%s/ holds %v while the envelope is read", d, got)
+		}
+	}
+	if ents, _ := os.ReadDir(q.Path("pid")); len(ents) != 0 {
+		t.Errorf("pid/ holds %d files", len(ents))
+	}
+	finish()
+	checkQueued(t, q, id, "after the unnamed injection")
+	b, err := os.ReadFile(q.Intd(id))
+	if err != nil || !bytes.HasSuffix(b, []byte("Fa\x00Tb\x00")) {
+		t.Errorf("intd/%v: %q %v", id, b, err)
+	}
+	if ents, _ := os.ReadDir(q.Path("pid")); len(ents) != 0 {
+		t.Errorf("pid/ holds %d files after", len(ents))
+	}
 }

@@ -1,0 +1,59 @@
+package queue
+
+import (
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// createUnnamed makes a file with no name (O_TMPFILE) in dir, for
+// linkUnnamed to give it its queue name once it has one. ok is false
+// where that cannot work (a kernel or filesystem without O_TMPFILE, or
+// no /proc to link through), and the caller makes a named file instead.
+//
+// Why: ext4 puts a new file's inode in its directory's block group, and
+// on ext4 without a journal every allocation scans past the inodes freed
+// in that group in the last minute. qmail's flat pid/ and intd/ would
+// put every message's two inodes, freed again seconds later, into two
+// groups; made here in the spread split directories, they spread over
+// as many groups as the split. The names and the states are qmail's; a
+// crash before the link leaves nothing to clean up.
+func createUnnamed(dir string) (f *os.File, ok bool) {
+	if !unnamedWorks() {
+		return nil, false
+	}
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		if err == unix.EOPNOTSUPP || err == unix.EISDIR || err == unix.EINVAL {
+			unnamedBroken.Store(true)
+		}
+		return nil, false
+	}
+	return os.NewFile(uintptr(fd), dir+"/(unnamed)"), true
+}
+
+// linkUnnamed names the file f made by createUnnamed as path.
+func linkUnnamed(f *os.File, path string) error {
+	err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
+	if err != nil {
+		return &os.LinkError{Op: "link", Old: f.Name(), New: path, Err: err}
+	}
+	return nil
+}
+
+var (
+	unnamedBroken atomic.Bool
+	procOnce      sync.Once
+	procFD        bool
+)
+
+func unnamedWorks() bool {
+	procOnce.Do(func() {
+		_, err := os.Stat("/proc/self/fd")
+		procFD = err == nil
+	})
+	return procFD && !unnamedBroken.Load()
+}
