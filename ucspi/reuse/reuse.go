@@ -69,6 +69,15 @@ func MaxUse(getenv func(string) (string, bool)) (int, error) {
 	return n, nil
 }
 
+// Fits tells whether env can be handed over (Send refuses it otherwise).
+func Fits(env []string) bool {
+	n := 0
+	for _, e := range env {
+		n += len(e) + 1
+	}
+	return n <= MaxEnv
+}
+
 // EncodeEnv is the wire form of an environment.
 func EncodeEnv(env []string) []byte {
 	n := 0
@@ -137,8 +146,8 @@ func Send(c *net.UnixConn, fd int, env []string) error {
 }
 
 // Result waits for the program's answer for the connection last sent:
-// its exit code. An error means the program is gone (or broke the
-// protocol) and will be reaped.
+// its exit code. io.EOF means the program closed its end (it is exiting
+// and will be reaped); another error, that it broke the protocol.
 func Result(c *net.UnixConn) (int, error) {
 	var b [8]byte
 	n, err := c.Read(b[:])
@@ -183,8 +192,9 @@ func FromEnv(env []string) (*Worker, []string, error) {
 }
 
 // Next waits for the next connection: the socket, pollable, and the
-// environment to serve it with. io.EOF (or any error) means there is
-// none to come and the program should exit.
+// environment to serve it with. An error means there is none to come
+// (tcpserver closed its end, or broke the protocol) and the program
+// should exit.
 func (w *Worker) Next() (*os.File, []string, error) {
 	if w.buf == nil {
 		w.buf = make([]byte, MaxEnv+1)

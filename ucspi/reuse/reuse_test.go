@@ -401,6 +401,82 @@ func TestNoDescriptorGrowth(t *testing.T) {
 	check()
 }
 
+// TestLoop: Loop gives serve each connection with its environment,
+// closes the socket after it, reports the code, and returns when
+// tcpserver closes its end.
+func TestLoop(t *testing.T) {
+	ours, w := pair(t)
+	type served struct {
+		env  []string
+		code int
+	}
+	got := make(chan served, 10)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Loop(func(conn *os.File, env []string) int {
+			io.WriteString(conn, "hello\n")
+			got <- served{env: env, code: len(env)}
+			return len(env) * 10
+		})
+	}()
+	for i, env := range [][]string{{"A=1"}, {"A=1", "B=2"}, nil} {
+		fd, client := tcpFD(t)
+		if err := Send(ours, fd, env); err != nil {
+			t.Fatal(err)
+		}
+		syscall.Close(fd)
+		client.SetDeadline(time.Now().Add(10 * time.Second))
+		// The end of the data: the worker closed the socket.
+		b, err := io.ReadAll(client)
+		if err != nil || string(b) != "hello\n" {
+			t.Fatalf("connection %d: client read %q, %v", i, b, err)
+		}
+		s := <-got
+		if !slices.Equal(s.env, env) && !(len(s.env) == 0 && len(env) == 0) {
+			t.Fatalf("connection %d: serve got %q, want %q", i, s.env, env)
+		}
+		if code, err := Result(ours); err != nil || code != len(env)*10 {
+			t.Fatalf("connection %d: Result %d, %v, want %d", i, code, err, len(env)*10)
+		}
+	}
+	ours.Close()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Loop still running 10 s after tcpserver closed its end")
+	}
+}
+
+// TestLoopServerGone: when tcpserver is gone while a connection is being
+// served, Loop returns after it (its answer cannot be given).
+func TestLoopServerGone(t *testing.T) {
+	ours, w := pair(t)
+	fd, _ := tcpFD(t)
+	if err := Send(ours, fd, []string{"A=1"}); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Close(fd)
+	done := make(chan int, 1)
+	n := 0
+	go func() {
+		w.Loop(func(*os.File, []string) int {
+			n++
+			ours.Close()
+			return 0
+		})
+		done <- n
+	}()
+	select {
+	case n := <-done:
+		if n != 1 {
+			t.Fatalf("serve called %d times, want 1", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Loop still running 10 s after tcpserver closed its end")
+	}
+}
+
 // The helper process: a program tcpserver started as a worker. It is
 // this test binary again, run by TestWorkerProcess with REUSE_HELPER set
 // to what it should do.

@@ -176,8 +176,7 @@ func (s *Server) spawn(sess *Session, prog string, maxConIP int) (int, error) {
 	if reused {
 		var err error
 		if w, err = s.handOff(sess, prog, id); err != nil {
-			// Served the original way instead; the reason is worth a
-			// line only when it is not the environment's size.
+			// Served the original way instead.
 			if !errors.Is(err, reuse.ErrEnvTooLarge) {
 				s.log.warn("unable to reuse " + s.cfg.Argv[0] + ": " + tcpenv.ErrText(err))
 			}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -46,11 +47,12 @@ func newPool() (*pool, error) {
 
 // reusable tells whether a connection can go to a reused program: reuse
 // is on, the connection needs nothing but its socket (no sslserver
-// descriptors), and the program is one that takes part.
+// descriptors), its environment fits one message, and the program is
+// one that takes part.
 func (s *Server) reusable(sess *Session, prog string) bool {
 	return s.pool != nil && s.cfg.Reusable != nil &&
 		sess.Stdin < 0 && sess.Stdout < 0 && len(sess.Extra) == 0 &&
-		s.cfg.Reusable(prog)
+		reuse.Fits(sess.Env) && s.cfg.Reusable(prog)
 }
 
 // handOff gives the connection to an idle program started from the same
@@ -68,11 +70,12 @@ func (s *Server) handOff(sess *Session, prog string, id ownprog.FileID) (*worker
 		if err == nil {
 			return w, nil
 		}
-		w.c.Close()
 		if errors.Is(err, reuse.ErrEnvTooLarge) {
+			p.idle = append(p.idle, w) // nothing was sent: still good
 			return nil, err
 		}
-		// Otherwise it died while idle and will be reaped; try another.
+		// It died while idle and will be reaped; try another.
+		w.c.Close()
 	}
 	w, err := s.startWorker(prog, id)
 	if err != nil {
@@ -118,9 +121,10 @@ func (s *Server) awaitResult(w *worker, sess *Session) {
 	c, ok := s.children[w.pid]
 	if err != nil || !ok || c.worker != w {
 		s.mu.Unlock()
-		if err != nil && ok {
-			// Still running but no longer speaking the protocol: end it,
-			// and the reaper logs the connection's end.
+		if err != nil && !errors.Is(err, io.EOF) && ok && c.worker == w {
+			// It answered, so it is alive, but not in the protocol: end
+			// it, and the reaper logs the connection's end. (At EOF it
+			// is exiting; the reaper will see it.)
 			syscall.Kill(w.pid, syscall.SIGKILL)
 		}
 		return
@@ -135,10 +139,12 @@ func (s *Server) awaitResult(w *worker, sess *Session) {
 		w.idleSince = time.Now()
 		s.pool.idle = append(s.pool.idle, w)
 	}
-	s.mu.Unlock()
-	// Logged as the wait status a program exiting with code would have.
+	// Logged as the wait status a program exiting with code would have,
+	// before the lock goes: once it is free the process may get the next
+	// connection, whose "pid" line must come after this "end".
 	status := (code & 0xff) << 8
 	s.log.info("end " + strconv.Itoa(w.pid) + " status " + strconv.Itoa(status))
+	s.mu.Unlock()
 	if sess.Finished != nil {
 		sess.Finished(status)
 	}

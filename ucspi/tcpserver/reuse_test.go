@@ -2,6 +2,7 @@ package tcpserver
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,9 +42,9 @@ func newReuseSetup(t *testing.T) *reuseSetup {
 }
 
 // start runs tcpserver -vRHl0 on 127.0.0.1 with TCPSERVERREUSE=reuse (""
-// unset) and prog (default: the copy of qmail-smtpd). Every process it
-// gave a connection to is killed when the test ends, even if tcpserver
-// is gone by then.
+// unset) and prog (default: the copy of qmail-smtpd). When the test ends,
+// the processes it gave connections to and still has as children are
+// killed first (tests that stop tcpserver wait for theirs to exit).
 func (s *reuseSetup) start(t *testing.T, reuse string, extraArgs []string, prog ...string) *running {
 	t.Helper()
 	env := baseEnv("QMAILHOME=" + s.home)
@@ -54,11 +56,18 @@ func (s *reuseSetup) start(t *testing.T, reuse string, extraArgs []string, prog 
 	}
 	args := append(append([]string{"-vRHl0"}, extraArgs...), "127.0.0.1", "0")
 	srv := startServer(t, ours(t), env, append(args, prog...)...)
-	// Registered after startServer's cleanup, so it runs first: the
-	// server then stops with nothing of ours left behind it.
+	// Registered after startServer's cleanup, so it runs first. Only
+	// live children of this tcpserver: a pid in the log may have been
+	// reaped and taken by another process since.
 	t.Cleanup(func() {
+		logged := map[int]bool{}
 		for _, pid := range srv.pids() {
-			syscall.Kill(pid, syscall.SIGKILL)
+			logged[pid] = true
+		}
+		for _, pid := range testbin.Children(srv.Cmd.Process.Pid) {
+			if logged[pid] {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
 		}
 	})
 	return srv
@@ -225,17 +234,32 @@ func checkPaired(t *testing.T, srv *running, status int) []int {
 // 0: a log reader pairs each end with the connection before it.
 func checkAlternate(t *testing.T, srv *running) {
 	t.Helper()
+	alternate(t, srv, true)
+}
+
+// checkAlternateAny is checkAlternate with any status.
+func checkAlternateAny(t *testing.T, srv *running) {
+	t.Helper()
+	alternate(t, srv, false)
+}
+
+func alternate(t *testing.T, srv *running, zero bool) {
+	t.Helper()
+	lines := strings.Split(srv.Log(), "\n")
+	around := func(i int) string {
+		return strings.Join(lines[max(0, i-8):min(len(lines), i+8)], "\n")
+	}
 	open := map[string]bool{}
-	for i, l := range strings.Split(srv.Log(), "\n") {
+	for i, l := range lines {
 		if m := pidLine.FindStringSubmatch(l); m != nil {
 			if open[m[1]] {
-				t.Fatalf("log line %d: %q while pid %s still serves a connection:\n%s", i+1, l, m[1], srv.Log())
+				t.Fatalf("log line %d: %q while pid %s still serves a connection; around it:\n%s", i+1, l, m[1], around(i))
 			}
 			open[m[1]] = true
 		}
 		if m := endLine.FindStringSubmatch(l); m != nil {
-			if !open[m[1]] || m[2] != "0" {
-				t.Fatalf("log line %d: %q, for no connection of pid %s or not status 0:\n%s", i+1, l, m[1], srv.Log())
+			if !open[m[1]] || zero && m[2] != "0" {
+				t.Fatalf("log line %d: %q, for no connection of pid %s or not status 0; around it:\n%s", i+1, l, m[1], around(i))
 			}
 			open[m[1]] = false
 		}
@@ -328,15 +352,13 @@ func TestReuseConcurrent(t *testing.T) {
 func TestReuseEnvironmentPerConnection(t *testing.T) {
 	s := newReuseSetup(t)
 	cdb := filepath.Join(t.TempDir(), "rules.cdb")
-	setRules := func(text string) {
-		t.Helper()
-		cmd := exec.Command(testbin.Path(t, "tcprules"), cdb, cdb+".tmp")
-		cmd.Stdin = strings.NewReader(text)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("tcprules: %v: %s", err, out)
-		}
-	}
-	setRules("127.0.0.1:allow,RELAYCLIENT=\"\",MARK=\"one\"\n")
+	setRules := func(text string) { t.Helper(); buildRules(t, cdb, text) }
+	// A queue program that notes the descriptors it was started with,
+	// then queues: nothing of tcpserver's may reach it.
+	fdsSeen := filepath.Join(t.TempDir(), "fds")
+	queue := writeFile(t, t.TempDir(), "qmail-queue",
+		"#!/bin/sh\nfor f in /proc/$$/fd/*; do echo \"$f $(readlink $f)\"; done >> '"+fdsSeen+"'\nexec '"+s.queue.Path+"'\n", 0o755)
+	setRules("127.0.0.1:allow,RELAYCLIENT=\"\",QMAILQUEUE=\"" + queue + "\"\n")
 	srv := s.start(t, "10", []string{"-x", cdb})
 
 	relay := func(want string) {
@@ -369,6 +391,23 @@ func TestReuseEnvironmentPerConnection(t *testing.T) {
 	setRules("127.0.0.1:allow,RELAYCLIENT=\"\"\n")
 	relay("250 ")
 
+	// QMAILQUEUE was the first connection's only; the third used the
+	// default queue program, which keeps no list of descriptors.
+	seen, err := os.ReadFile(fdsSeen)
+	if err != nil {
+		t.Fatalf("the first connection's QMAILQUEUE did not run: %v", err)
+	}
+	if n := strings.Count(string(seen), "/fd/0 "); n != 1 {
+		t.Errorf("the first connection's QMAILQUEUE ran %d times, want once:\n%s", n, seen)
+	}
+	inherited := inheritedFDs(t)
+	for _, l := range strings.Split(strings.TrimSpace(string(seen)), "\n") {
+		path, target, _ := strings.Cut(l, " ")
+		if strings.Contains(target, "socket:") && !inherited[filepath.Base(path)] {
+			t.Errorf("the queue program was started holding a socket:\n%s", seen)
+		}
+	}
+
 	pids := checkPaired(t, srv, 0)
 	if pids[0] != pids[1] || pids[1] != pids[2] {
 		t.Fatalf("pids %v: want one process for the three connections", pids)
@@ -389,6 +428,187 @@ func TestReuseEnvironmentPerConnection(t *testing.T) {
 	}
 }
 
+// inheritedFDs are the descriptors this test process has without
+// close-on-exec, which every program it starts (tcpserver) passes on as
+// they are: not the programs' doing.
+func inheritedFDs(t *testing.T) map[string]bool {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fdinfo")
+	if err != nil {
+		t.Skip("no /proc/self/fdinfo")
+	}
+	out := map[string]bool{}
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/self/fdinfo/" + e.Name())
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "flags:"); ok {
+				if f, err := strconv.ParseUint(strings.TrimSpace(v), 8, 64); err == nil && f&syscall.O_CLOEXEC == 0 {
+					out[e.Name()] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// buildRules compiles text into the rules cdb at path with tcprules.
+func buildRules(t *testing.T, path, text string) {
+	t.Helper()
+	cmd := exec.Command(testbin.Path(t, "tcprules"), path, path+".tmp")
+	cmd.Stdin = strings.NewReader(text)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tcprules: %v: %s", err, out)
+	}
+}
+
+// TestReuseLargeEnvironment: a connection whose environment is too large
+// to hand over is served by a process started for it, without a word in
+// the log; the idle process stays for the next one.
+func TestReuseLargeEnvironment(t *testing.T) {
+	s := newReuseSetup(t)
+	cdb := filepath.Join(t.TempDir(), "rules.cdb")
+	buildRules(t, cdb, "127.0.0.1:allow\n")
+	srv := s.start(t, "10", []string{"-x", cdb})
+	session(t, srv)
+	buildRules(t, cdb, "127.0.0.1:allow,BIG=\""+strings.Repeat("x", 70<<10)+"\"\n")
+	session(t, srv)
+	buildRules(t, cdb, "127.0.0.1:allow\n")
+	session(t, srv)
+	pids := checkPaired(t, srv, 0)
+	if pids[1] == pids[0] {
+		t.Errorf("pids %v: a 70 KiB environment handed to the reused process", pids)
+	}
+	if pids[2] != pids[0] {
+		t.Errorf("pids %v: the idle process was not there for the third connection: the one too large to hand over retired it", pids)
+	}
+	if strings.Contains(srv.Log(), "warning") {
+		t.Errorf("warnings in the log:\n%s", srv.Log())
+	}
+}
+
+// TestReuseLimits: a connection served by a reused process holds its
+// place under -c and -C while it lasts and gives it back at its end.
+func TestReuseLimits(t *testing.T) {
+	s := newReuseSetup(t)
+	srv := s.start(t, "10", []string{"-c", "2", "-C", "1"})
+	for range 3 {
+		session(t, srv)
+	}
+	a := dialSMTP(t, srv.Port)
+	// A second connection from the same address is over -C 1.
+	conn, err := dialFrom("", "127.0.0.1", srv.Port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	if b, _ := io.ReadAll(conn); len(b) != 0 {
+		t.Fatalf("second connection at once, over -C 1: %q", b)
+	}
+	conn.Close()
+	srv.waitLog(`^tcpserver: deny 0 .* ip connection limit:1 exceeded$`, 1)
+	a.quit()
+	srv.waitEnds(4)
+	session(t, srv)
+	pids := checkPaired(t, srv, 0)
+	for _, p := range pids {
+		if p != pids[0] {
+			t.Fatalf("pids %v: want one process for every connection", pids)
+		}
+	}
+	if n := maxStatus(t, srv.Log(), 2); n > 2 {
+		t.Fatalf("status lines show %d connections, limit 2", n)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(srv.Log()), "tcpserver: status: 0/2") {
+		t.Fatalf("log does not end with status 0/2:\n%s", srv.Log())
+	}
+}
+
+// procCounts are a process's open descriptors and threads.
+func procCounts(t *testing.T, pid int) (fds, threads int) {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+	if err != nil {
+		t.Fatalf("process %d: %v", pid, err)
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "Threads:"); ok {
+			threads, _ = strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	return len(ents), threads
+}
+
+// TestReuseNoGrowth: a process serving connection after connection, ended
+// in every way a session ends, keeps no descriptor of theirs and gains
+// no threads.
+func TestReuseNoGrowth(t *testing.T) {
+	s := newReuseSetup(t)
+	srv := s.start(t, "1000", nil)
+	kinds := []func(){
+		func() { session(t, srv) },
+		func() {
+			// A message queued.
+			n := len(srv.ends())
+			c := dialSMTP(t, srv.Port)
+			for _, l := range []string{"HELO a.test", "MAIL FROM:<a@a.test>", "RCPT TO:<u@mx.test>", "DATA", "Subject: x\r\n\r\nbody\r\n."} {
+				if r := c.cmd(l); !strings.HasPrefix(r, "250 ") && !strings.HasPrefix(r, "354 ") {
+					t.Fatalf("%s: %q", l, r)
+				}
+			}
+			c.quit()
+			srv.waitEnds(n + 1)
+		},
+		func() {
+			// The client goes without QUIT, in the middle of DATA.
+			n := len(srv.ends())
+			c := dialSMTP(t, srv.Port)
+			c.cmd("HELO a.test")
+			c.cmd("MAIL FROM:<a@a.test>")
+			c.cmd("RCPT TO:<u@mx.test>")
+			c.cmd("DATA")
+			io.WriteString(c.c, "Subject: cut\r\n")
+			c.c.Close()
+			srv.waitEnds(n + 1)
+		},
+		func() {
+			// An overlong line: code 111.
+			n := len(srv.ends())
+			c := dialSMTP(t, srv.Port)
+			c.cmd(strings.Repeat("x", 5000))
+			c.waitClosed()
+			srv.waitEnds(n + 1)
+		},
+	}
+	session(t, srv)
+	pid := srv.pids()[0]
+	for _, k := range kinds {
+		k()
+	}
+	fds, threads := procCounts(t, pid)
+	for i := range 30 {
+		kinds[i%len(kinds)]()
+	}
+	for _, p := range srv.pids() {
+		if p != pid {
+			t.Fatalf("pids %v: want one process throughout", srv.pids())
+		}
+	}
+	fds2, threads2 := procCounts(t, pid)
+	if fds2 != fds {
+		t.Errorf("process %d: %d descriptors open after 30 more connections, %d before", pid, fds2, fds)
+	}
+	if threads2 > threads {
+		t.Errorf("process %d: %d threads after 30 more connections, %d before", pid, threads2, threads)
+	}
+}
+
 // TestReuseExitCodes: the status logged for a connection served by a
 // reused process is the wait status its code would have made, and a
 // failed connection does not end the process.
@@ -399,7 +619,7 @@ func TestReuseExitCodes(t *testing.T) {
 
 	// A command line over the limit: 500, and qmail-smtpd's code 111.
 	c := dialSMTP(t, srv.Port)
-	if r := c.cmd(strings.Repeat("x", 10000)); !strings.HasPrefix(r, "500 ") {
+	if r := c.cmd(strings.Repeat("x", 5000)); !strings.HasPrefix(r, "500 ") {
 		t.Fatalf("overlong line: %q", r)
 	}
 	c.waitClosed()
@@ -543,32 +763,69 @@ func TestReuseKilledInSession(t *testing.T) {
 // no connection (no "end" line), and the next connection is served by a
 // new one, whether tcpserver has reaped the dead one yet or not.
 func TestReuseKilledWhileIdle(t *testing.T) {
-	for _, reaped := range []bool{true, false} {
-		t.Run("reaped="+strconv.FormatBool(reaped), func(t *testing.T) {
-			s := newReuseSetup(t)
-			srv := s.start(t, "10", nil)
-			session(t, srv)
-			pid := srv.pids()[0]
-			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			if reaped {
-				// tcpserver reaps its children: the pid disappears.
-				if !testbin.Eventually(5*time.Second, func() bool {
-					_, err := os.Stat("/proc/" + strconv.Itoa(pid))
-					return err != nil
-				}) {
-					t.Fatalf("killed worker %d not reaped in 5 s", pid)
-				}
-			}
-			session(t, srv)
-			session(t, srv)
-			pids := checkPaired(t, srv, 0)
-			if pids[1] == pid || pids[2] != pids[1] {
-				t.Fatalf("pids %v after killing %d", pids, pid)
-			}
-		})
+	s := newReuseSetup(t)
+	srv := s.start(t, "10", nil)
+	session(t, srv)
+	pid := srv.pids()[0]
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
 	}
+	// Reaped by tcpserver. Not merely a zombie: the first thread of a
+	// process may be one while the others still hold its descriptors.
+	if !testbin.Eventually(5*time.Second, func() bool {
+		_, err := os.Stat("/proc/" + strconv.Itoa(pid))
+		return err != nil
+	}) {
+		t.Fatalf("killed qmail-smtpd %d not reaped in 5 s", pid)
+	}
+	session(t, srv)
+	session(t, srv)
+	pids := checkPaired(t, srv, 0)
+	if pids[1] == pid || pids[2] != pids[1] {
+		t.Fatalf("pids %v after killing %d", pids, pid)
+	}
+}
+
+// TestReuseKilledJustBeforeConnection: a process killed while idle, the
+// next connection arriving at once. kill(2) returns before the process
+// has closed its descriptors, so the connection may still be handed to
+// it and be lost with it (logged as its end, status 9), as one handed to
+// any process that dies at once; either way the next connection is
+// served by a new process.
+func TestReuseKilledJustBeforeConnection(t *testing.T) {
+	s := newReuseSetup(t)
+	srv := s.start(t, "10", nil)
+	session(t, srv)
+	pid := srv.pids()[0]
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := dialFrom("", "127.0.0.1", srv.Port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	c := &smtpConn{t: t, c: conn, r: bufio.NewReader(conn)}
+	g := c.reply()
+	switch {
+	case strings.HasPrefix(g, "220 "):
+		c.quit()
+		if e := srv.waitEnds(2)[1]; e[0] == pid {
+			t.Fatalf("connection served, end line %v names the killed process", e)
+		}
+	case g == "EOF":
+		t.Logf("connection handed to the dying process")
+		if e := srv.waitEnds(2)[1]; e != [2]int{pid, 9} {
+			t.Fatalf("lost connection: end line %v, want end %d status 9", e, pid)
+		}
+	default:
+		t.Fatalf("greeting %q", g)
+	}
+	session(t, srv)
+	if p := srv.pids()[2]; p == pid {
+		t.Fatalf("pids %v: the killed process given a connection after its end", srv.pids())
+	}
+	checkAlternateAny(t, srv)
 }
 
 // TestReuseSIGTERM: tcpserver stopped by SIGTERM takes its idle processes
@@ -616,22 +873,41 @@ func TestReuseSIGTERMBusy(t *testing.T) {
 
 // TestReuseLogOrder: for every process, its lines alternate "pid" and
 // "end", even when clients come back at once: a log reader pairs each
-// end with the connection before it. Quick clients make the window
-// between a process's return to the idle ones and its "end" line likely
-// to be hit.
+// end with the connection before it. Several quick clients make the
+// window between a process's return to the idle ones and its "end" line
+// likely to be hit.
 func TestReuseLogOrder(t *testing.T) {
 	s := newReuseSetup(t)
-	srv := s.start(t, "1000", nil)
-	const total = 200
-	for range total {
-		c := dialSMTP(t, srv.Port)
-		if _, err := io.WriteString(c.c, "QUIT\r\n"); err != nil {
-			t.Fatal(err)
-		}
-		c.reply()
-		io.ReadAll(c.r)
-		c.c.Close()
+	srv := s.start(t, "100000", nil)
+	const clients, each = 16, 200
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				c, err := dialFrom("", "127.0.0.1", srv.Port)
+				if err != nil {
+					errs <- err
+					return
+				}
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				io.WriteString(c, "QUIT\r\n")
+				b, _ := io.ReadAll(c)
+				c.Close()
+				if !strings.Contains(string(b), "221 ") {
+					errs <- fmt.Errorf("session got %q", b)
+					return
+				}
+			}
+		}()
 	}
-	srv.waitEnds(total)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	srv.waitEnds(clients * each)
 	checkAlternate(t, srv)
 }
