@@ -121,6 +121,14 @@ func (w *injection) run(msg, env io.Reader) (ID, error) {
 	w.intdfn = q.Intd(id)
 	if w.pidfn == "" {
 		err = linkUnnamed(w.mess, w.messfn)
+		if err != nil && procLinkFailed(err) {
+			// /proc/self/fd does not work here after all: qmail's named
+			// files, from now on and for this message.
+			giveUpUnnamed()
+			w.mess.Close()
+			w.mess = nil
+			return w.run(msg, env)
+		}
 	} else {
 		err = os.Link(w.pidfn, w.messfn)
 	}

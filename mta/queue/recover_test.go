@@ -198,3 +198,28 @@ func TestUnnamedWhileWriting(t *testing.T) {
 		t.Errorf("pid/ holds %d files after", len(ents))
 	}
 }
+
+// Where the link through /proc fails (a sandbox), the message is queued
+// with qmail's named files, and so is every later one.
+func TestUnnamedLinkFallsBack(t *testing.T) {
+	if !unnamedWorks() {
+		t.Skip("no O_TMPFILE or no /proc here")
+	}
+	was := procFDDir
+	procFDDir = "/nonexistent/fd/"
+	t.Cleanup(func() { procFDDir = was; unnamedBroken.Store(false) })
+	q := newQueue(t, 3)
+	for i := 0; i < 2; i++ {
+		id, err := inject(t, q, 0, "m\n", "Fa\x00Tb\x00\x00")
+		if err != nil {
+			t.Fatalf("injection %d: %v", i, err)
+		}
+		checkQueued(t, q, id, "after the fallback")
+	}
+	if !unnamedBroken.Load() {
+		t.Error("unnamed files still tried after the link failed")
+	}
+	if ents, _ := os.ReadDir(q.Path("pid")); len(ents) != 0 {
+		t.Errorf("pid/ holds %d files", len(ents))
+	}
+}

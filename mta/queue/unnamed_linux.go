@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"errors"
 	"os"
 	"strconv"
 	"sync"
@@ -37,12 +38,33 @@ func createUnnamed(dir string) (f *os.File, ok bool) {
 
 // linkUnnamed names the file f made by createUnnamed as path.
 func linkUnnamed(f *os.File, path string) error {
-	err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
+	err := unix.Linkat(unix.AT_FDCWD, procFDDir+strconv.Itoa(int(f.Fd())), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
 	if err != nil {
 		return &os.LinkError{Op: "link", Old: f.Name(), New: path, Err: err}
 	}
 	return nil
 }
+
+// giveUpUnnamed makes every later createUnnamed of this process say no.
+func giveUpUnnamed() { unnamedBroken.Store(true) }
+
+// procLinkFailed tells an error of linkUnnamed that says the link through
+// /proc cannot work (no /proc/self/fd, or a sandbox that forbids it)
+// from one about the destination (disk full, a name in use).
+func procLinkFailed(err error) bool {
+	var le *os.LinkError
+	if !errors.As(err, &le) {
+		return false
+	}
+	switch le.Err {
+	case unix.ENOENT, unix.EACCES, unix.EPERM, unix.EXDEV, unix.ENOTDIR:
+		return true
+	}
+	return false
+}
+
+// procFDDir is where a process's descriptors are named (tests change it).
+var procFDDir = "/proc/self/fd/"
 
 var (
 	unnamedBroken atomic.Bool
