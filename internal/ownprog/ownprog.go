@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 )
@@ -24,10 +25,10 @@ const Module = "github.com/quail-mta/quail"
 // (Module + "/cmd/qmail-remote"). The answer is kept for the file's
 // identity (device, inode, size, modification time), so that a program
 // replaced while a long-running caller runs is seen at the next check.
-// The zero value with Main set is ready; a Checker is safe for
+// The zero value with Mains set is ready; a Checker is safe for
 // concurrent use.
 type Checker struct {
-	Main string
+	Mains []string // main packages that count as the program
 
 	mu    sync.Mutex
 	id    FileID
@@ -42,9 +43,9 @@ type FileID struct {
 	size, mtime int64
 }
 
-// Identify returns the identity of the file path names, and its
+// identify returns the identity of the file path names, and its
 // information.
-func Identify(path string) (FileID, os.FileInfo, error) {
+func identify(path string) (FileID, os.FileInfo, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return FileID{}, nil, err
@@ -56,42 +57,57 @@ func Identify(path string) (FileID, os.FileInfo, error) {
 	return id, fi, nil
 }
 
-// For returns a Checker for quail's program name ("qmail-queue").
-func For(name string) *Checker { return &Checker{Main: Module + "/cmd/" + name} }
+// For returns a Checker for quail's program name ("qmail-queue"), or for
+// any of several programs.
+func For(names ...string) *Checker {
+	c := &Checker{}
+	for _, n := range names {
+		c.Mains = append(c.Mains, Module+"/cmd/"+n)
+	}
+	return c
+}
 
-// Is reports whether path is an executable file built from c.Main.
+// Is reports whether path is an executable file built from one of
+// c.Mains.
 func (c *Checker) Is(path string) bool {
-	own, _ := c.check(path)
+	own, _, _ := c.check(path)
 	return own
+}
+
+// Version is Is with the identity of the file the answer is for, so that
+// a caller can tell later whether the file was replaced since.
+func (c *Checker) Version(path string) (FileID, bool) {
+	own, id, _ := c.check(path)
+	return id, own
 }
 
 // InProcess reports whether path is c's program and starting it would
 // change no credentials (it is neither set-uid nor set-gid): then its
 // code can run in the caller's process with the same effect.
 func (c *Checker) InProcess(path string) bool {
-	own, mode := c.check(path)
+	own, _, mode := c.check(path)
 	return own && mode&(os.ModeSetuid|os.ModeSetgid) == 0
 }
 
 // check answers Is, with the file's mode as it is now (a chmod changes
 // neither the file's identity nor the cached answer).
-func (c *Checker) check(path string) (bool, os.FileMode) {
-	id, fi, err := Identify(path)
+func (c *Checker) check(path string) (bool, FileID, os.FileMode) {
+	id, fi, err := identify(path)
 	if err != nil {
-		return false, 0 // the caller's exec will report why
+		return false, id, 0 // the caller's exec will report why
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.known && c.id == id {
-		return c.own, fi.Mode()
+		return c.own, id, fi.Mode()
 	}
 	c.own = false
 	if fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
 		bi, err := buildinfo.ReadFile(path)
-		c.own = err == nil && bi.Path == c.Main
+		c.own = err == nil && slices.Contains(c.Mains, bi.Path)
 	}
 	c.id, c.known = id, true
-	return c.own, fi.Mode()
+	return c.own, id, fi.Mode()
 }
 
 // Run calls f, the code of quail's program name running inside the

@@ -123,3 +123,31 @@ func TestRun(t *testing.T) {
 		t.Errorf("logged %q, want one line ending %q", log.String(), want)
 	}
 }
+
+// One Checker may stand for several programs (tcpserver's reusable
+// ones), and Version names the file its answer is for: a copy put in
+// place by rename has another identity.
+func TestSeveralProgramsAndVersion(t *testing.T) {
+	c := For("qmail-smtpd", "rblsmtpd")
+	for _, p := range []struct {
+		name string
+		want bool
+	}{{"qmail-smtpd", true}, {"rblsmtpd", true}, {"qmail-local", false}} {
+		if got := c.Is(testbin.Path(t, p.name)); got != p.want {
+			t.Errorf("%s: %v, want %v", p.name, got, p.want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "rblsmtpd")
+	testbin.CopyProgram(t, "rblsmtpd", path, 0o755)
+	id1, own := c.Version(path)
+	if !own {
+		t.Fatal("a copy of rblsmtpd not recognised")
+	}
+	if id, _ := c.Version(path); id != id1 {
+		t.Error("the same file gave two identities")
+	}
+	testbin.CopyProgram(t, "rblsmtpd", path, 0o755)
+	if id2, own := c.Version(path); !own || id2 == id1 {
+		t.Errorf("after a new copy: identity changed %v, own %v", id2 != id1, own)
+	}
+}

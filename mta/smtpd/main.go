@@ -22,7 +22,7 @@ func Main(inv *cli.Invocation) int {
 	// which thousands of concurrent sessions would pay for in processor
 	// time and memory.
 	runtime.GOMAXPROCS(1)
-	w, _, err := reuse.FromEnv(inv.Env)
+	w, err := reuse.FromEnv(inv.Env)
 	if err != nil {
 		return inv.Fatal(cli.ExitTemporary, "%v", err)
 	}

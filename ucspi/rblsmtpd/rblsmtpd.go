@@ -18,6 +18,7 @@ import (
 	"github.com/quail-mta/quail/internal/ownprog"
 	"github.com/quail-mta/quail/internal/pathexec"
 	"github.com/quail-mta/quail/ucspi/reuse"
+	"golang.org/x/sys/unix"
 )
 
 const synopsis = "[ -b ] [ -B ] [ -c ] [ -C ] [ -t timeout ] [ -r base ] [ -a base ] [ -w delay ] [ -W ] smtpd [ arg ... ]"
@@ -56,7 +57,7 @@ type Resident struct {
 func MainWith(inv *cli.Invocation, residents []Resident) int {
 	// One of thousands of per-connection processes: one thread of Go code.
 	runtime.GOMAXPROCS(1)
-	w, _, err := reuse.FromEnv(inv.Env)
+	w, err := reuse.FromEnv(inv.Env)
 	if err != nil {
 		return inv.Fatal(cli.ExitTemporary, "%v", err)
 	}
@@ -68,11 +69,8 @@ func MainWith(inv *cli.Invocation, residents []Resident) int {
 	w.Loop(func(conn *os.File, env []string) int {
 		sinv := *inv
 		sinv.Env, sinv.Stdin, sinv.Stdout = env, conn, conn
-		// As a started rblsmtpd would: the descriptors in blocking mode
-		// (greetDelay and the blocked session work on them as such).
-		fd := conn.Fd()
 		return run(&sinv, func(argv, env []string) (int, error) {
-			return next(&sinv, fd, argv, env, residents)
+			return next(&sinv, argv, env, residents)
 		})
 	})
 	return 0
@@ -81,7 +79,7 @@ func MainWith(inv *cli.Invocation, residents []Resident) int {
 // next runs the program after rblsmtpd for one connection of a reused
 // rblsmtpd: a resident's code in this process, anything else as a child
 // with the connection on descriptors 0 and 1, waited for.
-func next(inv *cli.Invocation, fd uintptr, argv, env []string, residents []Resident) (int, error) {
+func next(inv *cli.Invocation, argv, env []string, residents []Resident) (int, error) {
 	prog, err := pathexec.Lookup(argv[0], env)
 	if err != nil {
 		return 0, err
@@ -91,13 +89,10 @@ func next(inv *cli.Invocation, fd uintptr, argv, env []string, residents []Resid
 			continue
 		}
 		// A pollable duplicate, for the program's read deadlines.
-		nfd, err := syscall.Dup(int(fd))
-		if err != nil {
-			return 0, err
+		conn := pollable(inv.Stdin, "client")
+		if conn == inv.Stdin {
+			return 0, errors.New("unable to duplicate the client's descriptor")
 		}
-		syscall.CloseOnExec(nfd)
-		syscall.SetNonblock(nfd, true)
-		conn := os.NewFile(uintptr(nfd), "socket")
 		defer conn.Close()
 		rinv := &cli.Invocation{Name: filepath.Base(argv[0]), Args: argv, Env: env,
 			Stdin: conn, Stdout: conn, Stderr: inv.Stderr}
@@ -276,7 +271,9 @@ func clientFiles(stdin, stdout *os.File) (in, out *os.File) {
 }
 
 func pollable(f *os.File, name string) *os.File {
-	fd, err := syscall.Dup(int(f.Fd()))
+	// Close-on-exec: a reused rblsmtpd runs qmail-smtpd's session on it,
+	// which starts programs that must not hold the connection.
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return f
 	}

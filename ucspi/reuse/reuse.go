@@ -70,21 +70,19 @@ func MaxUse(getenv func(string) (string, bool)) (int, error) {
 }
 
 // Fits tells whether env can be handed over (Send refuses it otherwise).
-func Fits(env []string) bool {
+func Fits(env []string) bool { return wireSize(env) <= MaxEnv }
+
+func wireSize(env []string) int {
 	n := 0
 	for _, e := range env {
 		n += len(e) + 1
 	}
-	return n <= MaxEnv
+	return n
 }
 
 // EncodeEnv is the wire form of an environment.
 func EncodeEnv(env []string) []byte {
-	n := 0
-	for _, e := range env {
-		n += len(e) + 1
-	}
-	b := make([]byte, 0, n)
+	b := make([]byte, 0, wireSize(env))
 	for _, e := range env {
 		b = append(b, e...)
 		b = append(b, 0)
@@ -131,10 +129,10 @@ func Pair() (ours *net.UnixConn, theirs *os.File, err error) {
 // Send hands the connection fd with its environment to the program. The
 // caller keeps its own fd and closes it.
 func Send(c *net.UnixConn, fd int, env []string) error {
-	b := EncodeEnv(env)
-	if len(b) > MaxEnv {
+	if !Fits(env) {
 		return ErrEnvTooLarge
 	}
+	b := EncodeEnv(env)
 	if len(b) == 0 {
 		b = []byte{0} // a packet with no data cannot be told from EOF
 	}
@@ -167,28 +165,29 @@ type Worker struct {
 }
 
 // FromEnv returns the program's side when tcpserver started it to be
-// reused, and nil otherwise; env loses EnvWorker either way, so that
-// nothing the program starts sees it.
-func FromEnv(env []string) (*Worker, []string, error) {
+// reused (env has EnvWorker), and nil otherwise. The process's own
+// environment loses EnvWorker either way; what the program serves and
+// starts gets the environment tcpserver sends with each connection,
+// which never has it.
+func FromEnv(env []string) (*Worker, error) {
 	v, ok := cli.Lookup(env, EnvWorker)
-	env = cli.Unsetenv(env, EnvWorker)
 	os.Unsetenv(EnvWorker)
 	if !ok {
-		return nil, env, nil
+		return nil, nil
 	}
 	if v != strconv.Itoa(WorkerFD) {
-		return nil, env, fmt.Errorf("bad %s %q", EnvWorker, v)
+		return nil, fmt.Errorf("bad %s %q", EnvWorker, v)
 	}
 	if t, err := syscall.GetsockoptInt(WorkerFD, syscall.SOL_SOCKET, syscall.SO_TYPE); err != nil || t != syscall.SOCK_SEQPACKET {
-		return nil, env, fmt.Errorf("%s: descriptor %d is not tcpserver's socket", EnvWorker, WorkerFD)
+		return nil, fmt.Errorf("%s: descriptor %d is not tcpserver's socket", EnvWorker, WorkerFD)
 	}
 	f := os.NewFile(WorkerFD, "tcpserver")
 	c, err := net.FileConn(f) // a close-on-exec duplicate
 	f.Close()
 	if err != nil {
-		return nil, env, err
+		return nil, err
 	}
-	return &Worker{c: c.(*net.UnixConn)}, env, nil
+	return &Worker{c: c.(*net.UnixConn)}, nil
 }
 
 // Next waits for the next connection: the socket, pollable, and the

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/quail-mta/quail/internal/ownprog"
 	"github.com/quail-mta/quail/ucspi/tcpenv"
 )
 
@@ -59,9 +60,11 @@ type Config struct {
 
 	// MaxUse, when above 0, lets one process of the program serve up to
 	// MaxUse connections in turn, if Reusable says the program takes
-	// part (package reuse; tcpserver's TCPSERVERREUSE).
+	// part (package reuse; tcpserver's TCPSERVERREUSE). Reusable also
+	// returns the identity of the file it looked at: a process started
+	// from another version of it is not given the connection.
 	MaxUse   int
-	Reusable func(prog string) bool
+	Reusable func(prog string) (ownprog.FileID, bool)
 
 	Resolver Resolver
 	Stderr   io.Writer

@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	"github.com/quail-mta/quail/internal/cli"
-	"github.com/quail-mta/quail/internal/ownprog"
 	"github.com/quail-mta/quail/internal/pathexec"
 	"github.com/quail-mta/quail/ucspi/ident"
 	"github.com/quail-mta/quail/ucspi/reuse"
@@ -159,13 +158,7 @@ func (s *Server) spawn(sess *Session, prog string, maxConIP int) (int, error) {
 		files = append(files, uintptr(e))
 	}
 	ip := ipKey(sess.Info.Remote.Addr())
-	reused := s.reusable(sess, prog)
-	var id ownprog.FileID
-	if reused {
-		var err error
-		id, _, err = ownprog.Identify(prog)
-		reused = err == nil
-	}
+	id, reused := s.reusable(sess, prog)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if maxConIP > 0 && s.perIP[ip] >= maxConIP {

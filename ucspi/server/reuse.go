@@ -48,11 +48,13 @@ func newPool() (*pool, error) {
 // reusable tells whether a connection can go to a reused program: reuse
 // is on, the connection needs nothing but its socket (no sslserver
 // descriptors), its environment fits one message, and the program is
-// one that takes part.
-func (s *Server) reusable(sess *Session, prog string) bool {
-	return s.pool != nil && s.cfg.Reusable != nil &&
-		sess.Stdin < 0 && sess.Stdout < 0 && len(sess.Extra) == 0 &&
-		reuse.Fits(sess.Env) && s.cfg.Reusable(prog)
+// one that takes part; with the identity of the program's file.
+func (s *Server) reusable(sess *Session, prog string) (ownprog.FileID, bool) {
+	if s.pool == nil || s.cfg.Reusable == nil ||
+		sess.Stdin >= 0 || sess.Stdout >= 0 || len(sess.Extra) > 0 || !reuse.Fits(sess.Env) {
+		return ownprog.FileID{}, false
+	}
+	return s.cfg.Reusable(prog)
 }
 
 // handOff gives the connection to an idle program started from the same
@@ -151,15 +153,15 @@ func (s *Server) awaitResult(w *worker, sess *Session) {
 	s.release()
 }
 
-// reapWorker forgets a reusable program that exited; it runs under s.mu
-// and reports whether pid was one.
-func (s *Server) reapWorker(pid int) bool {
+// reapWorker forgets pid if it was a reusable program; it runs under
+// s.mu.
+func (s *Server) reapWorker(pid int) {
 	if s.pool == nil {
-		return false
+		return
 	}
 	w, ok := s.pool.byPid[pid]
 	if !ok {
-		return false
+		return
 	}
 	delete(s.pool.byPid, pid)
 	w.c.Close()
@@ -169,7 +171,6 @@ func (s *Server) reapWorker(pid int) bool {
 			break
 		}
 	}
-	return true
 }
 
 // retireIdle tells the programs idle for longer than IdleTime to exit.

@@ -171,7 +171,7 @@ func Run(inv *cli.Invocation, prog Program) int {
 	}
 	if maxUse > 0 {
 		cfg.MaxUse = maxUse
-		cfg.Reusable = reusable
+		cfg.Reusable = reusers.Version
 	}
 
 	var resolver *dnsclient.Resolver
@@ -223,16 +223,7 @@ func Run(inv *cli.Invocation, prog Program) int {
 // reusers are the programs that can serve connections one after another
 // (package reuse), recognised as quail's own by their build information:
 // a wrapper in their place is started for every connection.
-var reusers = []*ownprog.Checker{ownprog.For("qmail-smtpd"), ownprog.For("rblsmtpd")}
-
-func reusable(prog string) bool {
-	for _, c := range reusers {
-		if c.Is(prog) {
-			return true
-		}
-	}
-	return false
-}
+var reusers = ownprog.For("qmail-smtpd", "rblsmtpd")
 
 func numText(s string) (int, bool) {
 	n, err := strconv.Atoi(s)
