@@ -36,7 +36,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/quail-mta/quail/internal/spread"
+	"github.com/quail-mta/quail/bench/internal/benchdir"
 	"github.com/quail-mta/quail/mta/users"
 	"golang.org/x/sys/unix"
 )
@@ -76,19 +76,11 @@ func bench(bin string, n, conc, runs, samples int, via string, peer bool) error 
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "queue-bench-")
+	dir, err := benchdir.Top("queue-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	// Postfix's daemons, running as postfix and nobody, must reach their
-	// directories.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return err
-	}
-	// Each instance in block groups of its own, away from the machine's
-	// temporary files (see spread.Subdirs and docs/bench.md).
-	spread.Subdirs(dir)
 	// Runs alternate between the systems and the fastest of each counts,
 	// which keeps the ratios meaningful on a shared machine. quail runs
 	// twice: as a single-user instance is (sendmail queues the message
@@ -100,7 +92,11 @@ func bench(bin string, n, conc, runs, samples int, via string, peer bool) error 
 	var pf fastest
 	for r := 0; r < runs; r++ {
 		for _, qf := range quails {
-			q, err := quail(filepath.Join(dir, fmt.Sprintf("quail%d-%v", r, qf.programs)), bin, via, qf.programs)
+			d, err := benchdir.Instance(dir, fmt.Sprintf("quail%d-%v", r, qf.programs))
+			if err != nil {
+				return err
+			}
+			q, err := quail(d, bin, via, qf.programs)
 			if err != nil {
 				return err
 			}
@@ -114,7 +110,11 @@ func bench(bin string, n, conc, runs, samples int, via string, peer bool) error 
 		if !peer {
 			continue
 		}
-		p, err := postfix(filepath.Join(dir, fmt.Sprintf("postfix%d", r)))
+		d, err := benchdir.Instance(dir, fmt.Sprintf("postfix%d", r))
+		if err != nil {
+			return err
+		}
+		p, err := postfix(d)
 		if err != nil {
 			fmt.Printf("(Postfix not measured: %v)\n", err)
 			peer = false

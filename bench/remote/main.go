@@ -43,9 +43,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/quail-mta/quail/bench/internal/benchdir"
 	"github.com/quail-mta/quail/bench/internal/cleanup"
 	"github.com/quail-mta/quail/bench/internal/netwait"
-	"github.com/quail-mta/quail/internal/spread"
 )
 
 func main() {
@@ -114,19 +114,11 @@ func run(cl *cleanup.Stack, only string, dc directConfig, dconcs string, pc path
 	}
 	dc.sink, dc.source, dc.user = sink, source, u.Username
 	pc.sink, pc.user = sink, u.Username
-	dir, err := os.MkdirTemp("", "remote-bench-")
+	dir, err := benchdir.Top("remote-bench-")
 	if err != nil {
 		return err
 	}
 	cl.Add(func() { os.RemoveAll(dir) })
-	// Postfix's daemons run as postfix and nobody and must reach their
-	// directories below this one.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return err
-	}
-	// Each instance in block groups of its own, away from the machine's
-	// temporary files (see spread.Subdirs and docs/bench.md).
-	spread.Subdirs(dir)
 	if want["direct"] {
 		c, err := levels(dconcs)
 		if err != nil {

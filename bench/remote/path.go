@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/quail-mta/quail/bench/internal/benchdir"
 	"github.com/quail-mta/quail/bench/internal/cleanup"
 	"github.com/quail-mta/quail/bench/internal/postfix"
 	"github.com/quail-mta/quail/bench/internal/quail"
@@ -75,11 +76,7 @@ func wholePath(c pathConfig, concs []int, dir string, cl *cleanup.Stack) error {
 	seq := 0
 	subdir := func(name string) (string, error) {
 		seq++
-		d := filepath.Join(dir, fmt.Sprintf("%s%d", name, seq))
-		if err := os.Mkdir(d, 0o755); err != nil {
-			return "", err
-		}
-		return d, nil
+		return benchdir.Instance(dir, fmt.Sprintf("%s%d", name, seq))
 	}
 	// measure runs quail injecting with via (unless it is empty) and,
 	// with withPostfix, Postfix.

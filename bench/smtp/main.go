@@ -39,15 +39,14 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/quail-mta/quail/bench/internal/benchdir"
 	"github.com/quail-mta/quail/bench/internal/cleanup"
 	"github.com/quail-mta/quail/bench/internal/postfix"
-	"github.com/quail-mta/quail/internal/spread"
 )
 
 type config struct {
@@ -110,19 +109,11 @@ func run(c config, only string, cl *cleanup.Stack) error {
 	if _, err := os.Stat(c.source); err != nil {
 		return fmt.Errorf("smtp-source (Debian's postfix package) is needed to drive both systems: %w", err)
 	}
-	dir, err := os.MkdirTemp("", "smtp-bench-")
+	dir, err := benchdir.Top("smtp-bench-")
 	if err != nil {
 		return err
 	}
 	cl.Add(func() { os.RemoveAll(dir) })
-	// Postfix's daemons run as postfix and nobody and must reach their
-	// directories below this one.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return err
-	}
-	// Each instance in block groups of its own, away from the machine's
-	// temporary files (see spread.Subdirs and docs/bench.md).
-	spread.Subdirs(dir)
 	peer := postfix.Available()
 	if peer != nil {
 		fmt.Printf("postfix: not measured: %v\n", peer)
@@ -158,11 +149,7 @@ type bench struct {
 // subdir makes a fresh directory for one instance.
 func (b *bench) subdir(name string) (string, error) {
 	b.seq++
-	d := filepath.Join(b.dir, fmt.Sprintf("%s%d", name, b.seq))
-	if err := os.Mkdir(d, 0o755); err != nil {
-		return "", err
-	}
-	return d, nil
+	return benchdir.Instance(b.dir, fmt.Sprintf("%s%d", name, b.seq))
 }
 
 // loadavg is the machine's 1, 5 and 15 minute load averages, printed

@@ -73,13 +73,15 @@ func (q *Queue) ServeClean(in io.Reader, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if _, err := out.Write([]byte{q.clean(string(req[:len(req)-1]))}); err != nil {
+		if _, err := out.Write([]byte{q.Clean(string(req[:len(req)-1]))}); err != nil {
 			return err
 		}
 	}
 }
 
-func (q *Queue) clean(req string) byte {
+// Clean carries out one qmail-clean request ("foop/N" or "todo/N",
+// without its NUL) and gives qmail-clean's answer byte.
+func (q *Queue) Clean(req string) byte {
 	if len(req) > maxCleanRq || len(req) < 6 {
 		return CleanWhat
 	}

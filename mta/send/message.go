@@ -59,6 +59,11 @@ func readRecips(path string) ([]*rcpt, error) {
 	if err != nil {
 		return nil, err
 	}
+	return rcptsOf(b), nil
+}
+
+// rcptsOf gives the recipients of a local/ or remote/ file's contents.
+func rcptsOf(b []byte) []*rcpt {
 	var out []*rcpt
 	for _, r := range queue.ParseRecips(b) {
 		st := pending
@@ -67,7 +72,7 @@ func readRecips(path string) ([]*rcpt, error) {
 		}
 		out = append(out, &rcpt{Recip: r, state: st})
 	}
-	return out, nil
+	return out
 }
 
 // loadMessage reads a message in S5 from its info, local and remote
@@ -98,19 +103,36 @@ func loadMessage(q *queue.Queue, id queue.ID) (*message, error) {
 
 // writeSync writes a whole file and makes its data durable.
 func writeSync(path string, data []byte) error {
+	_, err := writeSyncStat(path, data, false)
+	return err
+}
+
+// writeSyncStat is writeSync that, with stat, also gives the file's
+// modification time as it was written (the info file's is the message's
+// birth).
+func writeSyncStat(path string, data []byte, stat bool) (time.Time, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
-		return err
+		return time.Time{}, err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return err
+		return time.Time{}, err
 	}
-	return f.Close()
+	var mtime time.Time
+	if stat {
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return time.Time{}, err
+		}
+		mtime = fi.ModTime()
+	}
+	return mtime, f.Close()
 }
 
 func removeSync(path string, syncDir bool) error {

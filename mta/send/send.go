@@ -12,6 +12,7 @@ package send
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -47,7 +48,10 @@ type Sender struct {
 	wakeAt   time.Time
 	stopped  bool
 	crash    step // tests: stop dead at this step
-	crashed  bool
+	// cleanViaProgram (tests) sends every request to qmail-clean even
+	// where qmail-send could remove the files itself.
+	cleanViaProgram bool
+	crashed         bool
 	// masterDelID numbers deliveries in the log, across both channels and
 	// never reused while qmail-send runs, as qmail-log(5) tools expect.
 	masterDelID int
@@ -127,6 +131,19 @@ func (s *Sender) Run(cfg *Config, l Links) error {
 		}
 	}
 	s.clean = &cleaner{w: l.CleanW, r: bufio.NewReader(l.CleanR), lost: lost}
+	if !s.cleanViaProgram && removesItself(s.Q) {
+		s.clean.self = s.Q
+		// qmail-clean still runs (it removes pid/ debris) and, unasked,
+		// never writes: an end or a byte means it is gone or confused.
+		go func() {
+			if _, err := s.clean.r.ReadByte(); err != nil {
+				lost(fmt.Errorf("qmail-clean: %w", err))
+			} else {
+				lost(errors.New("qmail-clean: answer to no request"))
+			}
+		}()
+	}
+	defer s.clean.ended.Store(true)
 	s.toRemove = make(chan queue.ID, 1024)
 	cleaned := make(chan struct{})
 	go s.removeFinished(cleaned)

@@ -2,9 +2,12 @@ package send
 
 import (
 	"bytes"
+	"io"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -41,6 +44,22 @@ type harness struct {
 	mu    sync.Mutex
 	count map[string]int
 	cfg   *Config // nil: testConfig()
+	// viaProgram sends the removals to qmail-clean (the privileged
+	// installation's way) instead of doing them in qmail-send.
+	viaProgram bool
+	requests   atomic.Int32 // requests qmail-clean received
+}
+
+// countingReader counts the NUL-ended requests read through it.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int32
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int32(bytes.Count(p[:n], []byte{0})))
+	return n, err
 }
 
 func newHarness(t *testing.T) *harness {
@@ -109,12 +128,12 @@ func (h *harness) run(crash step, sigs chan os.Signal) <-chan error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		h.q.ServeClean(cqR, cpW)
+		h.q.ServeClean(countingReader{cqR, &h.requests}, cpW)
 		cqR.Close()
 		cpW.Close()
 	}()
 	s := &Sender{Q: h.q, Home: h.home, QueueProg: testbin.Path(h.t, "qmail-queue"),
-		QueueEnv: []string{"QMAILHOME=" + h.home}, crash: crash}
+		QueueEnv: []string{"QMAILHOME=" + h.home}, crash: crash, cleanViaProgram: h.viaProgram}
 	done := make(chan error, 1)
 	cfg := h.cfg
 	if cfg == nil {
@@ -143,8 +162,14 @@ func (h *harness) run(crash step, sigs chan os.Signal) <-chan error {
 // recipient marked done, the bounce queued, the files removed), starts it
 // again, and checks the message is delivered, bounced, and gone.
 func TestCrashAtEveryBookkeepingStep(t *testing.T) {
-	for _, st := range []step{stepPreprocessed, stepReplied, stepMarked, stepBounceQueued, stepFilesRemoved} {
+	for _, tc := range []struct {
+		st         step
+		viaProgram bool
+	}{{stepPreprocessed, false}, {stepReplied, false}, {stepMarked, false}, {stepBounceQueued, false}, {stepFilesRemoved, false},
+		{stepPreprocessed, true}, {stepBounceQueued, true}, {stepFilesRemoved, true}} {
+		st := tc.st
 		h := newHarness(t)
+		h.viaProgram = tc.viaProgram
 		in := &queue.Injector{Q: h.q, PID: 1, UID: 1}
 		id, err := in.Inject(strings.NewReader("Subject: x\n\nbody\n"),
 			strings.NewReader("Fs@remote.example\x00Tok@localhost\x00Tfail@localhost\x00\x00"))
@@ -268,5 +293,117 @@ func TestAddressTooLongForSpawn(t *testing.T) {
 	}
 	if !strings.Contains(h.log.String(), "failure: Address too long. (#5.1.3)") {
 		t.Errorf("log: %s", h.log.String())
+	}
+}
+
+// TestCleanInProcessOrByQmailClean: in a single-user queue qmail-send
+// removes preprocessed and finished messages itself and asks qmail-clean
+// nothing; told to use qmail-clean (as with qmail's users), every removal
+// is a request to it. Either way the queue ends empty.
+func TestCleanInProcessOrByQmailClean(t *testing.T) {
+	for _, viaProgram := range []bool{false, true} {
+		h := newHarness(t)
+		h.viaProgram = viaProgram
+		if !removesItself(h.q) {
+			t.Fatal("a queue of our own uid is not seen as removable by us")
+		}
+		in := &queue.Injector{Q: h.q, PID: 1, UID: 1}
+		const n = 5
+		for i := 0; i < n; i++ {
+			if _, err := in.Inject(strings.NewReader("m\n"), strings.NewReader("Fs@localhost\x00Tok@localhost\x00\x00")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sigs := make(chan os.Signal, 1)
+		done := h.run(stepNone, sigs)
+		if !testbin.Eventually(30*time.Second, func() bool {
+			msgs, _ := h.q.Messages()
+			todos, _ := h.q.Todos()
+			return h.delivered("ok@localhost") == n && len(msgs) == 0 && len(todos) == 0
+		}) {
+			t.Fatalf("viaProgram %v: not finished; log:\n%s", viaProgram, h.log.String())
+		}
+		sigs <- syscall.SIGTERM
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		// Two per message: todo/N once preprocessed, foop/N once done.
+		got, want := h.requests.Load(), int32(0)
+		if viaProgram {
+			want = 2 * n
+		}
+		if got != want {
+			t.Errorf("viaProgram %v: qmail-clean got %d requests, want %d", viaProgram, got, want)
+		}
+	}
+}
+
+// TestQmailCleanGoneEndsSend: qmail-send that removes files itself still
+// ends, as qmail-send does, when qmail-clean goes away.
+func TestQmailCleanGoneEndsSend(t *testing.T) {
+	h := newHarness(t)
+	cqR, cqW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpR, cpW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cqR.Close()
+	defer cqW.Close()
+	defer cpR.Close()
+	s := &Sender{Q: h.q, Home: h.home, QueueProg: testbin.Path(t, "qmail-queue"), QueueEnv: []string{"QMAILHOME=" + h.home}}
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Run(testConfig(), Links{Log: &h.log, LspawnW: io.Discard, LspawnR: blockingReader{}, RspawnW: io.Discard, RspawnR: blockingReader{},
+			CleanW: cqW, CleanR: cpR})
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cpW.Close() // qmail-clean exits
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "qmail-clean") {
+			t.Fatalf("Run ended with %v, want an error naming qmail-clean", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("qmail-send did not notice that qmail-clean went away")
+	}
+}
+
+// blockingReader is a daemon that never answers.
+type blockingReader struct{}
+
+func (blockingReader) Read([]byte) (int, error) { select {} }
+
+// TestPreprocessedAsReadBack: the message preprocessing hands to the
+// delivery loop, made from the bytes it wrote, is the one a restarted
+// qmail-send reads back from info/, local/ and remote/.
+func TestPreprocessedAsReadBack(t *testing.T) {
+	h := newHarness(t)
+	in := &queue.Injector{Q: h.q, PID: 1, UID: 1}
+	id, err := in.Inject(strings.NewReader("m\n"),
+		strings.NewReader("Fs@remote.example\x00Ta@localhost\x00Tr@remote.example\x00Tb@localhost\x00\x00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Sender{Q: h.q, Home: h.home, log: &logger{w: io.Discard}, clean: &cleaner{self: h.q}}
+	s.cfg.Store(testConfig())
+	m, err := s.preprocess(id)
+	if err != nil || m == nil {
+		t.Fatalf("preprocess: %v %v", m, err)
+	}
+	back, err := loadMessage(h.q, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m, back) {
+		t.Errorf("preprocessed %+v\nread back    %+v", *m, *back)
+	}
+	if len(m.r[Local]) != 2 || len(m.r[Remote]) != 1 || m.sender != "s@remote.example" || m.birth.IsZero() {
+		t.Errorf("preprocessed %+v", *m)
+	}
+	if todos, _ := h.q.Todos(); len(todos) != 0 {
+		t.Errorf("todo left: %v", todos)
 	}
 }

@@ -130,6 +130,9 @@ func (s *Sender) preprocess(id queue.ID) (*message, error) {
 	if err := removeSync(q.Bounce(id), true); err != nil {
 		return nil, err
 	}
+	// The message in memory is made from the bytes written, exactly as
+	// loadMessage would read it back after a restart.
+	m := &message{id: id}
 	files := [2]string{Local: q.Local(id), Remote: q.Remote(id)}
 	changed := []string{q.Info(id)}
 	for ch, l := range lists {
@@ -140,16 +143,20 @@ func (s *Sender) preprocess(id queue.ID) (*message, error) {
 			}
 			err = removeSync(files[ch], false)
 		} else {
-			err = writeSync(files[ch], queue.FormatRecips(l))
+			b := queue.FormatRecips(l)
+			err = writeSync(files[ch], b)
+			m.r[ch] = rcptsOf(b)
 		}
 		if err != nil {
 			return nil, err
 		}
 		changed = append(changed, files[ch])
 	}
-	if err := writeSync(q.Info(id), append(append([]byte{'F'}, t.Sender...), 0)); err != nil {
+	info := append(append([]byte{'F'}, t.Sender...), 0)
+	if m.birth, err = writeSyncStat(q.Info(id), info, true); err != nil {
 		return nil, err
 	}
+	m.sender, _ = queue.ParseInfo(info)
 	for _, f := range changed {
 		if err := durable.SyncDir(filepath.Dir(f)); err != nil {
 			return nil, err
@@ -162,5 +169,5 @@ func (s *Sender) preprocess(id queue.ID) (*message, error) {
 	if err := s.clean.do("todo", id); err != nil {
 		return nil, err
 	}
-	return loadMessage(q, id)
+	return m, nil
 }
