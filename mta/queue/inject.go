@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -224,10 +225,25 @@ func (w *injection) openPid() error {
 	return fail(ExitPid, errors.New("unable to make a unique pid file"))
 }
 
+// messBuf is writeMessage's buffers, kept for the next message of a
+// process that queues many (a reused qmail-smtpd) instead of 128 KiB of
+// new memory each time.
+type messBuf struct {
+	w    *bufio.Writer
+	read []byte
+}
+
+var messBufs = sync.Pool{New: func() any {
+	return &messBuf{w: bufio.NewWriterSize(nil, 64<<10), read: make([]byte, 64<<10)}
+}}
+
 func (w *injection) writeMessage(msg io.Reader) error {
-	bw := bufio.NewWriterSize(w.mess, 64<<10)
+	bufs := messBufs.Get().(*messBuf)
+	defer messBufs.Put(bufs)
+	bw, buf := bufs.w, bufs.read
+	bw.Reset(w.mess)
+	defer bw.Reset(nil) // the pool keeps no file
 	bw.WriteString(Received(w.PID, w.UID, w.Caller, w.start))
-	buf := make([]byte, 64<<10)
 	for {
 		n, rerr := msg.Read(buf)
 		if n > 0 {

@@ -6,7 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/quail-mta/quail/internal/durable"
 	"github.com/quail-mta/quail/internal/spread"
@@ -50,7 +53,25 @@ func Dir(home string) string { return filepath.Join(home, "queue") }
 // Open finds the queue of a qmail home and its split.
 func Open(home string) (*Queue, error) {
 	q := &Queue{Dir: Dir(home)}
-	ents, err := os.ReadDir(filepath.Join(q.Dir, "mess"))
+	mess := filepath.Join(q.Dir, "mess")
+	// The split is read once per mess/ directory a process sees: a
+	// process queueing message after message (a reused qmail-smtpd) then
+	// pays one stat per message instead of reading mess/. Subdirectories
+	// come and go only when the queue is made again, which changes
+	// mess/'s modification time or makes it another directory.
+	fi, err := os.Stat(mess)
+	if err != nil {
+		return nil, err
+	}
+	splits.Lock()
+	known, ok := splits.m[mess]
+	splits.Unlock()
+	if ok && sameState(known.dir, fi) {
+		q.Split = known.split
+		return q, nil
+	}
+	splitReads.Add(1)
+	ents, err := os.ReadDir(mess)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +83,46 @@ func Open(home string) (*Queue, error) {
 	if q.Split == 0 {
 		return nil, fmt.Errorf("unable to read split of %s: mess/ has no subdirectory", q.Dir)
 	}
+	// A directory changed in the last moments may change again within
+	// the same timestamp (the filesystem's clock is coarse): counted
+	// again next time.
+	if time.Since(changed(fi)) > 2*time.Second {
+		splits.Lock()
+		if splits.m == nil {
+			splits.m = map[string]knownSplit{}
+		}
+		splits.m[mess] = knownSplit{fi, q.Split}
+		splits.Unlock()
+	}
 	return q, nil
+}
+
+// sameState reports whether two stats of a directory show it unchanged:
+// the same inode, modification and change times.
+func sameState(a, b os.FileInfo) bool {
+	return os.SameFile(a, b) && a.ModTime().Equal(b.ModTime()) && changed(a).Equal(changed(b))
+}
+
+// changed is the inode's change time, which no program can set back.
+func changed(fi os.FileInfo) time.Time {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return time.Now() // unknown: never old enough to keep
+	}
+	return time.Unix(st.Ctim.Sec, st.Ctim.Nsec)
+}
+
+type knownSplit struct {
+	dir   os.FileInfo // mess/ when its subdirectories were counted
+	split int
+}
+
+// splitReads counts the times Open read mess/ (for tests).
+var splitReads atomic.Int32
+
+var splits struct {
+	sync.Mutex
+	m map[string]knownSplit
 }
 
 func (q *Queue) split(kind string, id ID) string {

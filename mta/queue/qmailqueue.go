@@ -7,6 +7,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -105,8 +106,30 @@ func pollable(f *os.File) *os.File {
 }
 
 // callerOf names the caller as qmail-queue's Received line does, by the
-// uids of qmail's users alias, qmaild and qmails.
+// uids of qmail's users alias, qmaild and qmails. The answer is kept for
+// the life of the process, as qmail compiles those uids in: a process
+// that queues message after message (a reused qmail-smtpd, qmail-send's
+// bounces) would otherwise read the user database three times for each.
 func callerOf(uid int) int {
+	callers.Lock()
+	defer callers.Unlock()
+	if c, ok := callers.m[uid]; ok {
+		return c
+	}
+	if callers.m == nil {
+		callers.m = map[int]int{}
+	}
+	c := lookupCaller(uid)
+	callers.m[uid] = c
+	return c
+}
+
+var callers struct {
+	sync.Mutex
+	m map[int]int
+}
+
+func lookupCaller(uid int) int {
 	for _, c := range []struct {
 		name   string
 		caller int
