@@ -3,6 +3,7 @@ package rblsmtpd_test
 import (
 	"bufio"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -27,16 +28,23 @@ func start(t *testing.T, bin string, env []string, preload string, args ...strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := cmd.StdoutPipe()
+	// A pipe of our own, not StdoutPipe: testbin.Start waits for the
+	// program at once, and Wait closes a StdoutPipe as soon as the program
+	// has exited, which under load can be before its last reply is read.
+	out, outW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { out.Close() })
+	cmd.Stdout = outW
 	if preload != "" {
 		// Written before the program starts, so it is there before any
 		// greeting could be: a client that talks first, with no race.
 		go io.WriteString(stdin, preload)
 	}
-	return &proc{Proc: testbin.Start(t, cmd), stdin: stdin, stdout: bufio.NewReader(out)}
+	p := testbin.Start(t, cmd)
+	outW.Close()
+	return &proc{Proc: p, stdin: stdin, stdout: bufio.NewReader(out)}
 }
 
 // line reads one line of output, failing the test if none comes in time.
