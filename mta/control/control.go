@@ -97,6 +97,16 @@ func (d Dir) Lines(name string) ([]string, error) {
 	return ListLines(b), nil
 }
 
+// List is Lines that also says whether the file exists, for a list whose
+// absence means something else than an empty one (control/rcpthosts).
+func (d Dir) List(name string) (lines []string, present bool, err error) {
+	b, ok, err := d.read(name)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	return ListLines(b), true, nil
+}
+
 // Int returns the number in the named file, or def when it does not exist.
 func (d Dir) Int(name string, def int) (int, error) {
 	b, ok, err := d.read(name)

@@ -96,3 +96,26 @@ func FuzzControl(f *testing.F) {
 		_, _ = ParseInt(FirstLine(b))
 	})
 }
+
+func TestListSaysPresent(t *testing.T) {
+	home := t.TempDir()
+	d := Open(home)
+	if err := os.MkdirAll(d.Path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if l, ok, err := d.List("rcpthosts"); l != nil || ok || err != nil {
+		t.Fatalf("missing: %v %v %v", l, ok, err)
+	}
+	if err := os.WriteFile(filepath.Join(d.Path, "rcpthosts"), []byte("# none\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if l, ok, err := d.List("rcpthosts"); len(l) != 0 || !ok || err != nil {
+		t.Fatalf("empty list: %v %v %v", l, ok, err)
+	}
+	if err := os.WriteFile(filepath.Join(d.Path, "rcpthosts"), []byte("a.example\n.b.example \n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if l, ok, err := d.List("rcpthosts"); len(l) != 2 || l[1] != ".b.example" || !ok || err != nil {
+		t.Fatalf("list: %q %v %v", l, ok, err)
+	}
+}

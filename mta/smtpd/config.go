@@ -90,11 +90,11 @@ func LoadConfig(home string, env Lookup) (*Config, error) {
 		return nil, err
 	}
 	c.Timeout = time.Duration(t) * time.Second
-	hosts, err := ctl.Lines("rcpthosts")
+	hosts, present, err := ctl.List("rcpthosts")
 	if err != nil {
 		return nil, err
 	}
-	if _, present, _ := ctl.Line("rcpthosts", ""); present {
+	if present {
 		c.Rcpthosts = NewHostList(hosts)
 	}
 	more := filepath.Join(ctl.Path, "morercpthosts.cdb")
