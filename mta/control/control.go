@@ -90,11 +90,8 @@ func (d Dir) Required(name string) (string, error) {
 
 // Lines returns the list in the named file; nil when it does not exist.
 func (d Dir) Lines(name string) ([]string, error) {
-	b, ok, err := d.read(name)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return ListLines(b), nil
+	lines, _, err := d.List(name)
+	return lines, err
 }
 
 // List is Lines that also says whether the file exists, for a list whose

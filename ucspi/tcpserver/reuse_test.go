@@ -838,16 +838,22 @@ func TestReuseSIGTERM(t *testing.T) {
 	if gone(pid) {
 		t.Fatalf("idle qmail-smtpd %d already gone", pid)
 	}
+	terminate(t, srv)
+	if code := testbin.ExitCode(t, srv.Err); code != 0 {
+		t.Errorf("tcpserver exit %d after SIGTERM, want 0", code)
+	}
+	waitGone(t, pid, "idle qmail-smtpd after tcpserver's SIGTERM")
+}
+
+// terminate sends tcpserver SIGTERM and waits for it to exit.
+func terminate(t *testing.T, srv *running) {
+	t.Helper()
 	srv.Cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-srv.Done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("tcpserver still running 5 s after SIGTERM")
 	}
-	if code := testbin.ExitCode(t, srv.Err); code != 0 {
-		t.Errorf("tcpserver exit %d after SIGTERM, want 0", code)
-	}
-	waitGone(t, pid, "idle qmail-smtpd after tcpserver's SIGTERM")
 }
 
 // TestReuseSIGTERMBusy: as in the original, SIGTERM leaves a connection
@@ -858,12 +864,7 @@ func TestReuseSIGTERMBusy(t *testing.T) {
 	session(t, srv)
 	c := dialSMTP(t, srv.Port)
 	pid := srv.waitPids(2)[1]
-	srv.Cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-srv.Done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("tcpserver still running 5 s after SIGTERM")
-	}
+	terminate(t, srv)
 	if r := c.cmd("HELO a.test"); !strings.HasPrefix(r, "250 ") {
 		t.Fatalf("HELO after tcpserver's SIGTERM: %q", r)
 	}
