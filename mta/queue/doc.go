@@ -55,7 +55,11 @@
 // when no recipient is marked T: the bounce, if any, is queued as a new
 // message, then bounce, local, remote and info are unlinked and
 // qmail-clean removes intd and mess (back to S1, or S2 if the crash comes
-// between). qmail-queue holds an flock(2) lock on its file from the
+// between). qmail-send may also deliver a message with one recipient
+// straight from S4, writing info/local/remote only if that delivery is
+// deferred or fails; after a success it unlinks todo (S4 to S3, a state
+// cleanup removes), then intd and mess go as above. A crash before
+// todo's unlink repeats the delivery, as a crash before the D mark does. qmail-queue holds an flock(2) lock on its file from the
 // moment it makes it in pid/ until it exits, so an unlocked file in pid/
 // or an unlocked message in S2 or S3 is known to be debris of a dead
 // writer (or the end of a finished message) and goes at the next cleanup

@@ -36,8 +36,11 @@ type message struct {
 	deferred [2]bool // a delivery of the current round was deferred
 	// finished is set when the message left the queue; jobs still
 	// listed for it are dropped.
-	finished    bool
-	removed     bool      // removed by the queue tool: no bounce
+	finished bool
+	removed  bool // removed by the queue tool: no bounce
+	// unwritten: delivered straight from todo/, without info, local or
+	// remote files (Sender.preprocess); only memory knows what is done.
+	unwritten   bool
 	bounceRetry time.Time // a failed bounce injection is retried then
 }
 

@@ -14,9 +14,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/quail-mta/quail/internal/durable"
@@ -43,11 +45,14 @@ type Sender struct {
 	repc     chan reply
 	lostc    chan error
 	msgs     map[queue.ID]*message
-	chans    [2]*channel
-	timer    *time.Timer
-	wakeAt   time.Time
-	stopped  bool
-	crash    step // tests: stop dead at this step
+	// unwritten is what the todo goroutine must pass over.
+	unwritten    unwrittenSet
+	maxUnwritten int // tests; 0: MaxUnwritten
+	chans        [2]*channel
+	timer        *time.Timer
+	wakeAt       time.Time
+	stopped      bool
+	crash        step // tests: stop dead at this step
 	// cleanViaProgram (tests) sends every request to qmail-clean even
 	// where qmail-send could remove the files itself.
 	cleanViaProgram bool
@@ -510,6 +515,16 @@ func (s *Sender) handle(r reply) error {
 		result = spawn.Failure
 		text = strings.TrimRight(text, "\n") + "\nGiving up: the message has been in the queue longer than queuelifetime."
 	}
+	if m.unwritten && result != spawn.Success {
+		// A deferral must be remembered, a failure bounced: the message
+		// needs its state on disk now.
+		if err := s.writeDown(m); err == errCrash {
+			return err
+		} else if err != nil {
+			s.log.line("warning: unable to write the state of msg " + m.id.String() + ", it stays in todo: " + Safe(err.Error()))
+			result = spawn.Deferral
+		}
+	}
 	d := "delivery " + itoa(j.delid) + ": "
 	switch result {
 	case spawn.Success:
@@ -538,6 +553,11 @@ func (s *Sender) handle(r reply) error {
 }
 
 func (s *Sender) markDone(m *message, ch Channel, r *rcpt) {
+	if m.unwritten {
+		// Nothing on disk to mark: the message leaves todo/ next.
+		r.state = done
+		return
+	}
 	path := s.Q.Local(m.id)
 	if ch == Remote {
 		path = s.Q.Remote(m.id)
@@ -627,6 +647,10 @@ func (s *Sender) maybeDone(m *message) {
 func (s *Sender) messDone(m *message) {
 	q := s.Q
 	id := m.id
+	if m.unwritten {
+		s.finishUnwritten(m)
+		return
+	}
 	if !m.removed {
 		if _, err := os.Stat(q.Bounce(id)); err == nil {
 			if !s.injectBounce(m) {
@@ -651,6 +675,32 @@ func (s *Sender) messDone(m *message) {
 			s.log.line("warning: unable to remove " + Safe(p) + ": " + Safe(err.Error()))
 		}
 	}
+	if s.crashAt(stepFilesRemoved) {
+		s.crashed = true
+		return
+	}
+	m.finished = true
+	delete(s.msgs, id)
+	s.toRemove <- id
+	s.log.line("end msg " + id.String())
+}
+
+// finishUnwritten takes a message delivered straight from todo/ out of
+// the queue. Removing todo/N is the step that books the delivery, as the
+// done mark does for a preprocessed message: like that mark it is not
+// fsync'd, so only a power failure, not a crash of qmail-send, can make
+// the message be delivered again. intd/N and mess/N then go as a
+// finished message's do.
+func (s *Sender) finishUnwritten(m *message) {
+	id := m.id
+	if err := syscall.Unlink(s.Q.Todo(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// Left in the set, so that this run never delivers it again.
+		s.log.line("warning: unable to remove todo/" + id.String() + ": " + Safe(err.Error()))
+		m.finished = true
+		delete(s.msgs, id)
+		return
+	}
+	s.unwritten.remove(id)
 	if s.crashAt(stepFilesRemoved) {
 		s.crashed = true
 		return

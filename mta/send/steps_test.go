@@ -48,6 +48,10 @@ type harness struct {
 	// installation's way) instead of doing them in qmail-send.
 	viaProgram bool
 	requests   atomic.Int32 // requests qmail-clean received
+	// gate, when set, holds deliveries to wait*@ addresses until closed.
+	gate         chan struct{}
+	maxUnwritten int
+	now          func() time.Time // nil: the clock
 }
 
 // countingReader counts the NUL-ended requests read through it.
@@ -72,11 +76,17 @@ func newHarness(t *testing.T) *harness {
 }
 
 func (h *harness) deliver(r spawn.Request) (byte, string) {
+	if h.gate != nil && strings.HasPrefix(r.Recip, "wait") {
+		<-h.gate
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.count[r.Recip]++
-	if strings.HasPrefix(r.Recip, "fail@") {
+	switch {
+	case strings.HasPrefix(r.Recip, "fail@"):
 		return spawn.Failure, "No such user."
+	case strings.HasPrefix(r.Recip, "defer@"), strings.HasPrefix(r.Recip, "flaky@") && h.count[r.Recip] == 1:
+		return spawn.Deferral, "Try again later."
 	}
 	return spawn.Success, "ok"
 }
@@ -95,6 +105,23 @@ func testConfig() *Config {
 		BounceFrom: "MAILER-DAEMON", BounceHost: "localhost",
 		DoubleBounceTo: "postmaster", DoubleBounceHost: "localhost",
 	}
+}
+
+// leftFiles counts the files in the queue's state directories, mess/
+// apart.
+func (h *harness) leftFiles() int {
+	left := 0
+	for _, d := range []string{"pid", "intd", "todo", "info", "local", "remote", "bounce"} {
+		ents, _ := os.ReadDir(h.q.Path(d))
+		for _, e := range ents {
+			if !e.IsDir() {
+				left++
+			} else if sub, _ := os.ReadDir(h.q.Path(d, e.Name())); len(sub) > 0 {
+				left += len(sub)
+			}
+		}
+	}
+	return left
 }
 
 // run starts a Sender that stops dead at crash; the result comes on the
@@ -133,7 +160,7 @@ func (h *harness) run(crash step, sigs chan os.Signal) <-chan error {
 		cpW.Close()
 	}()
 	s := &Sender{Q: h.q, Home: h.home, QueueProg: testbin.Path(h.t, "qmail-queue"),
-		QueueEnv: []string{"QMAILHOME=" + h.home}, crash: crash, cleanViaProgram: h.viaProgram}
+		QueueEnv: []string{"QMAILHOME=" + h.home}, crash: crash, cleanViaProgram: h.viaProgram, maxUnwritten: h.maxUnwritten, Now: h.now}
 	done := make(chan error, 1)
 	cfg := h.cfg
 	if cfg == nil {
@@ -213,18 +240,7 @@ func TestCrashAtEveryBookkeepingStep(t *testing.T) {
 			t.Errorf("step %d: ok delivered %d times, bounce %d times", st, ok, bounces)
 		}
 		t.Logf("step %d: ok delivered %d, bounce delivered %d", st, ok, bounces)
-		left := 0
-		for _, d := range []string{"pid", "intd", "todo", "info", "local", "remote", "bounce"} {
-			ents, _ := os.ReadDir(h.q.Path(d))
-			for _, e := range ents {
-				if !e.IsDir() {
-					left++
-				} else if sub, _ := os.ReadDir(h.q.Path(d, e.Name())); len(sub) > 0 {
-					left += len(sub)
-				}
-			}
-		}
-		if left != 0 {
+		if left := h.leftFiles(); left != 0 {
 			t.Errorf("step %d: %d files left", st, left)
 		}
 		stale, _ := h.q.Stale(time.Now().Add(queue.Ossified + time.Hour))

@@ -101,8 +101,16 @@ func (s *Sender) todoPass(ids []queue.ID, stop <-chan struct{}) bool {
 // writes info, local and remote (each fsync'd, then their directories),
 // and has qmail-clean remove intd and todo. Until todo is gone a crash
 // just makes it start over.
+//
+// A message with at most one recipient, in a queue qmail-send removes
+// files from itself, is delivered straight from todo/ instead (see
+// writeDown): its state is written only if the delivery does not
+// succeed. It returns nil for a message already in delivery that way.
 func (s *Sender) preprocess(id queue.ID) (*message, error) {
 	q := s.Q
+	if s.unwritten.skip(id) {
+		return nil, nil
+	}
 	b, err := os.ReadFile(q.Todo(id))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -130,12 +138,67 @@ func (s *Sender) preprocess(id queue.ID) (*message, error) {
 	if err := removeSync(q.Bounce(id), true); err != nil {
 		return nil, err
 	}
-	// The message in memory is made from the bytes written, exactly as
-	// loadMessage would read it back after a restart.
+	info := append(append([]byte{'F'}, t.Sender...), 0)
 	m := &message{id: id}
+	m.sender, _ = queue.ParseInfo(info)
+	infoLine := "info msg " + id.String() + ": bytes " + itoa(int(fi.Size())) + " from <" + Safe(t.Sender) + "> qp " + t.PID + " uid " + t.UID
+	if s.mayLeaveUnwritten(id, len(t.Recips)) {
+		m.unwritten = true
+		m.birth = s.now()
+		for ch, l := range lists {
+			for _, a := range l {
+				m.r[ch] = append(m.r[ch], &rcpt{Recip: queue.Recip{Addr: a}})
+			}
+		}
+		s.log.line(infoLine)
+		return m, nil
+	}
+	if err := s.writeState(m, lists, info, time.Time{}); err != nil {
+		return nil, err
+	}
+	s.log.line(infoLine)
+	if s.crashAt(stepPreprocessed) {
+		return nil, errCrash
+	}
+	if err := s.clean.do("todo", id); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// mayLeaveUnwritten says whether message id, with n recipients, is
+// delivered straight from todo/, and if so counts it in. Only where
+// qmail-send removes todo/N itself, only with at most one recipient (no
+// delivery of it can be done while another is yet to do), and not while
+// an info/N is left from an earlier run's preprocessing of it, which
+// would outlive the message.
+func (s *Sender) mayLeaveUnwritten(id queue.ID, n int) bool {
+	if s.clean.self == nil || n > 1 {
+		return false
+	}
+	if _, err := os.Lstat(s.Q.Info(id)); !errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	limit := s.maxUnwritten
+	if limit == 0 {
+		limit = MaxUnwritten
+	}
+	return s.unwritten.add(id, limit)
+}
+
+// writeState writes info, local and remote for message m (each
+// fsync'd, then their directories) from the routed lists and the info
+// file's contents, and fills in m's recipients and birth from the bytes
+// written, exactly as loadMessage would read them back after a restart.
+// A recipient already done in m is written done. With birth set, the
+// info file is given that time, which a restart takes the birth from.
+func (s *Sender) writeState(m *message, lists [2][]string, info []byte, birth time.Time) error {
+	q := s.Q
+	id := m.id
 	files := [2]string{Local: q.Local(id), Remote: q.Remote(id)}
 	changed := []string{q.Info(id)}
 	for ch, l := range lists {
+		var err error
 		if len(l) == 0 {
 			// Only a leftover of an earlier attempt needs removing.
 			if _, err := os.Lstat(files[ch]); err != nil {
@@ -144,30 +207,109 @@ func (s *Sender) preprocess(id queue.ID) (*message, error) {
 			err = removeSync(files[ch], false)
 		} else {
 			b := queue.FormatRecips(l)
+			rs := rcptsOf(b)
+			if len(m.r[ch]) != len(rs) {
+				m.r[ch] = rs
+			} else {
+				// The recipients in memory, which jobs point to, learn
+				// where they are in the file.
+				for i, r := range m.r[ch] {
+					if r.state == done {
+						b[rs[i].Offset] = 'D'
+						rs[i].Done = true
+					}
+					r.Recip = rs[i].Recip
+				}
+			}
 			err = writeSync(files[ch], b)
-			m.r[ch] = rcptsOf(b)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		changed = append(changed, files[ch])
 	}
-	info := append(append([]byte{'F'}, t.Sender...), 0)
-	if m.birth, err = writeSyncStat(q.Info(id), info, true); err != nil {
-		return nil, err
+	var err error
+	if m.birth, err = writeSyncStat(q.Info(id), info, birth.IsZero()); err != nil {
+		return err
 	}
-	m.sender, _ = queue.ParseInfo(info)
+	if !birth.IsZero() {
+		if err := os.Chtimes(q.Info(id), birth, birth); err != nil {
+			return err
+		}
+		m.birth = birth
+	}
 	for _, f := range changed {
 		if err := durable.SyncDir(filepath.Dir(f)); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	s.log.line("info msg " + id.String() + ": bytes " + itoa(int(fi.Size())) + " from <" + Safe(t.Sender) + "> qp " + t.PID + " uid " + t.UID)
+	return nil
+}
+
+// writeDown takes a message delivered straight from todo/ into S5, as
+// preprocessing would have, when a delivery of it did not succeed: its
+// state must now outlive qmail-send. The birth stays the one the message
+// had in memory.
+func (s *Sender) writeDown(m *message) error {
+	var lists [2][]string
+	for ch, rs := range m.r {
+		for _, r := range rs {
+			lists[ch] = append(lists[ch], r.Addr)
+		}
+	}
+	info := append(append([]byte{'F'}, m.sender...), 0)
+	if err := s.writeState(m, lists, info, m.birth); err != nil {
+		return err
+	}
 	if s.crashAt(stepPreprocessed) {
-		return nil, errCrash
+		return errCrash
 	}
-	if err := s.clean.do("todo", id); err != nil {
-		return nil, err
+	if err := s.clean.do("todo", m.id); err != nil {
+		return err
 	}
-	return m, nil
+	m.unwritten = false
+	s.unwritten.remove(m.id)
+	return nil
+}
+
+// MaxUnwritten bounds the messages in delivery straight from todo/ at
+// once. Each todo/ scan lists them again, so a long backlog of them would
+// make every scan long; messages beyond the bound are preprocessed.
+const MaxUnwritten = 1000
+
+// unwrittenSet holds the ids of messages in delivery straight from todo/:
+// their todo/N stays until they are finished, and the todo goroutine must
+// not take them in again meanwhile. An id leaves the set once todo/N is
+// gone and before mess/N is, so no new message can have taken inode N
+// while the id is in the set.
+type unwrittenSet struct {
+	mu  sync.Mutex
+	ids map[queue.ID]struct{}
+}
+
+// add puts id in the set unless it holds limit ids already.
+func (u *unwrittenSet) add(id queue.ID, limit int) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.ids) >= limit {
+		return false
+	}
+	if u.ids == nil {
+		u.ids = map[queue.ID]struct{}{}
+	}
+	u.ids[id] = struct{}{}
+	return true
+}
+
+func (u *unwrittenSet) skip(id queue.ID) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	_, ok := u.ids[id]
+	return ok
+}
+
+func (u *unwrittenSet) remove(id queue.ID) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	delete(u.ids, id)
 }
