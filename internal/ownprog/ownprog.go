@@ -16,6 +16,8 @@ import (
 	"slices"
 	"sync"
 	"syscall"
+
+	"github.com/quail-mta/quail/internal/rawsys"
 )
 
 // Module is the module path of quail's programs.
@@ -46,7 +48,9 @@ type FileID struct {
 // identify returns the identity of the file path names, and its
 // information.
 func identify(path string) (FileID, os.FileInfo, error) {
-	fi, err := os.Stat(path)
+	// Raw where the process asked for it: qmail-smtpd checks qmail-queue
+	// for every message.
+	fi, err := rawsys.Stat(path)
 	if err != nil {
 		return FileID{}, nil, err
 	}

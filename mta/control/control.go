@@ -18,12 +18,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/quail-mta/quail/internal/rawsys"
 )
 
 // MaxFileSize bounds what is read of one control file; a larger file is
@@ -46,23 +47,23 @@ var ErrMissing = errors.New("file does not exist")
 
 func (d Dir) read(name string) ([]byte, bool, error) {
 	p := filepath.Join(d.Path, name)
-	f, err := os.Open(p)
+	// rawsys: a bare descriptor, which os.Open would first try to add to
+	// the runtime's poller; qmail-smtpd reads a dozen files per session.
+	b, err := rawsys.ReadFile(p, MaxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) && pe.Op == "read" {
+		return nil, false, fmt.Errorf("unable to read %s: %w", p, pe.Err)
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	defer f.Close()
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, false, fmt.Errorf("unable to read %s: %w", p, err)
-	}
-	if n > MaxFileSize {
+	if len(b) > MaxFileSize {
 		return nil, false, fmt.Errorf("unable to read %s: file too large", p)
 	}
-	return buf.Bytes(), true, nil
+	return b, true, nil
 }
 
 // Line returns the first line of the named file, or def when the file does

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/quail-mta/quail/internal/durable"
+	"github.com/quail-mta/quail/internal/rawsys"
 )
 
 // Step names the points of an injection after which the queue is in a
@@ -79,7 +79,7 @@ type injection struct {
 	start              time.Time
 	pidfn, messfn      string // pidfn "": the message was made unnamed
 	intdfn             string
-	mess, intd         *os.File
+	mess, intd         *rawsys.File
 	madeMess, madeIntd bool
 	pidLinked          bool
 	intdUnnamed        bool // intd is not yet linked as intdfn
@@ -113,11 +113,7 @@ func (w *injection) run(msg, env io.Reader) (ID, error) {
 	if err != nil {
 		return 0, fail(ExitWrite, err)
 	}
-	sys, ok := st.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 0, fail(ExitBug, errors.New("no inode number"))
-	}
-	id := ID(sys.Ino)
+	id := ID(st.Ino)
 	w.messfn = q.Mess(id)
 	w.intdfn = q.Intd(id)
 	if w.pidfn == "" {
@@ -131,7 +127,7 @@ func (w *injection) run(msg, env io.Reader) (ID, error) {
 			return w.run(msg, env)
 		}
 	} else {
-		err = os.Link(w.pidfn, w.messfn)
+		err = rawsys.Link(w.pidfn, w.messfn)
 	}
 	if err != nil {
 		return 0, fail(ExitMess, err)
@@ -161,7 +157,7 @@ func (w *injection) run(msg, env io.Reader) (ID, error) {
 		if err != nil {
 			return 0, fail(ExitWrite, err)
 		}
-		if err := w.Scanner.scan(w.messfn, st.Size()); err != nil {
+		if err := w.Scanner.scan(w.messfn, st.Size); err != nil {
 			return 0, fail(ExitRefused, err)
 		}
 	}
@@ -174,13 +170,13 @@ func (w *injection) run(msg, env io.Reader) (ID, error) {
 	}
 
 	todofn := q.Todo(id)
-	if err := os.Link(w.intdfn, todofn); err != nil {
+	if err := rawsys.Link(w.intdfn, todofn); err != nil {
 		return 0, fail(ExitTodo, err)
 	}
 	if err := w.step(StepTodoLinked); err != nil {
 		return 0, err
 	}
-	if err := durable.SyncDir(filepath.Dir(todofn)); err != nil {
+	if err := rawsys.SyncDir(filepath.Dir(todofn)); err != nil {
 		// todo/N may or may not survive a crash now; removing it keeps
 		// the promise that exit 0 alone means queued.
 		os.Remove(todofn)
@@ -200,20 +196,20 @@ func (w *injection) run(msg, env io.Reader) (ID, error) {
 func (w *injection) openPid() error {
 	if f, ok := createUnnamed(w.spreadDir()); ok {
 		w.mess = f
-		if err := lockFile(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if err := f.Flock(syscall.LOCK_EX | syscall.LOCK_NB); err != nil {
 			return fail(ExitPid, err)
 		}
 		return nil
 	}
 	for seq := 1; seq < 10; seq++ {
 		fn := w.Q.Path("pid", fmt.Sprintf("%d.%d.%d", w.PID, w.start.Unix(), seq))
-		f, err := os.OpenFile(fn, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err := rawsys.OpenFile(fn, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		if err == nil {
 			w.pidfn, w.mess, w.pidLinked = fn, f, true
 			// The lock says "a live qmail-queue is writing this": recovery
 			// removes an unfinished message at once when nobody holds it,
 			// instead of waiting 36 hours. A crash drops it.
-			if err := lockFile(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			if err := f.Flock(syscall.LOCK_EX | syscall.LOCK_NB); err != nil {
 				return fail(ExitPid, err)
 			}
 			return nil
@@ -264,7 +260,7 @@ func (w *injection) writeMessage(msg io.Reader) error {
 	if err := w.mess.Sync(); err != nil {
 		return fail(ExitWrite, err)
 	}
-	if err := durable.SyncDir(filepath.Dir(w.messfn)); err != nil {
+	if err := rawsys.SyncDir(filepath.Dir(w.messfn)); err != nil {
 		return fail(ExitMess, err)
 	}
 	return nil
@@ -274,7 +270,7 @@ func (w *injection) writeEnvelope(env io.Reader) error {
 	f, unnamed := createUnnamed(w.spreadDir())
 	if !unnamed {
 		var err error
-		if f, err = os.OpenFile(w.intdfn, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
+		if f, err = rawsys.OpenFile(w.intdfn, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
 			return fail(ExitIntd, err)
 		}
 	}
@@ -367,9 +363,12 @@ func (w *injection) cleanup() {
 // pullTrigger wakes qmail-send if it listens; nobody listening is fine.
 func (in *Injector) pullTrigger() { PullTrigger(in.Q) }
 
-// PullTrigger writes one byte to lock/trigger without blocking.
+// PullTrigger writes one byte to lock/trigger without blocking. The
+// descriptor is a bare one (package rawsys), not an *os.File, which
+// would be added to the runtime's poller and taken out again for one
+// write per message.
 func PullTrigger(q *Queue) {
-	f, err := os.OpenFile(q.Trigger(), os.O_WRONLY|syscall.O_NONBLOCK, 0)
+	f, err := rawsys.OpenFile(q.Trigger(), syscall.O_WRONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/internal/durable"
+	"github.com/quail-mta/quail/internal/rawsys"
 	"github.com/quail-mta/quail/internal/spread"
 )
 
@@ -59,7 +60,7 @@ func Open(home string) (*Queue, error) {
 	// pays one stat per message instead of reading mess/. Subdirectories
 	// come and go only when the queue is made again, which changes
 	// mess/'s modification time or makes it another directory.
-	fi, err := os.Stat(mess)
+	fi, err := rawsys.Stat(mess)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +101,10 @@ func Open(home string) (*Queue, error) {
 // sameState reports whether two stats of a directory show it unchanged:
 // the same inode, modification and change times.
 func sameState(a, b os.FileInfo) bool {
-	return os.SameFile(a, b) && a.ModTime().Equal(b.ModTime()) && changed(a).Equal(changed(b))
+	sa, oka := a.Sys().(*syscall.Stat_t)
+	sb, okb := b.Sys().(*syscall.Stat_t)
+	return oka && okb && sa.Dev == sb.Dev && sa.Ino == sb.Ino &&
+		a.ModTime().Equal(b.ModTime()) && changed(a).Equal(changed(b))
 }
 
 // changed is the inode's change time, which no program can set back.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/qmailhome"
+	"github.com/quail-mta/quail/internal/rawsys"
 )
 
 // Death is how long qmail-queue waits for its message and envelope.
@@ -46,7 +47,7 @@ var InfectedText = ErrInfected.Error() + " (#5.7.1)"
 // qmail-queue would give (Code).
 func Enqueue(getenv func(string) (string, bool), pid int, msg, env io.Reader) error {
 	home := qmailhome.Dir(getenv)
-	if fi, err := os.Stat(home); err != nil || !fi.IsDir() {
+	if fi, err := rawsys.Stat(home); err != nil || !fi.IsDir() {
 		if err == nil {
 			err = errors.New("not a directory")
 		}
@@ -144,6 +145,6 @@ func lookupCaller(uid int) int {
 // singleUser reports whether the qmail home is a single-user instance
 // (control/singleuser exists).
 func singleUser(home string) bool {
-	_, err := os.Stat(filepath.Join(home, "control", "singleuser"))
+	_, err := rawsys.Stat(filepath.Join(home, "control", "singleuser"))
 	return err == nil
 }

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/quail-mta/quail/internal/rawsys"
 )
 
 // createUnnamed makes a file with no name (O_TMPFILE) in dir, for
@@ -22,27 +24,24 @@ import (
 // groups; made here in the spread split directories, they spread over
 // as many groups as the split. The names and the states are qmail's; a
 // crash before the link leaves nothing to clean up.
-func createUnnamed(dir string) (f *os.File, ok bool) {
+func createUnnamed(dir string) (f *rawsys.File, ok bool) {
 	if !unnamedWorks() {
 		return nil, false
 	}
-	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o644)
+	f, err := rawsys.OpenFile(dir, unix.O_TMPFILE|unix.O_RDWR, 0o644)
 	if err != nil {
-		if err == unix.EOPNOTSUPP || err == unix.EISDIR || err == unix.EINVAL {
+		var pe *os.PathError
+		if errors.As(err, &pe) && (pe.Err == unix.EOPNOTSUPP || pe.Err == unix.EISDIR || pe.Err == unix.EINVAL) {
 			unnamedBroken.Store(true)
 		}
 		return nil, false
 	}
-	return os.NewFile(uintptr(fd), dir+"/(unnamed)"), true
+	return f, true
 }
 
 // linkUnnamed names the file f made by createUnnamed as path.
-func linkUnnamed(f *os.File, path string) error {
-	err := unix.Linkat(unix.AT_FDCWD, procFDDir+strconv.Itoa(int(f.Fd())), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
-	if err != nil {
-		return &os.LinkError{Op: "link", Old: f.Name(), New: path, Err: err}
-	}
-	return nil
+func linkUnnamed(f *rawsys.File, path string) error {
+	return rawsys.LinkFollow(procFDDir+strconv.Itoa(f.Fd()), path)
 }
 
 // giveUpUnnamed makes every later createUnnamed of this process say no.

@@ -2,13 +2,13 @@
 
 package queue
 
-import "os"
+import "github.com/quail-mta/quail/internal/rawsys"
 
 // createUnnamed is Linux's O_TMPFILE: elsewhere queue files are made
 // with names, as qmail makes them.
-func createUnnamed(dir string) (*os.File, bool) { return nil, false }
+func createUnnamed(dir string) (*rawsys.File, bool) { return nil, false }
 
-func linkUnnamed(f *os.File, path string) error { panic("no unnamed files here") }
+func linkUnnamed(f *rawsys.File, path string) error { panic("no unnamed files here") }
 
 func procLinkFailed(err error) bool { return false }
 

@@ -1,6 +1,7 @@
 package smtpd
 
 import (
+	"io"
 	"os"
 	"runtime"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/quail-mta/quail/dnsclient"
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/qmailhome"
+	"github.com/quail-mta/quail/internal/rawsys"
 	"github.com/quail-mta/quail/ucspi/reuse"
 )
 
@@ -22,6 +24,9 @@ func Main(inv *cli.Invocation) int {
 	// which thousands of concurrent sessions would pay for in processor
 	// time and memory.
 	runtime.GOMAXPROCS(1)
+	// For the same reason the queue's and the log's system calls need not
+	// wake the runtime's monitor (package rawsys).
+	rawsys.Enable()
 	w, err := reuse.FromEnv(inv.Env)
 	if err != nil {
 		return inv.Fatal(cli.ExitTemporary, "%v", err)
@@ -64,7 +69,19 @@ func Serve(inv *cli.Invocation, in, out *os.File) int {
 		}
 		f.DNS = r
 	}
-	s := NewSession(cfg, in, out, inv.Stderr, inv.Env)
+	var r io.Reader = in
+	var w io.Writer = out
+	if c, ok := rawsys.NewConn(in); ok {
+		r = c
+	}
+	if c, ok := rawsys.NewConn(out); ok {
+		w = c
+	}
+	log := inv.Stderr
+	if f, ok := log.(*os.File); ok {
+		log = rawsys.Writer{F: f}
+	}
+	s := NewSession(cfg, r, w, log, inv.Env)
 	if err := s.Run(); err != nil {
 		return cli.ExitTemporary
 	}

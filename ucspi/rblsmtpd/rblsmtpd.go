@@ -17,6 +17,7 @@ import (
 	"github.com/quail-mta/quail/internal/getopt"
 	"github.com/quail-mta/quail/internal/ownprog"
 	"github.com/quail-mta/quail/internal/pathexec"
+	"github.com/quail-mta/quail/internal/rawsys"
 	"github.com/quail-mta/quail/ucspi/reuse"
 	"golang.org/x/sys/unix"
 )
@@ -66,6 +67,9 @@ func MainWith(inv *cli.Invocation, residents []Resident) int {
 			return 0, pathexec.Exec(argv, env)
 		})
 	}
+	// A resident qmail-smtpd queues in this process, one session at a
+	// time, as it does in its own (smtpd.Main).
+	rawsys.Enable()
 	w.Loop(func(conn *os.File, env []string) int {
 		sinv := *inv
 		sinv.Env, sinv.Stdin, sinv.Stdout = env, conn, conn

@@ -1,0 +1,7 @@
+//go:build linux
+
+package rawsys
+
+import "syscall"
+
+const sysFstatat = syscall.SYS_FSTATAT
