@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/quail-mta/quail/bench/internal/smtpsend"
@@ -136,6 +137,7 @@ func (b *bench) measure(start func(int) (*target, error), rate, latency bool) (*
 		return nil, err
 	}
 	defer t.stop()
+	settle()
 	fmt.Printf("  %s: load average %s at the start\n", t.name, loadavg())
 	r := &rates{}
 	if rate {
@@ -150,6 +152,20 @@ func (b *bench) measure(start func(int) (*target, error), rate, latency bool) (*
 	}
 	return r, nil
 }
+
+// settle writes back what the machine has written so far (sync(2)) and
+// waits Settle, so that a system measured does not pay for the write-back
+// of what ran before it, nor, on ext4 without a journal, for the inodes
+// freed before it: the allocator passes an inode freed in the last 5
+// seconds over, or in the last 5 minutes while its inode table block is
+// not written back, and the run before frees tens of thousands.
+func settle() {
+	syscall.Sync()
+	time.Sleep(Settle)
+}
+
+// Settle is the wait after the sync: the 5 seconds, and one more.
+const Settle = 6 * time.Second
 
 // rate runs smtp-source against t and waits for every message in new/.
 // smtp-source gets the phase time; the deliveries a minute more. A
