@@ -2,6 +2,7 @@ package smtpd
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 )
 
@@ -45,6 +46,22 @@ func ReadData(r *bufio.Reader, w io.Writer, limit int64) (DataResult, error) {
 		hops.feed(c, &res)
 	}
 	for {
+		if state == sText {
+			// The rest of the line, as far as it is buffered, holds no CR
+			// or LF: copied in one go rather than a byte at a time.
+			if n := r.Buffered(); n > 0 {
+				buf, _ := r.Peek(n)
+				if end := plainRun(buf); end > 0 {
+					out.Write(buf[:end])
+					if !hops.inBody {
+						for _, c := range buf[:end] {
+							hops.feed(c, &res)
+						}
+					}
+					r.Discard(end)
+				}
+			}
+		}
 		c, err := r.ReadByte()
 		if err != nil {
 			out.Flush()
@@ -100,6 +117,18 @@ func ReadData(r *bufio.Reader, w io.Writer, limit int64) (DataResult, error) {
 			state = text(c, put, &res)
 		}
 	}
+}
+
+// plainRun is the length of b's start that holds neither CR nor LF.
+func plainRun(b []byte) int {
+	end := len(b)
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		end = i
+	}
+	if i := bytes.IndexByte(b[:end], '\r'); i >= 0 {
+		end = i
+	}
+	return end
 }
 
 // text handles one byte inside a line and returns the next state.

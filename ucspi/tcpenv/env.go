@@ -3,8 +3,7 @@ package tcpenv
 import (
 	"net/netip"
 	"strconv"
-
-	"github.com/quail-mta/quail/internal/cli"
+	"strings"
 )
 
 // Info is what is known about one TCP connection. A nil string pointer
@@ -72,38 +71,60 @@ func (i Info) ApplyTCP(env []string) []string {
 }
 
 func (i Info) apply(env []string, tcp6 bool) []string {
-	set := func(name, value string) { env = cli.Setenv(env, name, value) }
-	opt := func(name string, value *string) {
-		if value == nil {
-			env = cli.Unsetenv(env, name)
-		} else {
-			set(name, *value)
+	// Gathered first and then merged in one pass: a Setenv per variable
+	// copied the whole environment sixteen times for every connection.
+	var vars [16]struct {
+		name  string
+		value *string // nil: unset
+	}
+	n := 0
+	set := func(name string, value *string) {
+		vars[n].name, vars[n].value = name, value
+		n++
+	}
+	text := func(s string) *string { return &s }
+	lport := text(strconv.Itoa(int(i.Local.Port())))
+	rport := text(strconv.Itoa(int(i.Remote.Port())))
+	set("PROTO", text(i.Proto()))
+	set("TCPLOCALIP", text(i.IPText(i.Local.Addr())))
+	set("TCPLOCALPORT", lport)
+	set("TCPLOCALHOST", i.LocalHost)
+	set("TCPREMOTEIP", text(i.IPText(i.Remote.Addr())))
+	set("TCPREMOTEPORT", rport)
+	set("TCPREMOTEHOST", i.RemoteHost)
+	set("TCPREMOTEINFO", i.RemoteInfo)
+	if tcp6 {
+		set("TCP6LOCALIP", text(IP6Text(i.Local.Addr())))
+		set("TCP6LOCALPORT", lport)
+		set("TCP6LOCALHOST", i.LocalHost)
+		set("TCP6REMOTEIP", text(IP6Text(i.Remote.Addr())))
+		set("TCP6REMOTEPORT", rport)
+		set("TCP6REMOTEHOST", i.RemoteHost)
+		set("TCP6REMOTEINFO", i.RemoteInfo)
+		var iface *string
+		if z := i.Interface(); z != "" {
+			iface = &z
+		}
+		set("TCP6INTERFACE", iface)
+	}
+	out := make([]string, 0, len(env)+n)
+	for _, e := range env {
+		ours := false
+		for _, v := range vars[:n] {
+			// An entry without '=' names the variable too.
+			if strings.HasPrefix(e, v.name) && (len(e) == len(v.name) || e[len(v.name)] == '=') {
+				ours = true
+				break
+			}
+		}
+		if !ours {
+			out = append(out, e)
 		}
 	}
-	lport := strconv.Itoa(int(i.Local.Port()))
-	rport := strconv.Itoa(int(i.Remote.Port()))
-	set("PROTO", i.Proto())
-	set("TCPLOCALIP", i.IPText(i.Local.Addr()))
-	set("TCPLOCALPORT", lport)
-	opt("TCPLOCALHOST", i.LocalHost)
-	set("TCPREMOTEIP", i.IPText(i.Remote.Addr()))
-	set("TCPREMOTEPORT", rport)
-	opt("TCPREMOTEHOST", i.RemoteHost)
-	opt("TCPREMOTEINFO", i.RemoteInfo)
-	if !tcp6 {
-		return env
+	for _, v := range vars[:n] {
+		if v.value != nil {
+			out = append(out, v.name+"="+*v.value)
+		}
 	}
-	set("TCP6LOCALIP", IP6Text(i.Local.Addr()))
-	set("TCP6LOCALPORT", lport)
-	opt("TCP6LOCALHOST", i.LocalHost)
-	set("TCP6REMOTEIP", IP6Text(i.Remote.Addr()))
-	set("TCP6REMOTEPORT", rport)
-	opt("TCP6REMOTEHOST", i.RemoteHost)
-	opt("TCP6REMOTEINFO", i.RemoteInfo)
-	if z := i.Interface(); z != "" {
-		set("TCP6INTERFACE", z)
-	} else {
-		env = cli.Unsetenv(env, "TCP6INTERFACE")
-	}
-	return env
+	return out
 }
