@@ -250,3 +250,34 @@ func TestNewConnRefusesBlocking(t *testing.T) {
 		t.Error("a blocking socket was taken")
 	}
 }
+
+func TestOpen(t *testing.T) {
+	bothWays(t, func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "f")
+		f, err := Open(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString("maildir"); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if _, err := Open(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640); !errors.Is(err, fs.ErrExist) {
+			t.Errorf("exclusive create of an existing file: %v", err)
+		}
+		r, err := Open(p, os.O_RDONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if b, err := io.ReadAll(r); err != nil || string(b) != "maildir" || r.Name() != p {
+			t.Errorf("read %q %v from %s", b, err, r.Name())
+		}
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o640 {
+			t.Errorf("mode %v %v", fi.Mode(), err)
+		}
+		if _, err := Open(p+".none", os.O_RDONLY, 0); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("missing file: %v", err)
+		}
+	})
+}

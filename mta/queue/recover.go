@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/internal/durable"
+	"github.com/quail-mta/quail/internal/rawsys"
 )
 
 // Ossified is the age after which qmail takes a file that no program
@@ -181,7 +182,7 @@ var errUnreadable = errors.New("mess file cannot be opened")
 // is open inode N cannot be given to a new message, so every file named N
 // belongs to this one until the caller closes it.
 func (q *Queue) claimStale(id ID, now time.Time) (*os.File, error) {
-	f, err := os.Open(q.Mess(id))
+	f, err := rawsys.Open(q.Mess(id), os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/internal/durable"
+	"github.com/quail-mta/quail/internal/rawsys"
 	"github.com/quail-mta/quail/mta/queue"
 )
 
@@ -97,6 +98,11 @@ func (s *Sender) todoPass(ids []queue.ID, stop <-chan struct{}) bool {
 	return !stopped.Load()
 }
 
+// maxTodo bounds what is read of a todo file, far beyond any envelope
+// (a million recipients of a thousand bytes); a longer one is cut and
+// then refused as malformed.
+const maxTodo = 1 << 30
+
 // preprocess takes message id from S4 to S5: it routes the recipients,
 // writes info, local and remote (each fsync'd, then their directories),
 // and has qmail-clean remove intd and todo. Until todo is gone a crash
@@ -111,7 +117,7 @@ func (s *Sender) preprocess(id queue.ID) (*message, error) {
 	if s.unwritten.skip(id) {
 		return nil, nil
 	}
-	b, err := os.ReadFile(q.Todo(id))
+	b, err := rawsys.ReadFile(q.Todo(id), maxTodo)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

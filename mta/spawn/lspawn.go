@@ -13,6 +13,7 @@ import (
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/ownprog"
 	"github.com/quail-mta/quail/internal/qmailhome"
+	"github.com/quail-mta/quail/internal/rawsys"
 	"github.com/quail-mta/quail/mta/local"
 	"github.com/quail-mta/quail/mta/queue"
 	"github.com/quail-mta/quail/mta/users"
@@ -90,7 +91,7 @@ func (l *Local) Deliver(r Request) (byte, string) {
 			return Deferral, "Unable to switch to the recipient's uid. (#4.3.0)"
 		}
 	}
-	mess, err := os.Open(l.Queue.Mess(r.ID))
+	mess, err := rawsys.Open(l.Queue.Mess(r.ID), os.O_RDONLY, 0)
 	if err != nil {
 		return Deferral, "Unable to open the message file. (#4.3.0)"
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/colinmarc/cdb"
 
 	"github.com/quail-mta/quail/internal/cdbmake"
+	"github.com/quail-mta/quail/internal/rawsys"
 )
 
 // WriteCDB writes entries to path in qmail-newu's users/cdb format: one
@@ -30,7 +31,7 @@ func WriteCDB(path string, entries []Entry) error {
 // lookupCDB searches users/cdb the way qmail-lspawn does. A missing file
 // is no answer and no error.
 func lookupCDB(path, local string) (Assignment, bool, error) {
-	f, err := os.Open(path)
+	f, err := rawsys.Open(path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Assignment{}, false, nil
 	}
