@@ -59,12 +59,14 @@ type config struct {
 	rblsmtpd  bool
 	reuse     []int
 	phaseTime time.Duration
+	rounds    int
 }
 
 func main() {
 	var c config
 	flag.StringVar(&c.bin, "bin", "bin", "directory holding quail's programs")
 	flag.IntVar(&c.n, "n", 10000, "messages for the rate figures")
+	flag.IntVar(&c.rounds, "rounds", 3, "rounds of the rate figures, the systems taking turns; the figures are the medians")
 	flag.IntVar(&c.s, "s", 20, "parallel smtp-source sessions")
 	flag.IntVar(&c.size, "size", 5120, "message size in bytes (smtp-source -l)")
 	flag.IntVar(&c.samples, "latency", 200, "messages for the latency figures")

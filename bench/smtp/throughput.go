@@ -30,26 +30,63 @@ type rates struct {
 func (b *bench) throughput(rate, latency bool) error {
 	fmt.Printf("rates: smtp-source -s %d, %d messages of %d bytes, one message per connection; latency: %d messages one at a time\n",
 		b.c.s, b.c.n, b.c.size, b.c.samples)
-	// quail once per -reuse value: with tcpserver reusing qmail-smtpd
-	// processes, and with one qmail-smtpd per connection.
-	var qs []*rates
-	var names []string
-	for _, n := range b.c.reuse {
-		b.reuse = n
-		q, err := b.measure(b.startQuail, rate, latency)
-		if err != nil {
-			return fmt.Errorf("quail: %w", err)
+	// quail once per -reuse value (with tcpserver reusing qmail-smtpd
+	// processes, and with one qmail-smtpd per connection), then Postfix;
+	// the rates in rounds, the systems taking turns, so that a stretch of
+	// load from elsewhere on a shared machine falls on both. The figures
+	// are each system's medians; the latencies come from the first round.
+	rounds := 1
+	if rate {
+		rounds = max(1, b.c.rounds)
+	}
+	names := make([]string, len(b.c.reuse))
+	qRounds := make([][]*rates, len(b.c.reuse))
+	var pRounds []*rates
+	for round := 0; round < rounds; round++ {
+		if rounds > 1 {
+			fmt.Printf("round %d of %d\n", round+1, rounds)
 		}
-		qs = append(qs, q)
-		names = append(names, quailName(n))
+		lat := latency && round == 0
+		for i, n := range b.c.reuse {
+			b.reuse = n
+			q, err := b.measure(b.startQuail, rate, lat)
+			if err != nil {
+				return fmt.Errorf("quail: %w", err)
+			}
+			qRounds[i] = append(qRounds[i], q)
+			names[i] = quailName(n)
+		}
+		if b.postfixOK {
+			p, err := b.measure(b.startPostfix, rate, lat)
+			if err != nil {
+				fmt.Printf("postfix: not measured: %v\n", err)
+				b.postfixOK = false
+				pRounds = nil
+			} else {
+				pRounds = append(pRounds, p)
+			}
+		}
+		if rate && rounds > 1 {
+			for i, q := range qRounds {
+				line := fmt.Sprintf("  %s: acceptance %.0f msg/s", names[i], q[round].accepted)
+				if len(pRounds) > round {
+					p := pRounds[round]
+					line += fmt.Sprintf("  postfix: %.0f msg/s  ratio: %.2f", p.accepted, q[round].accepted/p.accepted)
+				}
+				fmt.Println(line)
+			}
+		}
+	}
+	qs := make([]*rates, len(qRounds))
+	for i, r := range qRounds {
+		qs[i] = medianRates(r)
 	}
 	var p *rates
-	if b.postfixOK {
-		var err error
-		if p, err = b.measure(b.startPostfix, rate, latency); err != nil {
-			fmt.Printf("postfix: not measured: %v\n", err)
-			p = nil
-		}
+	if len(pRounds) > 0 {
+		p = medianRates(pRounds)
+	}
+	if rate && rounds > 1 {
+		fmt.Printf("medians of %d rounds:\n", rounds)
 	}
 	if rate {
 		fmt.Println("acceptance rate (smtp-source's messages / its run time); target: at least Postfix's")
@@ -101,6 +138,41 @@ func (b *bench) throughput(rate, latency bool) error {
 		}
 	}
 	return nil
+}
+
+// medianRates is one system's figures over rounds: the median of each
+// rate and of the processor time, the latencies of the first round, and
+// the largest shortfalls.
+func medianRates(rs []*rates) *rates {
+	med := func(pick func(*rates) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = pick(r)
+		}
+		sort.Float64s(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	m := &rates{
+		accepted:  med(func(r *rates) float64 { return r.accepted }),
+		delivered: med(func(r *rates) float64 { return r.delivered }),
+		cpu:       time.Duration(med(func(r *rates) float64 { return float64(r.cpu) })),
+		lat:       rs[0].lat,
+	}
+	// The split by process tree is the one of the round whose processor
+	// time is nearest the median.
+	nearest := rs[0]
+	for _, r := range rs {
+		m.short = max(m.short, r.short)
+		m.missing = max(m.missing, r.missing)
+		if (r.cpu - m.cpu).Abs() < (nearest.cpu - m.cpu).Abs() {
+			nearest = r
+		}
+	}
+	m.cpuSplit = nearest.cpuSplit
+	return m
 }
 
 // quailName labels a quail configuration in the figures.
