@@ -58,12 +58,12 @@ func OpenFile(path string, flag int, perm uint32) (*File, error) {
 	return &File{fd: fd, name: path}, nil
 }
 
-// Open opens path as os.OpenFile does, for a file the caller wants as an
+// OpenOS opens path as os.OpenFile does, for a file the caller wants as an
 // *os.File (to read with io, or to hand on) but that is no pipe or socket.
 // os.OpenFile would first try to add it to the runtime's poller, four
 // system calls more on Linux for a regular file, per message in
 // qmail-lspawn and qmail-send.
-func Open(path string, flag int, perm uint32) (*os.File, error) {
+func OpenOS(path string, flag int, perm uint32) (*os.File, error) {
 	fd, err := open(path, flag|syscall.O_CLOEXEC, perm)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}

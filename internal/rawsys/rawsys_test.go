@@ -251,10 +251,10 @@ func TestNewConnRefusesBlocking(t *testing.T) {
 	}
 }
 
-func TestOpen(t *testing.T) {
+func TestOpenOS(t *testing.T) {
 	bothWays(t, func(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "f")
-		f, err := Open(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+		f, err := OpenOS(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,10 +262,10 @@ func TestOpen(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.Close()
-		if _, err := Open(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640); !errors.Is(err, fs.ErrExist) {
+		if _, err := OpenOS(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640); !errors.Is(err, fs.ErrExist) {
 			t.Errorf("exclusive create of an existing file: %v", err)
 		}
-		r, err := Open(p, os.O_RDONLY, 0)
+		r, err := OpenOS(p, os.O_RDONLY, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +276,7 @@ func TestOpen(t *testing.T) {
 		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o640 {
 			t.Errorf("mode %v %v", fi.Mode(), err)
 		}
-		if _, err := Open(p+".none", os.O_RDONLY, 0); !errors.Is(err, fs.ErrNotExist) {
+		if _, err := OpenOS(p+".none", os.O_RDONLY, 0); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("missing file: %v", err)
 		}
 	})

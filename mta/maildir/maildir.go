@@ -107,7 +107,7 @@ func Deliver(dir string, prefix []byte, msg io.Reader) (string, error) {
 		tmp = filepath.Join(dir, "tmp", name)
 		dst = filepath.Join(dir, "new", name)
 		var err error
-		f, err = rawsys.Open(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err = rawsys.OpenOS(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err == nil {
 			break
 		}

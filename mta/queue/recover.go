@@ -182,7 +182,7 @@ var errUnreadable = errors.New("mess file cannot be opened")
 // is open inode N cannot be given to a new message, so every file named N
 // belongs to this one until the caller closes it.
 func (q *Queue) claimStale(id ID, now time.Time) (*os.File, error) {
-	f, err := rawsys.Open(q.Mess(id), os.O_RDONLY, 0)
+	f, err := rawsys.OpenOS(q.Mess(id), os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -91,7 +91,7 @@ func (l *Local) Deliver(r Request) (byte, string) {
 			return Deferral, "Unable to switch to the recipient's uid. (#4.3.0)"
 		}
 	}
-	mess, err := rawsys.Open(l.Queue.Mess(r.ID), os.O_RDONLY, 0)
+	mess, err := rawsys.OpenOS(l.Queue.Mess(r.ID), os.O_RDONLY, 0)
 	if err != nil {
 		return Deferral, "Unable to open the message file. (#4.3.0)"
 	}

@@ -31,7 +31,7 @@ func WriteCDB(path string, entries []Entry) error {
 // lookupCDB searches users/cdb the way qmail-lspawn does. A missing file
 // is no answer and no error.
 func lookupCDB(path, local string) (Assignment, bool, error) {
-	f, err := rawsys.Open(path, os.O_RDONLY, 0)
+	f, err := rawsys.OpenOS(path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Assignment{}, false, nil
 	}
