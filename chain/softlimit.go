@@ -3,6 +3,7 @@ package chain
 import (
 	"fmt"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -70,6 +71,14 @@ func Softlimit(inv *cli.Invocation) int {
 	if err != nil {
 		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], err)
 	}
+	// For the same reason everything exec needs is made now: under the
+	// lowered limits the runtime may be unable to get memory for one more
+	// allocation ("fatal error: runtime: cannot allocate memory" inside
+	// syscall.Exec, which copies its arguments, was seen under -d 8000000).
+	execve, err := prepareExec(path, argv, inv.Env)
+	if err != nil {
+		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], err)
+	}
 	for _, l := range limits {
 		var r syscall.Rlimit
 		if err := syscall.Getrlimit(l.resource, &r); err != nil {
@@ -86,8 +95,30 @@ func Softlimit(inv *cli.Invocation) int {
 			return inv.Fatal(cli.ExitTemporary, "setrlimit failed: %v", err)
 		}
 	}
-	err = syscall.Exec(path, argv, inv.Env)
+	err = execve()
 	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], err)
+}
+
+// prepareExec makes execve(2)'s arguments for path, argv and env and
+// returns the call, which allocates nothing.
+func prepareExec(path string, argv, env []string) (func() error, error) {
+	pathp, err := syscall.BytePtrFromString(path)
+	if err != nil {
+		return nil, err
+	}
+	argvp, err := syscall.SlicePtrFromStrings(argv)
+	if err != nil {
+		return nil, err
+	}
+	envp, err := syscall.SlicePtrFromStrings(env)
+	if err != nil {
+		return nil, err
+	}
+	return func() error {
+		_, _, e := syscall.RawSyscall(syscall.SYS_EXECVE, uintptr(unsafe.Pointer(pathp)),
+			uintptr(unsafe.Pointer(&argvp[0])), uintptr(unsafe.Pointer(&envp[0])))
+		return e
+	}, nil
 }
 
 // parseLimit reads an option's value as the original's scan_ulong does:
