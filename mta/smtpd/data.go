@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"sync"
 )
 
 // DataResult describes a message read by ReadData.
@@ -38,7 +39,12 @@ const (
 // and discarded so the dialogue stays in step, and TooBig is set.
 func ReadData(r *bufio.Reader, w io.Writer, limit int64) (DataResult, error) {
 	var res DataResult
-	out := bufio.NewWriterSize(discardAfter{w: w, limit: limit, res: &res}, 16<<10)
+	out := dataWriters.Get().(*bufio.Writer)
+	out.Reset(discardAfter{w: w, limit: limit, res: &res})
+	defer func() {
+		out.Reset(nil)
+		dataWriters.Put(out)
+	}()
 	hops := hopCounter{}
 	state := sBOL
 	put := func(c byte) {
@@ -118,6 +124,10 @@ func ReadData(r *bufio.Reader, w io.Writer, limit int64) (DataResult, error) {
 		}
 	}
 }
+
+// dataWriters are ReadData's buffers, kept for the next message of a
+// process that takes many (a reused qmail-smtpd).
+var dataWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10) }}
 
 // plainRun is the length of b's start that holds neither CR nor LF.
 func plainRun(b []byte) int {
