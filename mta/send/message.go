@@ -106,32 +106,43 @@ func loadMessage(q *queue.Queue, id queue.ID) (*message, error) {
 
 // writeSync writes a whole file and makes its data durable.
 func writeSync(path string, data []byte) error {
-	_, err := writeSyncStat(path, data, false)
+	_, err := writeFileSync(path, data, time.Time{}, false)
 	return err
 }
 
-// writeSyncStat is writeSync that, with stat, also gives the file's
-// modification time as it was written (the info file's is the message's
-// birth).
-func writeSyncStat(path string, data []byte, stat bool) (time.Time, error) {
+// writeSyncStat is writeSync that also gives the file's modification
+// time as it was written (the info file's is the message's birth), or,
+// with mtime set, gives the file that time before it is synced.
+func writeSyncStat(path string, data []byte, mtime time.Time) (time.Time, error) {
+	return writeFileSync(path, data, mtime, true)
+}
+
+// writeFileSync is both: the stat, one system call per local/ and
+// remote/ file more, only where the time is wanted and not given.
+func writeFileSync(path string, data []byte, mtime time.Time, stat bool) (time.Time, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return time.Time{}, err
 	}
-	if _, err := f.Write(data); err != nil {
+	fail := func(err error) (time.Time, error) {
 		f.Close()
 		return time.Time{}, err
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if !mtime.IsZero() {
+		if err := os.Chtimes(path, mtime, mtime); err != nil {
+			return fail(err)
+		}
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
-		return time.Time{}, err
+		return fail(err)
 	}
-	var mtime time.Time
-	if stat {
+	if stat && mtime.IsZero() {
 		fi, err := f.Stat()
 		if err != nil {
-			f.Close()
-			return time.Time{}, err
+			return fail(err)
 		}
 		mtime = fi.ModTime()
 	}

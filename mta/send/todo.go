@@ -235,14 +235,8 @@ func (s *Sender) writeState(m *message, lists [2][]string, info []byte, birth ti
 		changed = append(changed, files[ch])
 	}
 	var err error
-	if m.birth, err = writeSyncStat(q.Info(id), info, birth.IsZero()); err != nil {
+	if m.birth, err = writeSyncStat(q.Info(id), info, birth); err != nil {
 		return err
-	}
-	if !birth.IsZero() {
-		if err := os.Chtimes(q.Info(id), birth, birth); err != nil {
-			return err
-		}
-		m.birth = birth
 	}
 	for _, f := range changed {
 		if err := durable.SyncDir(filepath.Dir(f)); err != nil {
