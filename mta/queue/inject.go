@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/quail-mta/quail/internal/durable"
 	"github.com/quail-mta/quail/internal/rawsys"
 )
 
@@ -176,7 +177,7 @@ func (w *injection) run(msg, env io.Reader) (ID, error) {
 	if err := w.step(StepTodoLinked); err != nil {
 		return 0, err
 	}
-	if err := rawsys.SyncDir(filepath.Dir(todofn)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(todofn)); err != nil {
 		// todo/N may or may not survive a crash now; removing it keeps
 		// the promise that exit 0 alone means queued.
 		os.Remove(todofn)
@@ -261,7 +262,7 @@ func (w *injection) writeMessage(msg io.Reader) error {
 	if err := w.mess.Sync(); err != nil {
 		return fail(ExitWrite, err)
 	}
-	if err := rawsys.SyncDir(filepath.Dir(w.messfn)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(w.messfn)); err != nil {
 		return fail(ExitMess, err)
 	}
 	return nil

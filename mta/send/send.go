@@ -642,38 +642,16 @@ func (s *Sender) maybeDone(m *message) {
 }
 
 // messDone sends the bounce if there is one, then takes the message out
-// of the queue: bounce, local, remote, info, then intd and mess through
-// qmail-clean.
+// of the queue: bounce, local, remote, info (or, for a message delivered
+// straight from todo/, todo), then intd and mess through qmail-clean.
 func (s *Sender) messDone(m *message) {
-	q := s.Q
 	id := m.id
+	done := s.removeState
 	if m.unwritten {
-		s.finishUnwritten(m)
+		done = s.bookUnwritten
+	}
+	if !done(m) {
 		return
-	}
-	if !m.removed {
-		if _, err := os.Stat(q.Bounce(id)); err == nil {
-			if !s.injectBounce(m) {
-				m.bounceRetry = s.now().Add(time.Minute)
-				s.wakeBy(m.bounceRetry)
-				return
-			}
-			if s.crashAt(stepBounceQueued) {
-				s.crashed = true
-				return
-			}
-		}
-	}
-	if err := removeSync(q.Bounce(id), true); err != nil {
-		s.log.line("warning: unable to remove bounce/" + id.String() + ": " + Safe(err.Error()))
-		m.bounceRetry = s.now().Add(time.Minute)
-		s.wakeBy(m.bounceRetry)
-		return
-	}
-	for _, p := range []string{q.Local(id), q.Remote(id), q.Info(id)} {
-		if err := removeSync(p, false); err != nil {
-			s.log.line("warning: unable to remove " + Safe(p) + ": " + Safe(err.Error()))
-		}
 	}
 	if s.crashAt(stepFilesRemoved) {
 		s.crashed = true
@@ -685,30 +663,56 @@ func (s *Sender) messDone(m *message) {
 	s.log.line("end msg " + id.String())
 }
 
-// finishUnwritten takes a message delivered straight from todo/ out of
-// the queue. Removing todo/N is the step that books the delivery, as the
-// done mark does for a preprocessed message: like that mark it is not
-// fsync'd, so only a power failure, not a crash of qmail-send, can make
-// the message be delivered again. intd/N and mess/N then go as a
-// finished message's do.
-func (s *Sender) finishUnwritten(m *message) {
+// removeState queues the bounce, if any, and removes the files of a
+// preprocessed message's state; false: not now (a later try is set) or a
+// crash step was reached.
+func (s *Sender) removeState(m *message) bool {
+	q := s.Q
+	id := m.id
+	if !m.removed {
+		if _, err := os.Stat(q.Bounce(id)); err == nil {
+			if !s.injectBounce(m) {
+				m.bounceRetry = s.now().Add(time.Minute)
+				s.wakeBy(m.bounceRetry)
+				return false
+			}
+			if s.crashAt(stepBounceQueued) {
+				s.crashed = true
+				return false
+			}
+		}
+	}
+	if err := removeSync(q.Bounce(id), true); err != nil {
+		s.log.line("warning: unable to remove bounce/" + id.String() + ": " + Safe(err.Error()))
+		m.bounceRetry = s.now().Add(time.Minute)
+		s.wakeBy(m.bounceRetry)
+		return false
+	}
+	for _, p := range []string{q.Local(id), q.Remote(id), q.Info(id)} {
+		if err := removeSync(p, false); err != nil {
+			s.log.line("warning: unable to remove " + Safe(p) + ": " + Safe(err.Error()))
+		}
+	}
+	return true
+}
+
+// bookUnwritten removes todo/N of a message delivered straight from
+// todo/. That is the step that books the delivery, as the done mark does
+// for a preprocessed message: like that mark it is not fsync'd, so only a
+// power failure, not a crash of qmail-send, can make the message be
+// delivered again. false: todo/N could not be removed, and the message
+// is dropped from memory but kept in the set, so that this run never
+// delivers it again.
+func (s *Sender) bookUnwritten(m *message) bool {
 	id := m.id
 	if err := syscall.Unlink(s.Q.Todo(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		// Left in the set, so that this run never delivers it again.
 		s.log.line("warning: unable to remove todo/" + id.String() + ": " + Safe(err.Error()))
 		m.finished = true
 		delete(s.msgs, id)
-		return
+		return false
 	}
 	s.unwritten.remove(id)
-	if s.crashAt(stepFilesRemoved) {
-		s.crashed = true
-		return
-	}
-	m.finished = true
-	delete(s.msgs, id)
-	s.toRemove <- id
-	s.log.line("end msg " + id.String())
+	return true
 }
 
 // removeFinished has qmail-clean remove the message files of finished

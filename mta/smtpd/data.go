@@ -38,6 +38,12 @@ const (
 // At most limit bytes are written (limit < 0: no limit); the rest is read
 // and discarded so the dialogue stays in step, and TooBig is set.
 func ReadData(r *bufio.Reader, w io.Writer, limit int64) (DataResult, error) {
+	return readDataWith(r, w, limit, true)
+}
+
+// readDataWith is ReadData; without bulk every byte goes through the state
+// machine, the reference FuzzReadDataBulkAsByteAtATime holds bulk to.
+func readDataWith(r *bufio.Reader, w io.Writer, limit int64, bulk bool) (DataResult, error) {
 	var res DataResult
 	out := dataWriters.Get().(*bufio.Writer)
 	out.Reset(discardAfter{w: w, limit: limit, res: &res})
@@ -52,7 +58,7 @@ func ReadData(r *bufio.Reader, w io.Writer, limit int64) (DataResult, error) {
 		hops.feed(c, &res)
 	}
 	for {
-		if state == sText {
+		if bulk && state == sText {
 			// The rest of the line, as far as it is buffered, holds no CR
 			// or LF: copied in one go rather than a byte at a time.
 			if n := r.Buffered(); n > 0 {

@@ -96,88 +96,24 @@ func FuzzReadData(f *testing.F) {
 	})
 }
 
-// readDataByteAtATime is ReadData as it was first written, one byte at a
-// time with no bulk copy: the reference FuzzReadDataAsByteAtATime holds
-// ReadData to.
-func readDataByteAtATime(r *bufio.Reader, w io.Writer, limit int64) (DataResult, error) {
-	var res DataResult
-	out := bufio.NewWriterSize(discardAfter{w: w, limit: limit, res: &res}, 16<<10)
-	hops := hopCounter{}
-	state := sBOL
-	put := func(c byte) {
-		out.WriteByte(c)
-		hops.feed(c, &res)
-	}
-	for {
-		c, err := r.ReadByte()
-		if err != nil {
-			out.Flush()
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return res, err
-		}
-		switch state {
-		case sBOL:
-			if c == '.' {
-				state = sDot
-				continue
-			}
-			state = text(c, put, &res)
-		case sText:
-			state = text(c, put, &res)
-		case sCR:
-			switch c {
-			case '\n':
-				put('\n')
-				state = sBOL
-			case '\r':
-				res.BareCR++
-				put('\r')
-			default:
-				res.BareCR++
-				put('\r')
-				state = text(c, put, &res)
-			}
-		case sDot:
-			if c == '\r' {
-				state = sDotCR
-				continue
-			}
-			state = text(c, put, &res)
-		case sDotCR:
-			if c == '\n' {
-				return res, out.Flush()
-			}
-			res.BareCR++
-			put('\r')
-			if c == '\r' {
-				state = sCR
-				continue
-			}
-			state = text(c, put, &res)
-		}
-	}
-}
-
-// FuzzReadDataAsByteAtATime: the bulk copy of plain runs changes nothing
-// ReadData writes, counts or leaves unread, whatever the input, the
-// reader's buffer size and the limit.
-func FuzzReadDataAsByteAtATime(f *testing.F) {
+// FuzzReadDataBulkAsByteAtATime: the bulk copy of plain runs changes
+// nothing ReadData writes, counts or leaves unread, whatever the input,
+// the reader's buffer size and the limit.
+func FuzzReadDataBulkAsByteAtATime(f *testing.F) {
 	f.Add([]byte("Received: a\r\nDelivered-To: b\r\nX: y\r\n\r\nbody line\r\n.\r\nQUIT\r\n"), uint8(16), int16(-1))
 	f.Add([]byte("a\n.\nb\r.\rc\r\n..d\r\n.\r\n"), uint8(5), int16(8))
 	f.Add([]byte(strings.Repeat("long line without end ", 50)+"\r\n.\r\n"), uint8(0), int16(100))
 	f.Add([]byte("receiv\r\ned: x\r\n.\r"), uint8(3), int16(-1))
 	f.Fuzz(func(t *testing.T, b []byte, size uint8, limit int16) {
-		run := func(read func(*bufio.Reader, io.Writer, int64) (DataResult, error)) (string, DataResult, string, error) {
+		run := func(bulk bool) (string, DataResult, string, error) {
 			r := bufio.NewReaderSize(iotest.HalfReader(bytes.NewReader(b)), 16+int(size))
 			var out bytes.Buffer
-			res, err := read(r, &out, int64(limit))
+			res, err := readDataWith(r, &out, int64(limit), bulk)
 			rest, _ := io.ReadAll(r)
 			return out.String(), res, string(rest), err
 		}
-		gotMsg, gotRes, gotRest, gotErr := run(ReadData)
-		wantMsg, wantRes, wantRest, wantErr := run(readDataByteAtATime)
+		gotMsg, gotRes, gotRest, gotErr := run(true)
+		wantMsg, wantRes, wantRest, wantErr := run(false)
 		if gotMsg != wantMsg || gotRes != wantRes || gotRest != wantRest || (gotErr == nil) != (wantErr == nil) {
 			t.Fatalf("input %q: got %q %+v rest %q %v; want %q %+v rest %q %v",
 				b, gotMsg, gotRes, gotRest, gotErr, wantMsg, wantRes, wantRest, wantErr)

@@ -69,13 +69,16 @@ func Serve(inv *cli.Invocation, in, out *os.File) int {
 		}
 		f.DNS = r
 	}
-	var r io.Reader = in
-	var w io.Writer = out
-	if c, ok := rawsys.NewConn(in); ok {
-		r = c
+	conn := func(f *os.File) io.ReadWriter {
+		if c, ok := rawsys.NewConn(f); ok {
+			return c
+		}
+		return f
 	}
-	if c, ok := rawsys.NewConn(out); ok {
-		w = c
+	r := conn(in)
+	var w io.Writer = r // one socket for both, as reuse hands it over
+	if out != in {
+		w = conn(out)
 	}
 	log := inv.Stderr
 	if f, ok := log.(*os.File); ok {
