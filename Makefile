@@ -31,10 +31,12 @@ run: build
 	@scripts/run.sh
 
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BIN)/* $(DESTDIR)$(PREFIX)/bin/
-	for m in man/*.1; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
-	for m in man/*.8; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
+	for s in 1 5 7 8; do \
+	  install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+	  for m in man/*.$$s; do [ -f "$$m" ] || continue; install -m 644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man$$s/ || exit 1; done; \
+	done
 
 bench: build
 	@scripts/bench.sh
