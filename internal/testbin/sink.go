@@ -10,12 +10,22 @@ import (
 )
 
 // SMTPSink is an SMTP server on 127.0.0.1 that accepts every command and
-// keeps each message's data (dot-stuffing left as it came), for tests of
-// what delivers to a remote host.
+// keeps each message's data (dot-stuffing left as it came) and envelope,
+// for tests of what delivers to a remote host. It refuses for good (550)
+// every recipient whose mailbox starts with "refuse", so that tests can
+// make a remote delivery fail.
 type SMTPSink struct {
 	Addr string // 127.0.0.1:port
 	mu   sync.Mutex
 	msgs []string
+	envs []SinkEnvelope
+}
+
+// SinkEnvelope is what one message came with: the MAIL FROM address and
+// the accepted RCPT TO addresses, without their angle brackets.
+type SinkEnvelope struct {
+	From string
+	To   []string
 }
 
 // StartSMTPSink listens on a port the kernel picks until the test ends.
@@ -51,6 +61,7 @@ func (s *SMTPSink) serve(c net.Conn) {
 	r := bufio.NewReader(c)
 	say := func(l string) { c.Write([]byte(l + "\r\n")) }
 	say("220 sink.test ESMTP")
+	var env SinkEnvelope
 	for {
 		l, err := r.ReadString('\n')
 		if err != nil {
@@ -72,8 +83,21 @@ func (s *SMTPSink) serve(c net.Conn) {
 			}
 			s.mu.Lock()
 			s.msgs = append(s.msgs, b.String())
+			s.envs = append(s.envs, env)
 			s.mu.Unlock()
+			env = SinkEnvelope{}
 			say("250 ok queued")
+		case strings.HasPrefix(cmd, "MAIL FROM:"):
+			env = SinkEnvelope{From: sinkPath(l)}
+			say("250 ok")
+		case strings.HasPrefix(cmd, "RCPT TO:"):
+			to := sinkPath(l)
+			if strings.HasPrefix(to, "refuse") {
+				say("550 sorry, no mailbox here by that name")
+				continue
+			}
+			env.To = append(env.To, to)
+			say("250 ok")
 		case cmd == "QUIT":
 			say("221 bye")
 			return
@@ -88,6 +112,24 @@ func (s *SMTPSink) Messages() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.msgs...)
+}
+
+// Envelopes is the envelope of each message received so far, in the
+// order of Messages.
+func (s *SMTPSink) Envelopes() []SinkEnvelope {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]SinkEnvelope(nil), s.envs...)
+}
+
+// sinkPath is the address between the first '<' and the last '>' of a
+// MAIL or RCPT command line.
+func sinkPath(line string) string {
+	i, j := strings.IndexByte(line, '<'), strings.LastIndexByte(line, '>')
+	if i < 0 || j < i {
+		return ""
+	}
+	return line[i+1 : j]
 }
 
 // Got tells whether some message received contains text.

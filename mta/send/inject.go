@@ -20,7 +20,8 @@ var timeZero time.Time
 // may go.
 func (s *Sender) injectBounce(m *message) bool {
 	cfg := s.cfg.Load()
-	from, to, double, ok := cfg.BounceEnvelope(m.sender)
+	sender := BounceSender(m.sender)
+	from, to, double, ok := cfg.BounceEnvelope(sender)
 	if !ok {
 		s.log.line("triple bounce: discarding bounce/" + m.id.String())
 		return true
@@ -39,7 +40,7 @@ func (s *Sender) injectBounce(m *message) bool {
 	var head bytes.Buffer
 	head.Write(cfg.BounceHeader(to, double, s.now()))
 	head.Write(reports)
-	head.Write(BounceBreak(m.sender))
+	head.Write(BounceBreak(sender))
 	pid, err := runQueue(s.QueueProg, s.QueueEnv, io.MultiReader(&head, mess), from, []string{to})
 	if err != nil {
 		s.log.line("warning: trouble injecting bounce message, will try later: " + Safe(err.Error()))

@@ -467,7 +467,8 @@ func (s *Sender) start(ch Channel, j job) error {
 	}
 	s.masterDelID++
 	j.delid = s.masterDelID
-	if len(j.r.Addr) >= spawn.MaxField || len(j.m.sender) >= spawn.MaxField {
+	sender := VERPSender(j.m.sender, j.r.Addr)
+	if len(j.r.Addr) >= spawn.MaxField || len(sender) >= spawn.MaxField {
 		// Longer than the spawn protocol carries (a long prepend from
 		// virtualdomains can do it): no delivery can ever succeed.
 		c.active[d] = j
@@ -475,7 +476,7 @@ func (s *Sender) start(ch Channel, j job) error {
 		j.m.inflight[ch]++
 		return s.handle(reply{ch, spawn.Reply{Delnum: d, Result: spawn.Failure, Text: "Address too long. (#5.1.3)"}})
 	}
-	req := spawn.AppendRequest(nil, spawn.Request{Delnum: d, ID: j.m.id, Sender: j.m.sender, Recip: j.r.Addr})
+	req := spawn.AppendRequest(nil, spawn.Request{Delnum: d, ID: j.m.id, Sender: sender, Recip: j.r.Addr})
 	if _, err := s.spawnW[ch].Write(req); err != nil {
 		s.log.line("alert: lost connection to qmail-" + map[Channel]string{Local: "lspawn", Remote: "rspawn"}[ch] + ", exiting")
 		return errLost{err}
