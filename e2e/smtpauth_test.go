@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"os"
 	"os/exec"
@@ -17,15 +18,17 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/internal/testbin"
+	"github.com/quail-mta/quail/mta/passwd"
 )
 
 // authServer runs sslserver -n with qmail-smtpd and the checkpassword
-// program checker (checkvpw or cmd5checkpw) for the virtual user demo
-// with password "demo"; env adds to the server's environment.
+// program checker (checkvpw or cmd5checkpw for the virtual user demo,
+// checkpassword for the system user demo of a passwd and shadow file of
+// its own) with password "demo"; env adds to the server's environment.
 func (in *instance) authServer(checker string, env ...string) string {
 	t := in.t
 	t.Helper()
-	for _, p := range []string{"checkvpw", "cmd5checkpw", "qmail-newvpw"} {
+	for _, p := range []string{"checkpassword", "checkvpw", "cmd5checkpw", "qmail-newvpw"} {
 		if _, err := os.Lstat(filepath.Join(in.Bin, p)); err != nil {
 			if err := os.Symlink(testbin.Path(t, p), filepath.Join(in.Bin, p)); err != nil {
 				t.Fatal(err)
@@ -39,10 +42,35 @@ func (in *instance) authServer(checker string, env ...string) string {
 	if out, err := newvpw.CombinedOutput(); err != nil {
 		t.Fatalf("qmail-newvpw: %v: %s", err, out)
 	}
+	if checker == "checkpassword" {
+		env = append(env, systemUser(t)...)
+	}
 	srv := testbin.StartServer(t, filepath.Join(in.Bin, "sslserver"),
 		append(append(append([]string{}, in.Env...), selfSignedCert(t)...), env...),
 		"-n", "-R", "-H", "-l", "mx.test", "127.0.0.1", "0", "qmail-smtpd", checker, "true")
 	return strconv.Itoa(srv.Port)
+}
+
+// systemUser writes a passwd and a shadow file holding the user demo
+// with password "demo" as a SHA-512 crypt hash, and returns the
+// variables that point checkpassword at them. As root the login runs as
+// nobody (checkpassword refuses uid 0), otherwise as the invoking user.
+func systemUser(t *testing.T) []string {
+	t.Helper()
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	uid, gid := os.Getuid(), os.Getgid()
+	if uid == 0 {
+		uid, gid = 65534, 65534
+	}
+	hash, err := passwd.Crypt([]byte("demo"), "$6$e2esalt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, sh := filepath.Join(dir, "passwd"), filepath.Join(dir, "shadow")
+	os.WriteFile(pw, []byte(fmt.Sprintf("demo:x:%d:%d::/:/bin/sh\n", uid, gid)), 0o644)
+	os.WriteFile(sh, []byte("demo:"+hash+":19000::::::\n"), 0o600)
+	return []string{"CHECKPASSWORD_PASSWD=" + pw, "CHECKPASSWORD_SHADOW=" + sh}
 }
 
 func selfSignedCert(t *testing.T) []string {
@@ -100,4 +128,87 @@ func TestSwaksAuthOverStartTLS(t *testing.T) {
 	if sent > 0 {
 		in.waitDelivered(sent, 30*time.Second)
 	}
+}
+
+// authLine is the AUTH keyword's value in what swaks printed after
+// STARTTLS, "" when none was offered.
+func authLine(out string) string {
+	for _, l := range strings.Split(out, "\n") {
+		for _, p := range []string{"<~  250-AUTH ", "<~  250 AUTH "} {
+			if v, ok := strings.CutPrefix(strings.TrimRight(l, "\r"), p); ok {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// TestSwaksEveryAdvertisedMechanism runs each of quail's checkpassword
+// programs behind qmail-smtpd, as the README's chain does, and logs in
+// with swaks by every mechanism the server advertises: each must work
+// with the right password and fail with 535 with a wrong one. The
+// system checkpassword holds hashes only, so it gets no CRAM-MD5 offer,
+// not even under SMTPAUTH=+cram; checkvpw's crypt-hash entry answers a
+// CRAM-MD5 login with 504, not with a failed password.
+func TestSwaksEveryAdvertisedMechanism(t *testing.T) {
+	swaks := testbin.Peer(t, "swaks")
+	in := newInstance(t)
+	run := func(port string, args ...string) (string, error) {
+		base := []string{"--server", "127.0.0.1", "--port", port, "--from", "demo@mx.test", "--helo", "client.test", "--timeout", "30", "--tls"}
+		out, err := exec.Command(swaks, append(base, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	sent := 0
+	for _, c := range []struct {
+		checker string
+		env     []string
+		want    string
+	}{
+		{"checkpassword", nil, "PLAIN LOGIN"},
+		{"checkvpw", nil, "PLAIN LOGIN CRAM-MD5"},
+		{"cmd5checkpw", nil, "PLAIN LOGIN CRAM-MD5"},
+		{"cmd5checkpw", []string{"SMTPAUTH="}, "PLAIN LOGIN"},
+		{"cmd5checkpw", []string{"SMTPAUTH=cram"}, "CRAM-MD5"},
+		{"checkpassword", []string{"SMTPAUTH=+cram"}, "PLAIN LOGIN"},
+	} {
+		port := in.authServer(c.checker, append([]string{"UCSPITLS="}, c.env...)...)
+		out, _ := run(port, "--quit-after", "HELO")
+		got := authLine(out)
+		if got != c.want {
+			t.Errorf("%s %v: AUTH %q, want %q\n%s", c.checker, c.env, got, c.want, out)
+		}
+		for _, mech := range strings.Fields(got) {
+			out, err := run(port, "--auth", mech, "--auth-user", "demo", "--auth-password", "demo", "--to", "demo@mx.test")
+			if err != nil || !strings.Contains(out, "<~  235 ") || !strings.Contains(out, "<~  250 2.0.0 ok") {
+				t.Errorf("%s %v %s: %v\n%s", c.checker, c.env, mech, err, out)
+			} else {
+				sent++
+			}
+			out, err = run(port, "--auth", mech, "--auth-user", "demo", "--auth-password", "wrong", "--to", "demo@mx.test")
+			if err == nil || !strings.Contains(out, "<~* 535 ") {
+				t.Errorf("%s %v %s: a wrong password was not refused with 535: %v\n%s", c.checker, c.env, mech, err, out)
+			}
+		}
+	}
+	// checkvpw for a user whose entry is a crypt hash: CRAM-MD5 is
+	// offered (other users can use it) but cannot be checked for this one.
+	hash, _ := passwd.Crypt([]byte("demo"), "$6$e2esalt")
+	port := in.authServer("checkvpw", "UCSPITLS=")
+	os.WriteFile(filepath.Join(in.Home, "users", "vpasswd"), []byte("demo:"+hash+":::"+filepath.Dir(in.Maildir)+"\n"), 0o600)
+	newvpw := exec.Command(filepath.Join(in.Bin, "qmail-newvpw"))
+	newvpw.Env = in.Env
+	if out, err := newvpw.CombinedOutput(); err != nil {
+		t.Fatalf("qmail-newvpw: %v: %s", err, out)
+	}
+	out, err := run(port, "--auth", "CRAM-MD5", "--auth-user", "demo", "--auth-password", "demo", "--to", "demo@mx.test")
+	if err == nil || !strings.Contains(out, "<~* 504 5.5.4 that mechanism is not available for this user") {
+		t.Errorf("CRAM-MD5 against a crypt hash: %v\n%s", err, out)
+	}
+	out, err = run(port, "--auth", "PLAIN", "--auth-user", "demo", "--auth-password", "demo", "--to", "demo@mx.test")
+	if err != nil || !strings.Contains(out, "<~  235 ") {
+		t.Errorf("PLAIN against a crypt hash: %v\n%s", err, out)
+	} else {
+		sent++
+	}
+	in.waitDelivered(sent, 60*time.Second)
 }

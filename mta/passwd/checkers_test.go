@@ -76,6 +76,7 @@ func TestCheckpasswordProgram(t *testing.T) {
 		{"root\x00pw6\x00\x00", 1, "", "uid 0 refused"},
 		{"old\x00pw6\x00\x00", 1, "", "expired account"},
 		{"u6", 2, "", "no NUL after the user"},
+		{"u6\x00<1.2@h>\x000123456789abcdef0123456789abcdef\x00", 2, "", "a CRAM-MD5 response cannot be checked against a hash"},
 		{"u6\x00pw6\x00" + strings.Repeat("<", 600) + "\x00", 1, "", "more than 512 bytes"},
 	}
 	for _, c := range cases {
@@ -111,7 +112,8 @@ func TestVirtualCheckers(t *testing.T) {
 	}
 	text := "tim:{PLAIN}tanstaaftanstaaf:" + ids + ":" + home + "\n" +
 		"hashed:" + cram.String() + ":" + ids + ":" + home + "\n" +
-		"rooted:{PLAIN}x:0:0:" + home + "\n"
+		"rooted:{PLAIN}x:0:0:" + home + "\n" +
+		"crypted:" + mustCrypt(t, "pw", "$6$salt") + ":" + ids + ":" + home + "\n"
 	writeFile(t, qhome, VPasswdFile, text)
 	env := []string{"QMAILHOME=" + qhome}
 	newvpw := exec.Command(testbin.Path(t, "qmail-newvpw"))
@@ -139,7 +141,15 @@ func TestVirtualCheckers(t *testing.T) {
 		{"checkvpw", cramIn, 0, want("tim"), "CRAM-MD5 triple from qmail-smtpd"},
 		{"cmd5checkpw", cramIn, 0, "tim|||" + self + "|", "cmd5checkpw: RFC 2195 example"},
 		{"cmd5checkpw", "hashed" + cramIn[3:], 0, "hashed|||" + self + "|", "cmd5checkpw with stored states"},
-		{"cmd5checkpw", "tim\x00tanstaaftanstaaf\x00\x00", 1, "", "cmd5checkpw takes no clear password"},
+		{"cmd5checkpw", "tim\x00tanstaaftanstaaf\x00\x00", 0, "tim|||" + self + "|", "cmd5checkpw checks PLAIN and LOGIN's clear password, as the original does"},
+		{"cmd5checkpw", "hashed\x00tanstaaftanstaaf\x00\x00", 0, "hashed|||" + self + "|", "cmd5checkpw: clear password against stored states"},
+		{"cmd5checkpw", "crypted\x00pw\x00\x00", 0, "crypted|||" + self + "|", "cmd5checkpw: clear password against a crypt hash"},
+		{"cmd5checkpw", "tim\x00tanstaaf\x00\x00", 1, "", "cmd5checkpw: wrong clear password"},
+		{"cmd5checkpw", "tim\x00<1.2@h>\x00" + strings.Repeat("0", 32) + "\x00", 1, "", "cmd5checkpw: wrong digest"},
+		{"cmd5checkpw", "crypted" + cramIn[3:], 2, "", "cmd5checkpw: a hash cannot answer a challenge"},
+		{"checkvpw", "crypted" + cramIn[3:], 2, "", "checkvpw: a hash cannot answer a challenge"},
+		{"checkvpw", "crypted\x00pw\x00<1.2@h>\x00", 0, want("crypted"), "checkvpw: USER/PASS against a crypt hash"},
+		{"cmd5checkpw", "nobody" + cramIn[3:], 1, "", "cmd5checkpw: unknown user"},
 		{"cmd5checkpw", "tim", 2, "", "malformed input"},
 	}
 	for _, c := range cases {
@@ -164,4 +174,13 @@ func TestVirtualCheckers(t *testing.T) {
 	if code, _, _ := runChecker(t, "checkvpw", env, "tim\x00x\x00\x00"); code != 111 {
 		t.Errorf("missing vpasswd.cdb: exit %d, want 111", code)
 	}
+}
+
+func mustCrypt(t *testing.T, pw, salt string) string {
+	t.Helper()
+	h, err := Crypt([]byte(pw), salt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

@@ -37,7 +37,12 @@ func fileFromEnv(inv *cli.Invocation, name, def string) string {
 // user, password and timestamp; a good password for an account whose hash
 // is "$1$", "$5$" or "$6$" runs the subprogram as that user in its home.
 //
-// Exit status: the subprogram's; 1 bad login; 2 misuse; 111 temporary.
+// It can check passwords only: a CRAM-MD5 response from qmail-smtpd
+// would need the password itself, which the system's files do not hold,
+// so it is answered ExitCannotCheck, not taken for a wrong password.
+//
+// Exit status: the subprogram's; 1 bad login; 2 misuse, or a login it
+// cannot check; 111 temporary.
 func Checkpassword(inv *cli.Invocation) int {
 	if len(inv.Args) < 2 {
 		inv.Usage("prog [arg ...]")
@@ -46,6 +51,9 @@ func Checkpassword(inv *cli.Invocation) int {
 	in, code := readFD3(inv)
 	if code != 0 {
 		return code
+	}
+	if in.LooksLikeCRAM() {
+		return ExitCannotCheck
 	}
 	u, err := LookupSystem(fileFromEnv(inv, "CHECKPASSWORD_PASSWD", DefaultPasswd),
 		fileFromEnv(inv, "CHECKPASSWORD_SHADOW", DefaultShadow), string(in.User))
@@ -85,15 +93,18 @@ func Checkvpw(inv *cli.Invocation) int {
 	return virtual(inv, false)
 }
 
-// Cmd5checkpw checks only CRAM-MD5 (user, challenge, digest) against
-// users/vpasswd.cdb and runs the subprogram without changing user or
-// directory: it answers qmail-smtpd's SMTP AUTH, whose subprogram is
-// "true".
+// Cmd5checkpw checks CRAM-MD5 (user, challenge, digest) and, as the
+// original cmd5checkpw does for PLAIN and LOGIN, a clear password
+// (user, password, empty) against users/vpasswd.cdb, and runs the
+// subprogram without changing user or directory: it answers qmail-smtpd's
+// SMTP AUTH, whose subprogram is "true".
 func Cmd5checkpw(inv *cli.Invocation) int {
 	return virtual(inv, true)
 }
 
-func virtual(inv *cli.Invocation, cramOnly bool) int {
+// virtual is checkvpw, and cmd5checkpw when smtpOnly (no APOP, no change
+// of user or directory).
+func virtual(inv *cli.Invocation, smtpOnly bool) int {
 	if len(inv.Args) < 2 {
 		inv.Usage("prog [arg ...]")
 		return ExitMisuse
@@ -111,8 +122,15 @@ func virtual(inv *cli.Invocation, cramOnly bool) int {
 	}
 	var ok bool
 	switch {
-	case cramOnly || in.LooksLikeCRAM():
+	case in.LooksLikeCRAM():
+		if !u.Secret.CanCRAM() {
+			// A crypt hash cannot answer a challenge: the user has to
+			// use PLAIN or LOGIN, which is not a wrong password.
+			return ExitCannotCheck
+		}
 		ok = u.Secret.CheckCRAM(in.Secret, in.Extra)
+	case smtpOnly:
+		ok = u.Secret.CheckPassword(in.Secret)
 	default:
 		// As vchkpw does, a secret that is not the password may be an
 		// APOP digest over the timestamp.
@@ -121,7 +139,7 @@ func virtual(inv *cli.Invocation, cramOnly bool) int {
 	if !ok {
 		return ExitBad
 	}
-	if cramOnly {
+	if smtpOnly {
 		return enter(inv, Account{Name: u.Name, UID: -1}, inv.Args[1:], false)
 	}
 	single := singleUser(qmailhome.Dir(inv.Getenv))

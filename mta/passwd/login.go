@@ -12,9 +12,13 @@ import (
 
 // Exit codes of the checkpassword interface.
 const (
-	ExitBad       = 1   // the login is refused
-	ExitMisuse    = 2   // the caller broke the interface
-	ExitTemporary = 111 // try again later
+	ExitBad    = 1 // the login is refused
+	ExitMisuse = 2 // the caller broke the interface
+	// ExitCannotCheck: the login is of a kind this checker cannot check
+	// (checkpw.ExitCannotCheck), such as a CRAM-MD5 response for an
+	// entry that holds only a crypt hash.
+	ExitCannotCheck = 2
+	ExitTemporary   = 111 // try again later
 )
 
 // Account is who the subprogram runs as once a login is good.

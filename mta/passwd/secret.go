@@ -139,6 +139,10 @@ func (s Secret) CheckAPOP(timestamp, digest []byte) bool {
 	return hexEqual(sum[:], digest)
 }
 
+// CanCRAM reports whether the secret can answer a CRAM-MD5 challenge:
+// a clear password or its HMAC-MD5 states can, a crypt hash cannot.
+func (s Secret) CanCRAM() bool { return s.Crypt == "" }
+
 // CheckCRAM reports whether digest is HMAC-MD5(password, challenge) in
 // hex (RFC 2195).
 func (s Secret) CheckCRAM(challenge, digest []byte) bool {

@@ -12,33 +12,120 @@ import (
 	"github.com/quail-mta/quail/mta/checkpw"
 )
 
-// AuthMode is how SMTP AUTH (RFC 4954) is offered, from $SMTPAUTH:
+// AuthMode is how SMTP AUTH (RFC 4954) is offered, from $SMTPAUTH in
+// s/qmail's forms (qmail-smtpd(8) of s/qmail: "!" first makes AUTH
+// required, then "+cram" adds CRAM-MD5 to LOGIN and PLAIN, "cram" offers
+// CRAM-MD5 alone), with quail's defaults where s/qmail has none:
 //
-//	unset or ""   offered once TLS is active (or when no checkpassword
-//	              program is given: not at all)
+//	unset         what the checkpassword program can check, once TLS is
+//	              active (s/qmail: no AUTH)
+//	"+"           the same, also without TLS ("!+": and required)
+//	"" or "!"     LOGIN and PLAIN ("!": required before MAIL)
+//	"cram"        CRAM-MD5 only ("!cram": required)
+//	"+cram"       LOGIN, PLAIN and CRAM-MD5 ("!+cram": required)
 //	"-"           never offered
-//	"!"           required before MAIL (submission)
-//	"+"           offered also without TLS ("!+" required, also without TLS)
+//
+// Of the mechanisms a form names, only those the program can check are
+// offered (checkpw.Capabilities). Any other value is taken as "" with a
+// warning, as s/qmail takes it as LOGIN and PLAIN.
 type AuthMode struct {
 	Off, Required, BeforeTLS bool
+	// Mechanisms the form names; 0 for unset and "+": the program's.
+	Mechanisms checkpw.Mechanisms
 }
 
-func authModeFromEnv(env Lookup) AuthMode {
-	v, _ := env("SMTPAUTH")
-	return AuthMode{
-		Off:       strings.Contains(v, "-"),
-		Required:  strings.Contains(v, "!"),
-		BeforeTLS: strings.Contains(v, "+"),
+func authModeFromEnv(env Lookup, warn func(string, ...any)) AuthMode {
+	v, ok := env("SMTPAUTH")
+	if !ok {
+		return AuthMode{}
 	}
+	if v == "-" {
+		return AuthMode{Off: true}
+	}
+	var m AuthMode
+	rest := v
+	if r, ok := strings.CutPrefix(rest, "!"); ok {
+		m.Required, rest = true, r
+	}
+	switch lower := strings.ToLower(rest); {
+	case lower == "+":
+		m.BeforeTLS = true
+	case strings.HasPrefix(lower, "+cram"):
+		m.Mechanisms = checkpw.Password | checkpw.CRAMMD5
+		rest = rest[len("+cram"):]
+	case strings.HasPrefix(lower, "cram"):
+		m.Mechanisms = checkpw.CRAMMD5
+		rest = rest[len("cram"):]
+	default:
+		m.Mechanisms = checkpw.Password
+	}
+	if rest != "" && rest != "+" {
+		warn("unknown SMTPAUTH value %q, taken as %q", v, m.form())
+	}
+	return m
+}
+
+// form is the SMTPAUTH value that reads as m.
+func (m AuthMode) form() string {
+	f := ""
+	if m.Required {
+		f = "!"
+	}
+	switch {
+	case m.BeforeTLS:
+		f += "+"
+	case m.Mechanisms == checkpw.CRAMMD5:
+		f += "cram"
+	case m.Mechanisms.Has(checkpw.CRAMMD5):
+		f += "+cram"
+	}
+	return f
 }
 
 // MaxAuthFailures ends a session that keeps guessing.
 const MaxAuthFailures = 5
 
-var authMechanisms = "PLAIN LOGIN CRAM-MD5"
+// authMechanisms are the mechanisms offered, in the order of the EHLO
+// line.
+var authMechanisms = []struct {
+	name string
+	mech checkpw.Mechanisms
+}{{"PLAIN", checkpw.Password}, {"LOGIN", checkpw.Password}, {"CRAM-MD5", checkpw.CRAMMD5}}
+
+// offeredMechanisms is what AUTH accepts at all in this session: what
+// $SMTPAUTH names and the checkpassword program can check.
+func (c *Config) offeredMechanisms() checkpw.Mechanisms {
+	if len(c.CheckPassword) == 0 || c.Auth.Off {
+		return 0
+	}
+	m := c.Auth.Mechanisms
+	if c.AuthCapable != 0 {
+		if m == 0 {
+			m = c.AuthCapable
+		}
+		m &= c.AuthCapable
+	} else if m == 0 {
+		// Not one of quail's checkers: the interface is made for
+		// passwords, and CRAM-MD5 has to be asked for ("+cram").
+		m = checkpw.Password
+	}
+	return m
+}
+
+// authLine is the EHLO keyword's value, "" when nothing is offered.
+func (c *Config) authLine() string {
+	m := c.offeredMechanisms()
+	var names []string
+	for _, a := range authMechanisms {
+		if m.Has(a.mech) {
+			names = append(names, a.name)
+		}
+	}
+	return strings.Join(names, " ")
+}
 
 func (s *Session) authOffered() bool {
-	if len(s.cfg.CheckPassword) == 0 || s.cfg.Auth.Off {
+	if s.cfg.offeredMechanisms() == 0 {
 		return false
 	}
 	return s.tlsActive || s.cfg.Auth.BeforeTLS
@@ -46,7 +133,7 @@ func (s *Session) authOffered() bool {
 
 func (s *Session) cmdAuth(arg string) error {
 	switch {
-	case !s.authOffered() && s.tlsOffered() && len(s.cfg.CheckPassword) > 0 && !s.cfg.Auth.Off:
+	case !s.authOffered() && s.tlsOffered() && s.cfg.offeredMechanisms() != 0:
 		s.fail(538, "5.7.11", "encryption required for requested authentication mechanism (#5.7.11)")
 		return nil
 	case !s.authOffered():
@@ -62,7 +149,15 @@ func (s *Session) cmdAuth(arg string) error {
 	mech, initial, _ := strings.Cut(strings.TrimSpace(arg), " ")
 	var user, secret, extra []byte
 	var err error
-	switch strings.ToUpper(mech) {
+	mech = strings.ToUpper(mech)
+	offered := false
+	for _, a := range authMechanisms {
+		offered = offered || a.name == mech && s.cfg.offeredMechanisms().Has(a.mech)
+	}
+	if !offered {
+		mech = "" // not one of those named in EHLO
+	}
+	switch mech {
 	case "PLAIN":
 		user, secret, err = s.authPlain(initial)
 	case "LOGIN":
@@ -93,21 +188,27 @@ func (s *Session) cmdAuth(arg string) error {
 		}
 		return s.readFailed(err)
 	}
-	verdict, cerr := checkpw.Check(s.cfg.CheckPassword, s.env, user, secret, extra, nil, nil, nil)
+	verdict, code, cerr := checkpw.CheckCode(s.cfg.CheckPassword, s.env, user, secret, extra)
 	name := safeLog(string(user))
-	switch verdict {
-	case checkpw.Good:
+	switch {
+	case verdict == checkpw.Bad && code == checkpw.ExitCannotCheck:
+		// The program cannot check this kind of login for this user
+		// (CRAM-MD5 against a crypt hash): no password was judged, so
+		// no delay and no failed login, but another mechanism may do.
+		s.fail(504, "5.5.4", "that mechanism is not available for this user, try another (#5.5.4)")
+		s.logf("Reject", "AUTH", mech, "", "A:"+name+" cannot_check")
+	case verdict == checkpw.Good:
 		s.authUser = string(user)
 		s.reply(235, "2.7.0", "ok, go ahead (#2.0.0)")
-		s.logf("Accept", "AUTH", strings.ToUpper(mech), "", "A:"+name)
-	case checkpw.Bad:
+		s.logf("Accept", "AUTH", mech, "", "A:"+name)
+	case verdict == checkpw.Bad:
 		s.authFailures++
 		s.errors++
 		// Each failure waits longer, so guessing is slow; the delay is
 		// per session and costs a sleeping process, nothing else.
 		s.sleep(time.Duration(1<<min(s.authFailures-1, 4)) * time.Second)
 		s.reply(535, "5.7.8", "authentication failed (#5.7.1)")
-		s.logf("Reject", "AUTH", strings.ToUpper(mech), "", fmt.Sprintf("A:%s failures:%d", name, s.authFailures))
+		s.logf("Reject", "AUTH", mech, "", fmt.Sprintf("A:%s failures:%d", name, s.authFailures))
 		if s.authFailures >= MaxAuthFailures {
 			s.reply(421, "4.7.0", "too many authentication failures (#4.7.0)")
 			return errQuit
@@ -118,7 +219,7 @@ func (s *Session) cmdAuth(arg string) error {
 		if cerr != nil {
 			reason = cerr.Error()
 		}
-		s.logf("Defer", "AUTH", strings.ToUpper(mech), "", "A:"+name+" "+safeLog(reason))
+		s.logf("Defer", "AUTH", mech, "", "A:"+name+" "+safeLog(reason))
 	}
 	return nil
 }

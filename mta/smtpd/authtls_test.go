@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quail-mta/quail/mta/checkpw"
 )
 
 // fakeTLS stands for sslserver's side: after STARTTLS the session reads
@@ -73,6 +75,7 @@ func TestAuth(t *testing.T) {
 	mk := func(mode AuthMode) *Config {
 		cfg := testConfig(prog)
 		cfg.CheckPassword = []string{cp, "true"}
+		cfg.AuthCapable = checkpw.Password | checkpw.CRAMMD5 // as checkvpw
 		cfg.Auth = mode
 		return cfg
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/colinmarc/cdb"
 
+	"github.com/quail-mta/quail/mta/checkpw"
 	"github.com/quail-mta/quail/mta/control"
 	"github.com/quail-mta/quail/mta/recipients"
 )
@@ -53,6 +54,18 @@ type Config struct {
 	TLSActive     bool       // TLS was on before the session started (sslserver without -n)
 	Auth          AuthMode   // $SMTPAUTH
 	CheckPassword []string   // qmail-smtpd's arguments: checkpassword program and its arguments
+	// AuthCapable is what the checkpassword program can check when it
+	// is one of quail's own (checkpw.Capabilities), 0 when unknown.
+	AuthCapable checkpw.Mechanisms
+
+	// Warnings are the values of environment variables in none of the
+	// forms their checks know, to be logged once (Serve).
+	Warnings []string
+}
+
+// warn records a warning about the configuration.
+func (c *Config) warn(format string, args ...any) {
+	c.Warnings = append(c.Warnings, fmt.Sprintf(format, args...))
 }
 
 // Lookup is an environment lookup, as cli.Invocation.Getenv.
@@ -141,7 +154,7 @@ func LoadConfig(home string, env Lookup) (*Config, error) {
 	c.RemoteInfo, _ = env("TCPREMOTEINFO")
 	c.LocalIP, _ = env("TCPLOCALIP")
 	c.TLSMode, c.TLS, c.TLSActive = tlsFromEnv(env)
-	c.Auth = authModeFromEnv(env)
+	c.Auth = authModeFromEnv(env, c.warn)
 	c.LocalHost = "unknown"
 	if v, ok := env("TCPLOCALHOST"); ok && v != "" {
 		c.LocalHost = v

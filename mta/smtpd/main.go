@@ -5,11 +5,13 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/quail-mta/quail/dnsclient"
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/qmailhome"
 	"github.com/quail-mta/quail/internal/rawsys"
+	"github.com/quail-mta/quail/mta/checkpw"
 	"github.com/quail-mta/quail/ucspi/reuse"
 )
 
@@ -46,6 +48,10 @@ func Main(inv *cli.Invocation) int {
 	return 0
 }
 
+// warned holds the configuration warnings given: a process serving one
+// connection after another (TCPSERVERREUSE) gives each only once.
+var warned sync.Map
+
 // Serve is one SMTP session on in and out, which must be pollable (read
 // deadlines), with inv's arguments and environment; it returns the exit
 // code Main would. rblsmtpd runs it in its own process when tcpserver
@@ -59,6 +65,12 @@ func Serve(inv *cli.Invocation, in, out *os.File) int {
 		return 1
 	}
 	cfg.CheckPassword = inv.Args[1:]
+	cfg.AuthCapable, _ = checkpw.Capabilities(cfg.CheckPassword, inv.Env)
+	for _, w := range cfg.Warnings {
+		if _, seen := warned.LoadOrStore(w, true); !seen {
+			inv.Warn("%s", w)
+		}
+	}
 	f := &cfg.Filters
 	if f.SPFBehavior > 0 || f.MFDNSCheck || strings.Contains(f.HeloCheck, "=") {
 		r, err := dnsclient.FromEnv(inv.Getenv)

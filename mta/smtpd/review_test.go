@@ -12,6 +12,7 @@ import (
 
 	"github.com/quail-mta/quail/dnsclient"
 	"github.com/quail-mta/quail/dnsclient/dnstest"
+	"github.com/quail-mta/quail/mta/checkpw"
 	"github.com/quail-mta/quail/mta/recipients"
 )
 
@@ -47,6 +48,7 @@ func TestAuthUserWithNULIsMalformed(t *testing.T) {
 	prog, dir := fakeQueue(t)
 	cfg := testConfig(prog)
 	cfg.CheckPassword = []string{checkpasswordScript(t), "true"}
+	cfg.AuthCapable = checkpw.Password | checkpw.CRAMMD5
 	cfg.Auth = AuthMode{BeforeTLS: true}
 	cases := []struct{ why, in, codes string }{
 		{"LOGIN user carrying the password", "EHLO x\r\nAUTH LOGIN " + b64("demo\x00s3cr3t") + "\r\n" + b64("x") + "\r\n", "220 250 334 501"},

@@ -351,7 +351,7 @@ func (s *Session) cmdEhlo(arg string) error {
 		lines = append(lines, "STARTTLS")
 	}
 	if s.authOffered() && s.authUser == "" {
-		lines = append(lines, "AUTH "+authMechanisms)
+		lines = append(lines, "AUTH "+s.cfg.authLine())
 	}
 	for i, l := range lines {
 		sep := "-"
