@@ -37,6 +37,15 @@ type instance struct {
 
 func newInstance(t *testing.T) *instance {
 	t.Helper()
+	in := makeInstance(t)
+	in.startSend("./Maildir/")
+	return in
+}
+
+// makeInstance is newInstance without qmail-send, for a test that starts
+// it its own way.
+func makeInstance(t *testing.T) *instance {
+	t.Helper()
 	root := t.TempDir()
 	os.Chmod(root, 0755)
 	home := filepath.Join(root, "qmail")
@@ -83,15 +92,14 @@ func newInstance(t *testing.T) *instance {
 	// send a DNS query anywhere else (a bounce to a remote sender would
 	// make qmail-remote look up its MX). Lookups fail at once instead.
 	in.Env = []string{"QMAILHOME=" + home, "PATH=" + in.Bin + ":/usr/bin:/bin", "DNSCACHEIP=127.0.0.1"}
-	in.startSend()
 	return in
 }
 
-// startSend runs qmail-start with the Maildir default delivery and keeps
-// its log.
-func (in *instance) startSend() {
+// startSend runs qmail-start with args (the default delivery, then a
+// logger if any) and keeps its log.
+func (in *instance) startSend(args ...string) {
 	t := in.t
-	cmd := exec.Command(filepath.Join(in.Bin, "qmail-start"), "./Maildir/")
+	cmd := exec.Command(filepath.Join(in.Bin, "qmail-start"), args...)
 	cmd.Env = in.Env
 	cmd.Dir = "/"
 	in.log = &testbin.Output{}
