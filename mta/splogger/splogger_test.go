@@ -108,14 +108,14 @@ func TestStamp(t *testing.T) {
 // Python's syslog module, which calls glibc's).
 func TestFacility(t *testing.T) {
 	for arg, want := range map[string]int{
-		"2":    LogMail,
-		"16":   16 << 3, // local0
-		"0":    0,
-		"":     0,
-		"mail": 0, // no digits: scan_ulong gives 0
-		"3x":   3 << 3,
-		"127":  127 << 3,
-		"128":  LogUser,
+		"2":                       LogMail,
+		"16":                      16 << 3, // local0
+		"0":                       0,
+		"":                        0,
+		"mail":                    0, // no digits: scan_ulong gives 0
+		"3x":                      3 << 3,
+		"127":                     127 << 3,
+		"128":                     LogUser,
 		"99999999999999999999999": LogUser,
 	} {
 		if got := Facility(arg); got != want {
