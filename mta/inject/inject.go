@@ -28,11 +28,17 @@ const (
 )
 
 // Settings are what qmail-inject takes from controls and environment.
+// Each of the four controls is overridden by its variable, as
+// qmail-inject(8) says: QMAILDEFAULTHOST, QMAILDEFAULTDOMAIN,
+// QMAILPLUSDOMAIN, QMAILIDHOST. QMAILHOST (or MAILHOST) is something
+// else: the host of the From field qmail-inject makes and of the default
+// envelope sender, which leaves addresses without a host to defaulthost.
 type Settings struct {
-	DefaultHost   string   // control/defaulthost, else me; $QMAILHOST, $MAILHOST
-	DefaultDomain string   // control/defaultdomain, else me
-	PlusDomain    string   // control/plusdomain, else me
-	IDHost        string   // control/idhost, else me
+	DefaultHost   string   // control/defaulthost, else me; $QMAILDEFAULTHOST
+	DefaultDomain string   // control/defaultdomain, else me; $QMAILDEFAULTDOMAIN
+	PlusDomain    string   // control/plusdomain, else me; $QMAILPLUSDOMAIN
+	IDHost        string   // control/idhost, else me; $QMAILIDHOST
+	MailHost      string   // $QMAILHOST, $MAILHOST: the From field's host ("" for defaulthost)
 	User          string   // $QMAILUSER, $MAILUSER, $USER, $LOGNAME
 	Name          string   // $QMAILNAME, $MAILNAME, $NAME
 	SUser, SHost  string   // $QMAILSUSER, $QMAILSHOST: envelope sender
@@ -62,24 +68,27 @@ func LoadSettings(home string, env func(string) (string, bool)) (*Settings, erro
 		return v, err
 	}
 	s := &Settings{}
-	if s.DefaultHost, err = get("defaulthost"); err != nil {
-		return nil, err
-	}
-	if s.DefaultDomain, err = get("defaultdomain"); err != nil {
-		return nil, err
-	}
-	if s.PlusDomain, err = get("plusdomain"); err != nil {
-		return nil, err
-	}
-	if s.IDHost, err = get("idhost"); err != nil {
-		return nil, err
+	for _, c := range []struct {
+		dst           *string
+		control, vari string
+	}{
+		{&s.DefaultHost, "defaulthost", "QMAILDEFAULTHOST"},
+		{&s.DefaultDomain, "defaultdomain", "QMAILDEFAULTDOMAIN"},
+		{&s.PlusDomain, "plusdomain", "QMAILPLUSDOMAIN"},
+		{&s.IDHost, "idhost", "QMAILIDHOST"},
+	} {
+		if v, ok := env(c.vari); ok {
+			*c.dst = v
+			continue
+		}
+		if *c.dst, err = get(c.control); err != nil {
+			return nil, err
+		}
 	}
 	if s.DefaultHost == "" && s.DefaultDomain == "" {
 		return nil, fmt.Errorf("unable to read %s: %w", filepath.Join(ctl.Path, "me"), control.ErrMissing)
 	}
-	if v, ok := first(env, "QMAILHOST", "MAILHOST"); ok {
-		s.DefaultHost = v
-	}
+	s.MailHost, _ = first(env, "QMAILHOST", "MAILHOST")
 	s.User, _ = first(env, "QMAILUSER", "MAILUSER", "USER", "LOGNAME")
 	if s.User == "" {
 		s.User = "anonymous"
@@ -241,7 +250,11 @@ func (s *Settings) toList(addrs []string) bool {
 }
 
 func (s *Settings) fromValue() string {
-	addr := s.User + "@" + s.DefaultHost
+	addr := s.User
+	if s.MailHost != "" {
+		addr += "@" + s.MailHost
+	}
+	addr = s.Rewrite(addr)
 	if s.Name == "" {
 		return addr
 	}
@@ -269,8 +282,10 @@ func (s *Settings) rewriteValue(v string) string {
 }
 
 // Sender picks the envelope sender: Return-Path (unless QMAILINJECT has
-// s), -f, $QMAILSUSER@$QMAILSHOST, then user@defaulthost; then the VERP
-// letters r (per recipient, "user-@host-@[]") and m (per message).
+// s), -f, then $QMAILSUSER (else the From field's user) at $QMAILSHOST
+// (else $QMAILHOST or $MAILHOST, else defaulthost), completed like any
+// address; then the VERP letters m (per message: "-TIME.PID" after the
+// user) and r (per recipient: "user-@host-@[]").
 func (s *Settings) Sender(m *Message, flagSender *string, now time.Time, pid int) string {
 	if m.HasRP {
 		return m.ReturnPath
@@ -278,20 +293,27 @@ func (s *Settings) Sender(m *Message, flagSender *string, now time.Time, pid int
 	if flagSender != nil {
 		return s.Rewrite(*flagSender)
 	}
-	user, host := s.User, s.DefaultHost
+	user, host := s.User, s.MailHost
 	if s.SUser != "" {
 		user = s.SUser
 	}
 	if s.SHost != "" {
 		host = s.SHost
 	}
-	sender := user + "@" + host
 	if strings.Contains(s.Flags, "m") {
-		sender = fmt.Sprintf("%s-%d.%d@%s", user, now.Unix(), pid, host)
+		user = fmt.Sprintf("%s-%d.%d", user, now.Unix(), pid)
 	}
-	if strings.Contains(s.Flags, "r") {
-		at := strings.LastIndexByte(sender, '@')
-		sender = sender[:at] + "-@" + sender[at+1:] + "-@[]"
+	verp := strings.Contains(s.Flags, "r")
+	if verp {
+		user += "-"
+	}
+	sender := user
+	if host != "" {
+		sender += "@" + host
+	}
+	sender = s.Rewrite(sender)
+	if verp {
+		sender += "-@[]"
 	}
 	return sender
 }
