@@ -2,11 +2,17 @@ package smtpd
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/colinmarc/cdb"
 
 	"github.com/quail-mta/quail/dnsclient"
 	"github.com/quail-mta/quail/mta/control"
@@ -17,15 +23,13 @@ import (
 // control file or an environment variable (usually set per client by
 // tcprules):
 //
-//	HELOCHECK    "." HELO/EHLO required before MAIL; "!" also a valid
-//	             host name or the client's own address literal; "=" also
-//	             a name that exists in DNS
+//	HELOCHECK    Spamcontrol's letters (see HeloCheck)
 //	MFDNSCHECK   the sender's domain must have an MX or address record
 //	TARPITCOUNT  recipients accepted at full speed (default 0: no tarpit)
 //	TARPITDELAY  seconds to wait before answering each further RCPT (5)
 //	SPFBEHAVIOR  0..6 as control/spfbehavior (see spfAction)
 type Filters struct {
-	HeloCheck   string // "" off, else the letters above
+	HeloCheck   HeloCheck
 	MFDNSCheck  bool
 	TarpitCount int
 	TarpitDelay time.Duration
@@ -35,20 +39,59 @@ type Filters struct {
 
 	DNS spf.Resolver // nil: no DNS checks possible (they then pass)
 
-	// Warlord: control/badmimetypes when $BADMIMETYPE is set,
-	// control/badloadertypes when $BADLOADERTYPE is set.
-	BadMimeTypes   []string
-	BadLoaderTypes []string
+	// Warlord: control/badmimetypes.cdb as $BADMIMETYPE says,
+	// control/badloadertypes.cdb as $BADLOADERTYPE says.
+	Warlord WarlordConfig
 }
+
+// HeloCheck is $HELOCHECK, one letter as in Spamcontrol and s/qmail
+// (their qmail-smtpd(8)); control/badhelo is checked in every case:
+//
+//	unset, ""  nothing more (badhelo only)
+//	"!"        HELO or EHLO required before MAIL
+//	"."        required
+//	"="        required, and it must be the client's name (TCPREMOTEHOST)
+//	"A"        required, and the name must have an address record (an
+//	           address literal must be the client's own address)
+//	"M"        required, and the name must have an MX or address record
+//
+// Another single letter is taken as "!", a longer value as "", each with
+// a warning: Spamcontrol reads them so, silently.
+type HeloCheck byte
+
+// The HeloCheck letters; HeloOff is unset or "".
+const (
+	HeloOff      HeloCheck = 0
+	HeloRequired HeloCheck = '!'
+	HeloPresent  HeloCheck = '.'
+	HeloRemote   HeloCheck = '='
+	HeloA        HeloCheck = 'A'
+	HeloMX       HeloCheck = 'M'
+)
+
+func heloCheckFromEnv(env Lookup, warn func(string, ...any)) HeloCheck {
+	v, ok := env("HELOCHECK")
+	if !ok || v == "" {
+		return HeloOff
+	}
+	if len(v) == 1 {
+		switch h := HeloCheck(v[0]); h {
+		case HeloRequired, HeloPresent, HeloRemote, HeloA, HeloMX:
+			return h
+		}
+		warn("unknown HELOCHECK value %q, taken as %q (HELO required)", v, "!")
+		return HeloRequired
+	}
+	warn("unknown HELOCHECK value %q, taken as %q (badhelo only)", v, "")
+	return HeloOff
+}
+
+// needsDNS says whether the check asks DNS.
+func (h HeloCheck) needsDNS() bool { return h == HeloA || h == HeloMX }
 
 func (c *Config) loadFilters(ctl control.Dir, env Lookup) error {
 	f := &c.Filters
-	if v, ok := env("HELOCHECK"); ok {
-		f.HeloCheck = v
-		if v == "" {
-			f.HeloCheck = "."
-		}
-	}
+	f.HeloCheck = heloCheckFromEnv(env, c.warn)
 	_, f.MFDNSCheck = env("MFDNSCHECK")
 	var err error
 	if f.TarpitCount, err = ctl.Int("tarpitcount", 0); err != nil {
@@ -79,17 +122,82 @@ func (c *Config) loadFilters(ctl control.Dir, env Lookup) error {
 		return err
 	}
 	f.SPFRules = strings.Join(rules, " ")
-	if _, ok := env("BADMIMETYPE"); ok {
-		if f.BadMimeTypes, err = ctl.Lines("badmimetypes"); err != nil {
+	return c.loadWarlord(ctl, env)
+}
+
+// loadWarlord reads $BADMIMETYPE and $BADLOADERTYPE as Spamcontrol does
+// (its qmail-smtpd(8)): unset or "-" off; "+" on except for relay clients
+// and authenticated users; for BADMIMETYPE "!" also refuses blanks in
+// base64 lines, any other letter (or "") just switches the table on; for
+// BADLOADERTYPE the letter is the one every loader in the table starts
+// with ("+" or "": those the table's keys start with). Longer values are
+// taken as "" with a warning. A missing table leaves its check off, with
+// a warning when the text file is there but was never compiled.
+func (c *Config) loadWarlord(ctl control.Dir, env Lookup) error {
+	w := &c.Filters.Warlord
+	mode := func(name string) (string, bool) {
+		v, ok := env(name)
+		if !ok || v == "-" {
+			return "", false
+		}
+		if len(v) > 1 {
+			c.warn("unknown %s value %q, taken as %q", name, v, "")
+			v = ""
+		}
+		return v, true
+	}
+	var err error
+	if v, on := mode("BADMIMETYPE"); on {
+		w.Whitespace = v == "!"
+		w.MimeRelayExempt = v == "+"
+		if w.MimeTypes, err = c.loadTable(ctl, "badmimetypes", "qmail-badmimetypes"); err != nil {
 			return err
 		}
 	}
-	if _, ok := env("BADLOADERTYPE"); ok {
-		if f.BadLoaderTypes, err = ctl.Lines("badloadertypes"); err != nil {
+	if v, on := mode("BADLOADERTYPE"); on {
+		w.LoaderRelayExempt = v == "+"
+		if w.Loaders, err = c.loadTable(ctl, "badloadertypes", "qmail-badloadertypes"); err != nil {
 			return err
+		}
+		if v != "" && v != "+" {
+			w.LoaderLetters = v
+		} else {
+			for k := range w.Loaders {
+				if k != "" && !strings.Contains(w.LoaderLetters, k[:1]) {
+					w.LoaderLetters += k[:1]
+				}
+			}
 		}
 	}
 	return nil
+}
+
+// loadTable reads the keys of control/NAME.cdb; nil when there is none.
+func (c *Config) loadTable(ctl control.Dir, name, maker string) (map[string]bool, error) {
+	path := filepath.Join(ctl.Path, name+".cdb")
+	db, err := cdb.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(ctl.Path, name)); err == nil {
+			c.warn("control/%s is not compiled: run %s", name, maker)
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("unable to read %s: %w", path, err)
+	}
+	defer db.Close()
+	keys := map[string]bool{}
+	it := db.Iter()
+	for it.Next() {
+		keys[string(it.Key())] = true
+		if len(keys) > 100000 {
+			return nil, fmt.Errorf("unable to read %s: more than 100000 keys", path)
+		}
+	}
+	if err := it.Err(); err != nil {
+		return nil, fmt.Errorf("unable to read %s: %w", path, err)
+	}
+	return keys, nil
 }
 
 // dnsTimeout bounds each DNS-based check of one command.
@@ -102,63 +210,63 @@ func (s *Session) heloProblem() (reason string, temporary bool) {
 		return "Badhelo", false
 	}
 	hc := s.cfg.Filters.HeloCheck
-	if hc == "" {
+	if hc == HeloOff {
 		return "", false
 	}
 	if s.helo == "" {
 		return "Helo_missing", false
 	}
-	if !strings.ContainsAny(hc, "!=") {
-		return "", false
-	}
-	if lit, ok := strings.CutPrefix(s.helo, "["); ok {
-		lit = strings.TrimSuffix(lit, "]")
-		lit = strings.TrimPrefix(strings.ToLower(lit), "ipv6:")
-		a, err := netip.ParseAddr(lit)
-		r, err2 := netip.ParseAddr(s.cfg.RemoteIP)
-		if err != nil || err2 != nil || a.Unmap() != r.Unmap() {
-			return "Helo_literal", false
+	switch hc {
+	case HeloRemote:
+		if !strings.EqualFold(strings.TrimSuffix(s.helo, "."), s.cfg.RemoteHost) || s.cfg.RemoteHost == "unknown" {
+			return "Helo_remotehost", false
 		}
-		return "", false
-	}
-	if !validHostName(s.helo) {
-		return "Helo_syntax", false
-	}
-	if !strings.Contains(hc, "=") || s.cfg.Filters.DNS == nil {
-		return "", false
-	}
-	exists, temp := s.domainExists(s.helo)
-	if temp {
-		return "Helo_DNS", true
-	}
-	if !exists {
-		return "Helo_DNS", false
+	case HeloA, HeloMX:
+		if lit, ok := strings.CutPrefix(s.helo, "["); ok {
+			lit = strings.TrimSuffix(lit, "]")
+			lit = strings.TrimPrefix(strings.ToLower(lit), "ipv6:")
+			a, err := netip.ParseAddr(lit)
+			r, err2 := netip.ParseAddr(s.cfg.RemoteIP)
+			if err != nil || err2 != nil || a.Unmap() != r.Unmap() {
+				return "Helo_literal", false
+			}
+			return "", false
+		}
+		if s.cfg.Filters.DNS == nil {
+			return "", false
+		}
+		var exists, temp bool
+		if hc == HeloA {
+			exists, temp = s.hasAddress(s.helo)
+		} else {
+			exists, temp = s.domainExists(s.helo)
+		}
+		if temp {
+			return "Helo_DNS", true
+		}
+		if !exists {
+			return "Helo_DNS", false
+		}
 	}
 	return "", false
 }
 
-// validHostName: at least two labels of letters, digits and hyphens.
-func validHostName(h string) bool {
-	h = strings.TrimSuffix(h, ".")
-	labels := strings.Split(h, ".")
-	if len(labels) < 2 || len(h) > 253 {
-		return false
+// hasAddress says whether name has an A or AAAA record.
+func (s *Session) hasAddress(name string) (exists, temporary bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), dnsTimeout)
+	defer cancel()
+	a, err := s.cfg.Filters.DNS.A(ctx, name)
+	if err == nil && len(a) > 0 {
+		return true, false
 	}
-	for _, l := range labels {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(l); i++ {
-			c := l[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return false
-			}
-		}
+	if err != nil && dnsclient.IsTemporary(err) {
+		return false, true
 	}
-	// An all-numeric last label is an IP address pretending to be a name.
-	last := labels[len(labels)-1]
-	_, err := strconv.Atoi(last)
-	return err != nil
+	aaaa, err := s.cfg.Filters.DNS.AAAA(ctx, name)
+	if err == nil && len(aaaa) > 0 {
+		return true, false
+	}
+	return false, err != nil && dnsclient.IsTemporary(err)
 }
 
 // domainExists says whether name has an MX or an address record.

@@ -49,6 +49,7 @@ mx.none.test.   A   192.0.2.1
 perm.test.      TXT "v=spf1 bogus -all"
 temp.test.      TXT "v=spf1 -all"
 good.helo.test. A   127.0.0.9
+mxonly.helo.test. MX 10 mx.none.test.
 `
 
 func TestSPFLevels(t *testing.T) {
@@ -103,28 +104,36 @@ func TestHeloAndSenderChecks(t *testing.T) {
 	srv.Fail("down.helo.test", dnstest.ServFail)
 	prog, _ := fakeQueue(t)
 	cases := []struct {
-		why, helocheck string
+		why, helocheck string // "\x00": unset or empty
 		mfdns          bool
 		helo, sender   string
 		code           string
 	}{
-		{"no check, no HELO", "", false, "", "a@b", "250"},
-		{"HELO required", ".", false, "", "a@b", "553"},
-		{"HELO given", ".", false, "anything", "a@b", "250"},
-		{"syntax: single label", "!", false, "localhost", "a@b", "553"},
-		{"syntax: an IP pretending to be a name", "!", false, "127.0.0.9", "a@b", "553"},
-		{"syntax: own literal", "!", false, "[127.0.0.9]", "a@b", "250"},
-		{"syntax: another literal", "!", false, "[192.0.2.1]", "a@b", "553"},
-		{"DNS: exists", "=", false, "good.helo.test", "a@b", "250"},
-		{"DNS: does not exist", "=", false, "bad.helo.test", "a@b", "553"},
-		{"DNS: server failure defers", "=", false, "down.helo.test", "a@b", "451"},
-		{"sender domain exists (MX)", "", true, "x", "a@none.test", "250"},
-		{"sender domain does not exist", "", true, "x", "a@nowhere.test", "553"},
-		{"null sender is not checked", "", true, "x", "", "250"},
+		{"no check, no HELO", "\x00", false, "", "a@b", "250"},
+		{"! requires HELO", "!", false, "", "a@b", "553"},
+		{"! takes any HELO", "!", false, "localhost", "a@b", "250"},
+		{". requires HELO", ".", false, "", "a@b", "553"},
+		{". HELO given", ".", false, "anything", "a@b", "250"},
+		{"= HELO is the client's name", "=", false, "client.test", "a@b", "250"},
+		{"= in another case, with a final dot", "=", false, "CLIENT.test.", "a@b", "250"},
+		{"= HELO is another name", "=", false, "good.helo.test", "a@b", "553"},
+		{"A: the name has an address", "A", false, "good.helo.test", "a@b", "250"},
+		{"A: MX only is not an address", "A", false, "mxonly.helo.test", "a@b", "553"},
+		{"A: does not exist", "A", false, "bad.helo.test", "a@b", "553"},
+		{"A: server failure defers", "A", false, "down.helo.test", "a@b", "451"},
+		{"A: own literal", "A", false, "[127.0.0.9]", "a@b", "250"},
+		{"A: another literal", "A", false, "[192.0.2.1]", "a@b", "553"},
+		{"A: no HELO", "A", false, "", "a@b", "553"},
+		{"M: MX", "M", false, "mxonly.helo.test", "a@b", "250"},
+		{"M: address record will do", "M", false, "good.helo.test", "a@b", "250"},
+		{"M: does not exist", "M", false, "bad.helo.test", "a@b", "553"},
+		{"sender domain exists (MX)", "\x00", true, "x", "a@none.test", "250"},
+		{"sender domain does not exist", "\x00", true, "x", "a@nowhere.test", "553"},
+		{"null sender is not checked", "\x00", true, "x", "", "250"},
 	}
 	for _, c := range cases {
 		cfg := testConfig(prog)
-		cfg.Filters.HeloCheck = c.helocheck
+		cfg.Filters.HeloCheck = HeloCheck(c.helocheck[0])
 		cfg.Filters.MFDNSCheck = c.mfdns
 		cfg.Filters.DNS = dnsclient.New([]string{srv.Addr})
 		in := "MAIL FROM:<" + c.sender + ">\r\n"

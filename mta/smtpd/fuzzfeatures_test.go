@@ -100,9 +100,9 @@ func FuzzSessionFeatures(f *testing.F) {
 		cfg.MaxRecipients = 3
 		cfg.Auth = AuthMode{BeforeTLS: true}
 		cfg.CheckPassword = []string{"/nonexistent/checkpassword", "true"}
-		cfg.Filters = Filters{HeloCheck: ".!=", MFDNSCheck: true, TarpitCount: 2,
+		cfg.Filters = Filters{HeloCheck: HeloA, MFDNSCheck: true, TarpitCount: 2,
 			SPFBehavior: 3, SPFRules: "a:relay.test", DNS: zoneDNS{},
-			BadMimeTypes: []string{"application/x-msdownload"}, BadLoaderTypes: []string{"TVq"}}
+			Warlord: WarlordConfig{MimeTypes: keys("TVqQAAMAA"), Loaders: keys("Mi5kb"), LoaderLetters: "M", Whitespace: true}}
 		var out, log bytes.Buffer
 		s := NewSession(cfg, strings.NewReader(in), &out, &log, nil)
 		s.Run()
@@ -128,7 +128,7 @@ func TestTemporaryChecksLogDefer(t *testing.T) {
 		{"queue program cannot start", "good.test", "a@good.test", "Defer::DATA::Queue_start"},
 	} {
 		cfg := testConfig("/nonexistent/qq")
-		cfg.Filters = Filters{HeloCheck: "=", MFDNSCheck: true, SPFBehavior: 3, DNS: zoneDNS{}}
+		cfg.Filters = Filters{HeloCheck: HeloMX, MFDNSCheck: true, SPFBehavior: 3, DNS: zoneDNS{}}
 		_, log := dialog(t, cfg, nil, "HELO "+c.helo+"\r\nMAIL FROM:<"+c.from+">\r\nRCPT TO:<u@test>\r\nDATA\r\nQUIT\r\n")
 		if !strings.Contains(log, c.want) {
 			t.Errorf("%s: log %q, want %s", c.why, log, c.want)

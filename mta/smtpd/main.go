@@ -4,7 +4,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"strings"
 	"sync"
 
 	"github.com/quail-mta/quail/dnsclient"
@@ -52,6 +51,15 @@ func Main(inv *cli.Invocation) int {
 // connection after another (TCPSERVERREUSE) gives each only once.
 var warned sync.Map
 
+// warnConfig gives the configuration's warnings not given before.
+func warnConfig(cfg *Config, warn func(string, ...any)) {
+	for _, w := range cfg.Warnings {
+		if _, seen := warned.LoadOrStore(w, true); !seen {
+			warn("%s", w)
+		}
+	}
+}
+
 // Serve is one SMTP session on in and out, which must be pollable (read
 // deadlines), with inv's arguments and environment; it returns the exit
 // code Main would. rblsmtpd runs it in its own process when tcpserver
@@ -66,13 +74,9 @@ func Serve(inv *cli.Invocation, in, out *os.File) int {
 	}
 	cfg.CheckPassword = inv.Args[1:]
 	cfg.AuthCapable, _ = checkpw.Capabilities(cfg.CheckPassword, inv.Env)
-	for _, w := range cfg.Warnings {
-		if _, seen := warned.LoadOrStore(w, true); !seen {
-			inv.Warn("%s", w)
-		}
-	}
+	warnConfig(cfg, inv.Warn)
 	f := &cfg.Filters
-	if f.SPFBehavior > 0 || f.MFDNSCheck || strings.Contains(f.HeloCheck, "=") {
+	if f.SPFBehavior > 0 || f.MFDNSCheck || f.HeloCheck.needsDNS() {
 		r, err := dnsclient.FromEnv(inv.Getenv)
 		if err != nil {
 			out.WriteString("421 unable to read DNS configuration (#4.3.0)\r\n")

@@ -180,22 +180,26 @@ func unquoted(v string) string {
 }
 
 // Warlord must not be blinded by what a mail reader ignores: header
-// fields before Content-Type that fill the kept header block, or base64
-// lines shorter than the loader signature.
+// fields before Content-Transfer-Encoding that fill the kept header
+// block, base64 lines shorter than a key, or blanks a decoder skips.
 func TestWarlordNotBypassed(t *testing.T) {
-	loaders := []string{"TVqQAAMAAAAEAAAA"}
-	types := []string{"application/x-msdownload"}
+	cfg := WarlordConfig{MimeTypes: keys("TVqQAAMAA"), Loaders: keys("Mi5kb"), LoaderLetters: "M"}
 	padding := strings.Repeat("X-Pad: "+strings.Repeat("a", 900)+"\n", 80)
-	short := ""
-	for i := 0; i < len(exe); i += 4 {
-		short += exe[i:min(i+4, len(exe))] + "\n"
+	short := func(s string) string {
+		out := ""
+		for i := 0; i < len(s); i += 4 {
+			out += s[i:min(i+4, len(s))] + "\n"
+		}
+		return strings.TrimSuffix(out, "\n")
 	}
 	cases := []struct{ why, msg string }{
-		{"64 KiB of header fields before Content-Type", "Content-Type: multipart/mixed; boundary=a\n\n--a\n" + padding + "Content-Type: application/x-msdownload\nContent-Transfer-Encoding: base64\n\naGVsbG8=\n--a--\n"},
-		{"base64 in lines of four characters", mimeMessage("application/octet-stream", strings.TrimSuffix(short, "\n"))},
+		{"64 KiB of header fields before the encoding", "Content-Type: multipart/mixed; boundary=a\n\n--a\n" + padding + "Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n" + exe + "\n--a--\n"},
+		{"type in lines of four characters", mimeMessage("application/octet-stream", short(exe))},
+		{"loader in lines of four characters", mimeMessage("application/octet-stream", short(loader))},
+		{"type with blanks inside", mimeMessage("application/octet-stream", "TVq QAAMAA"+exe[9:])},
 	}
 	for _, c := range cases {
-		w := NewWarlord(types, loaders)
+		w := NewWarlord(cfg, false)
 		w.Write([]byte(c.msg))
 		if w.Hit() == "" {
 			t.Errorf("%s: not found", c.why)

@@ -647,7 +647,7 @@ func (s *Session) cmdData(string) error {
 		d.SetReadDeadline(s.now().Add(s.cfg.Timeout))
 	}
 	var sink io.Writer = q
-	warlord := NewWarlord(s.cfg.Filters.BadMimeTypes, s.cfg.Filters.BadLoaderTypes)
+	warlord := NewWarlord(s.cfg.Filters.Warlord, s.cfg.RelayClient != nil || s.authUser != "")
 	if warlord != nil {
 		sink = io.MultiWriter(q, warlord)
 	}

@@ -6,59 +6,85 @@ import (
 )
 
 // Warlord watches a message as it streams in (after the DATA reader, so
-// lines end in LF) for base64-encoded MIME parts that must be refused:
+// lines end in LF) for base64-encoded MIME parts that must be refused, as
+// Spamcontrol's qmail-smtpd does (its qmail-smtpd(8), badmimetypes.cdb
+// and badloadertypes.cdb):
 //
-//   - by MIME type: the part's Content-Type is listed in
-//     control/badmimetypes (checked when $BADMIMETYPE is set);
-//   - by loader signature: the first line of the part's base64 body starts
-//     with a line of control/badloadertypes, the base64 text of a program
-//     loader's first bytes, such as "TVqQAAMAAAAEAAAA" for a Windows
-//     executable (checked when $BADLOADERTYPE is set).
+//   - by type: the first MimeTypeLen characters of the part's first
+//     base64 line, the encoded magic number of the file (such as
+//     "TVqQAAMAA" for a Windows program), are a key of
+//     control/badmimetypes.cdb;
+//   - by loader: LoaderTypeLen characters anywhere in a base64 line of
+//     the part, starting with one of the loader letters, are a key of
+//     control/badloadertypes.cdb;
+//   - by form ($BADMIMETYPE="!"): a base64 line holds a blank, which no
+//     encoder writes and which hides text from scanners.
 //
 // It keeps only the current header block (bounded) and the open multipart
 // boundaries, so the message itself is never held in memory.
 type Warlord struct {
-	mimeTypes []string // lowercased types
-	loaders   []string // base64 prefixes
+	cfg WarlordConfig
 
 	line       []byte
 	overflow   bool
 	state      int
 	header     []byte // Content-Type and Content-Transfer-Encoding of the current header block
 	keepField  bool   // the header field being read is one of those
-	start      []byte // the first base64 characters of the current part
-	maxLoader  int    // length of the longest loader signature
 	boundaries []string
 	ctype      string
 	base64     bool
 	hit        string
+
+	first   []byte // the part's first base64 characters, up to MimeTypeLen
+	carry   []byte // the last LoaderTypeLen-1 characters of the line before
+	scratch []byte
+}
+
+// The significant lengths of the two tables' keys (Spamcontrol's
+// MIMETYPE_LEN and LOADER_LEN).
+const (
+	MimeTypeLen   = 9
+	LoaderTypeLen = 5
+)
+
+// WarlordConfig is what $BADMIMETYPE and $BADLOADERTYPE switch on.
+type WarlordConfig struct {
+	MimeTypes  map[string]bool // keys of badmimetypes.cdb; nil: not checked
+	Whitespace bool            // BADMIMETYPE="!": refuse blanks in base64 lines
+	// MimeRelayExempt (BADMIMETYPE="+") skips the type checks for relay
+	// clients and authenticated users.
+	MimeRelayExempt bool
+
+	Loaders map[string]bool // keys of badloadertypes.cdb; nil: not checked
+	// LoaderLetters are the first characters a loader may start with:
+	// BADLOADERTYPE's letter, or those of the table's keys.
+	LoaderLetters     string
+	LoaderRelayExempt bool // BADLOADERTYPE="+"
 }
 
 const (
-	wHeader    = iota // in a header block (message or part)
-	wBody             // in a body, watching for boundaries
-	wFirstLine        // in a base64 body, before its first non-empty line
+	wHeader = iota // in a header block (message or part)
+	wBody          // in a body, watching for boundaries
+	wFirst         // in a base64 body, before its first non-empty line
+	wBase64        // in a base64 body, after it
 )
 
 // maxHeaderBlock bounds what is kept of one header block.
 const maxHeaderBlock = 64 << 10
 
-// NewWarlord returns a scanner, or nil when nothing is to be checked.
-func NewWarlord(mimeTypes, loaders []string) *Warlord {
-	if len(mimeTypes) == 0 && len(loaders) == 0 {
+// NewWarlord returns a scanner, or nil when nothing is to be checked
+// (relay says the client is a relay client or authenticated).
+func NewWarlord(cfg WarlordConfig, relay bool) *Warlord {
+	if relay && cfg.MimeRelayExempt {
+		cfg.MimeTypes, cfg.Whitespace = nil, false
+	}
+	if relay && cfg.LoaderRelayExempt {
+		cfg.Loaders = nil
+	}
+	if cfg.MimeTypes == nil && !cfg.Whitespace && cfg.Loaders == nil {
 		return nil
 	}
-	w := &Warlord{}
-	for _, m := range mimeTypes {
-		w.mimeTypes = append(w.mimeTypes, strings.ToLower(strings.TrimSpace(m)))
-	}
-	for _, l := range loaders {
-		if l = strings.TrimSpace(l); l != "" {
-			w.loaders = append(w.loaders, l)
-			w.maxLoader = max(w.maxLoader, len(l))
-		}
-	}
-	return w
+	return &Warlord{cfg: cfg}
 }
 
 // Hit names what was found, "" when the message is acceptable.
@@ -128,37 +154,60 @@ func (w *Warlord) endLine() {
 		if len(w.header) > maxHeaderBlock {
 			w.header = w.header[:maxHeaderBlock]
 		}
-	case wFirstLine:
-		// The signature is compared with the start of the base64 text
-		// whatever its line length: a reader decodes short lines too.
+	case wFirst, wBase64:
 		if w.boundaryLine(line) {
-			w.checkLoaders()
 			return
 		}
-		for _, c := range line {
-			if c != ' ' && c != '\t' && len(w.start) < w.maxLoader {
-				w.start = append(w.start, c)
+		if len(bytes.TrimRight(line, " \t")) == 0 {
+			// The blank line that ends the encoded text, or the
+			// empty lines before it starts.
+			if w.state == wBase64 {
+				w.state = wBody
 			}
+			return
 		}
-		if len(w.start) >= w.maxLoader {
-			w.checkLoaders()
-			w.state = wBody
-		}
+		w.base64Line(line)
 	case wBody:
 		w.boundaryLine(line)
 	}
 }
 
-// checkLoaders compares the collected start of a base64 part with the
-// loader signatures.
-func (w *Warlord) checkLoaders() {
-	for _, sig := range w.loaders {
-		if bytes.HasPrefix(w.start, []byte(sig)) {
-			w.hit = "loader " + sig
-			break
+// base64Line checks one line of a part's base64 text (cut at 1000
+// bytes; an encoder writes 76). Blanks are dropped first, as a decoder
+// drops them, and the text is followed across line ends, so that neither
+// short lines nor blanks hide a key: for the usual 76-character lines
+// this is Spamcontrol's check of each line.
+func (w *Warlord) base64Line(line []byte) {
+	w.state = wBase64
+	if w.cfg.Whitespace && bytes.ContainsAny(bytes.TrimRight(line, " \t"), " \t") {
+		w.hit = "base64_whitespace"
+		return
+	}
+	buf := append(w.scratch[:0], w.carry...)
+	start := len(buf)
+	for _, c := range line {
+		if c != ' ' && c != '\t' {
+			buf = append(buf, c)
 		}
 	}
-	w.start = w.start[:0]
+	w.scratch = buf
+	if w.cfg.MimeTypes != nil && len(w.first) < MimeTypeLen {
+		w.first = append(w.first, buf[start:min(len(buf), start+MimeTypeLen-len(w.first))]...)
+		if len(w.first) == MimeTypeLen && w.cfg.MimeTypes[string(w.first)] {
+			w.hit = "mime:" + string(w.first)
+			return
+		}
+	}
+	if w.cfg.Loaders == nil {
+		return
+	}
+	for i := 0; i+LoaderTypeLen <= len(buf); i++ {
+		if strings.IndexByte(w.cfg.LoaderLetters, buf[i]) >= 0 && w.cfg.Loaders[string(buf[i:i+LoaderTypeLen])] {
+			w.hit = "loader:" + string(buf[i:i+LoaderTypeLen])
+			return
+		}
+	}
+	w.carry = append(w.carry[:0], buf[max(0, len(buf)-(LoaderTypeLen-1)):]...)
 }
 
 // boundaryLine starts a new part (or ends a multipart) on a boundary.
@@ -215,17 +264,9 @@ func (w *Warlord) headerDone() {
 		return
 	}
 	if w.base64 {
-		for _, m := range w.mimeTypes {
-			if ctype == m {
-				w.hit = "mime type " + ctype
-				return
-			}
-		}
-		if len(w.loaders) > 0 {
-			w.state = wFirstLine
-			w.start = w.start[:0]
-			return
-		}
+		w.state = wFirst
+		w.first, w.carry = w.first[:0], w.carry[:0]
+		return
 	}
 	w.state = wBody
 }
