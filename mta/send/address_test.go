@@ -3,7 +3,6 @@ package send
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 func testRouter() *Router {
@@ -88,29 +87,6 @@ func FuzzVirtualDomains(f *testing.F) {
 		r := &Router{Virtual: m, NoAtHost: "h"}
 		r.Route("a@b.c")
 	})
-}
-
-func TestNextRetry(t *testing.T) {
-	birth := time.Unix(1_000_000, 0)
-	for _, c := range []struct {
-		why string
-		age time.Duration
-		ch  Channel
-		at  time.Duration // after birth
-	}{
-		{"new local message: (0+10)^2", 0, Local, 100 * time.Second},
-		{"new remote message: (0+20)^2", 0, Remote, 400 * time.Second},
-		{"remote after 400 s: (20+20)^2", 400 * time.Second, Remote, 1600 * time.Second},
-		{"remote after 1600 s: (40+20)^2", 1600 * time.Second, Remote, 3600 * time.Second},
-		{"local after 100 s: (10+10)^2", 100 * time.Second, Local, 400 * time.Second},
-		{"sqrt is floored: 399 s -> 19", 399 * time.Second, Remote, 39 * 39 * time.Second},
-		{"clock before birth counts as age 0", -time.Hour, Remote, 400 * time.Second},
-	} {
-		got := NextRetry(birth, birth.Add(c.age), c.ch).Sub(birth)
-		if got != c.at {
-			t.Errorf("%s: %v, want %v", c.why, got, c.at)
-		}
-	}
 }
 
 func TestBounceEnvelope(t *testing.T) {

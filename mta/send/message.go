@@ -2,6 +2,7 @@ package send
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"syscall"
@@ -31,6 +32,7 @@ type message struct {
 	sender   string
 	r        [2][]*rcpt
 	next     [2]time.Time // when the channel's next round is due; zero: none
+	retry    [2]time.Time // when to retry after a deferral in the current round
 	queued   [2]int       // jobs waiting in the channel's list
 	inflight [2]int
 	deferred [2]bool // a delivery of the current round was deferred
@@ -54,15 +56,26 @@ func (m *message) left(ch Channel) int {
 	return n
 }
 
-func readRecips(path string) ([]*rcpt, error) {
-	b, err := os.ReadFile(path)
+// readRecips reads a local/ or remote/ file: its recipients, and its
+// modification time, which is when the channel's next attempt is due.
+func readRecips(path string) ([]*rcpt, time.Time, error) {
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, time.Time{}, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	return rcptsOf(b), nil
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return rcptsOf(b), fi.ModTime(), nil
 }
 
 // rcptsOf gives the recipients of a local/ or remote/ file's contents.
@@ -79,7 +92,8 @@ func rcptsOf(b []byte) []*rcpt {
 }
 
 // loadMessage reads a message in S5 from its info, local and remote
-// files; its birth is the info file's modification time.
+// files; its birth is the info file's modification time, and each
+// channel's next attempt its file's (recordRetry).
 func loadMessage(q *queue.Queue, id queue.ID) (*message, error) {
 	info := q.Info(id)
 	b, err := os.ReadFile(info)
@@ -95,11 +109,10 @@ func loadMessage(q *queue.Queue, id queue.ID) (*message, error) {
 		return nil, errors.New("malformed info file")
 	}
 	m := &message{id: id, birth: fi.ModTime(), sender: sender}
-	if m.r[Local], err = readRecips(q.Local(id)); err != nil {
-		return nil, err
-	}
-	if m.r[Remote], err = readRecips(q.Remote(id)); err != nil {
-		return nil, err
+	for ch, path := range [2]string{Local: q.Local(id), Remote: q.Remote(id)} {
+		if m.r[ch], m.next[ch], err = readRecips(path); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }

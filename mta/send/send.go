@@ -351,13 +351,20 @@ func (s *Sender) cleanStale() error {
 	return nil
 }
 
-// add takes a message into delivery: every channel with work is due now.
+// add takes a message into delivery: every channel with work is due at
+// the time recorded for it (a message read back at start), or now.
 func (s *Sender) add(m *message) {
 	s.msgs[m.id] = m
 	any := false
 	for ch := range m.r {
-		if m.left(Channel(ch)) > 0 {
-			s.schedule(m, Channel(ch), s.now())
+		if m.left(Channel(ch)) == 0 {
+			m.next[ch] = time.Time{}
+		} else {
+			t := m.next[ch]
+			if t.IsZero() {
+				t = s.now()
+			}
+			s.schedule(m, Channel(ch), t)
 			any = true
 		}
 	}
@@ -389,9 +396,12 @@ func (s *Sender) wakeBy(t time.Time) {
 	s.timer.Reset(max(time.Until(t), 0))
 }
 
-// startRound lists every recipient of the channel still to do.
+// startRound lists every recipient of the channel still to do. The
+// retry after a deferral in this round is reckoned from now, as
+// qmail-send reckons it when it opens the job.
 func (s *Sender) startRound(m *message, ch Channel) {
 	m.next[ch] = time.Time{}
+	m.retry[ch] = NextRetry(m.birth, s.now(), ch)
 	m.deferred[ch] = false
 	c := s.chans[ch]
 	for _, r := range m.r[ch] {
@@ -553,16 +563,27 @@ func (s *Sender) handle(r reply) error {
 	return nil
 }
 
+// chanFile is the local/N or remote/N file of a message.
+func (s *Sender) chanFile(id queue.ID, ch Channel) string {
+	if ch == Remote {
+		return s.Q.Remote(id)
+	}
+	return s.Q.Local(id)
+}
+
+// queueName is a queue file's name as qmail-send's log gives it,
+// relative to the queue directory ("remote/3/1234").
+func (s *Sender) queueName(path string) string {
+	return Safe(strings.TrimPrefix(path, s.Q.Path()+"/"))
+}
+
 func (s *Sender) markDone(m *message, ch Channel, r *rcpt) {
 	if m.unwritten {
 		// Nothing on disk to mark: the message leaves todo/ next.
 		r.state = done
 		return
 	}
-	path := s.Q.Local(m.id)
-	if ch == Remote {
-		path = s.Q.Remote(m.id)
-	}
+	path := s.chanFile(m.id, ch)
 	err := func() error {
 		f, err := os.OpenFile(path, os.O_WRONLY, 0)
 		if err != nil {
@@ -618,10 +639,11 @@ func (s *Sender) roundEnd(m *message, ch Channel) {
 	if m.deferred[ch] && !m.removed {
 		m.deferred[ch] = false
 		// The last try comes when the message reaches queuelifetime.
-		next := NextRetry(m.birth, s.now(), ch)
+		next := m.retry[ch]
 		if end := m.birth.Add(s.cfg.Load().Lifetime); next.After(end) && end.After(s.now()) {
 			next = end
 		}
+		s.recordRetry(m, ch, next)
 		s.schedule(m, ch, next)
 	}
 	s.maybeDone(m)

@@ -101,6 +101,51 @@ func TestRetryOnAlarm(t *testing.T) {
 	in.waitLog(`end msg \d+\n`)
 }
 
+// TestRestartKeepsRetrySchedule: qmail-start stopped with SIGTERM (what
+// svc -t does) and started again does not retry a deferred remote
+// delivery before its time, 400 s after the message's birth: the
+// remote/N file's modification time holds it, as in qmail 1.03. A
+// message queued after the restart is delivered meanwhile.
+func TestRestartKeepsRetrySchedule(t *testing.T) {
+	in := newInstance(t, nil)
+	in.start()
+	if code := in.inject("Subject: later\n\n", "s@localhost", "a@defer.example"); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	id := in.waitLog(`starting delivery \d+: msg (\d+) to remote a@defer.example\n`)[1]
+	in.waitLog(`delivery \d+: deferral: Try again later.\n`)
+	if err := in.stop(); err != nil {
+		t.Fatal(err)
+	}
+	remote := in.queueFiles("remote")
+	info := in.queueFiles("info")
+	if len(remote) != 1 || len(info) != 1 {
+		t.Fatalf("queue holds remote %v, info %v", remote, info)
+	}
+	stat := func(f string) time.Time {
+		fi, err := os.Stat(filepath.Join(in.home, "queue", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.ModTime()
+	}
+	birth := stat(info[0])
+	if got, want := stat(remote[0]), time.Unix(birth.Unix()+400, 0); !got.Equal(want) {
+		t.Errorf("%s has time %v, want the retry at birth + 400 s, %v", remote[0], got, want)
+	}
+	before := len(in.log())
+	in.start()
+	in.inject("Subject: now\n\n", "s@localhost", "joe@localhost")
+	in.waitMail(1)
+	in.waitLog(`end msg \d+\n`)
+	if err := in.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if again := in.log()[before:]; strings.Contains(again, "msg "+id+" to remote") {
+		t.Errorf("retried at once after the restart:\n%s", again)
+	}
+}
+
 // TestLifetimeAndTripleBounce: with queuelifetime 0 a deferral is final;
 // the bounce of a message from #@[] is discarded.
 func TestLifetimeAndTripleBounce(t *testing.T) {
