@@ -22,7 +22,8 @@ type Field struct {
 // MaxHeader bounds the header qmail-inject keeps in memory.
 const MaxHeader = 1 << 20
 
-var errHeaderTooLong = errors.New("header too long")
+// ErrHeaderTooLong is ReadHeader's error for a header over MaxHeader bytes.
+var ErrHeaderTooLong = errors.New("header too long")
 
 // ReadHeader reads header fields from r up to the empty line (which is
 // consumed) or up to the first line that is not a field (which is left
@@ -51,7 +52,7 @@ func ReadHeader(r *bufio.Reader) ([]Field, error) {
 			}
 			total += len(line)
 			if total > MaxHeader {
-				return fields, errHeaderTooLong
+				return fields, ErrHeaderTooLong
 			}
 			fields[len(fields)-1].Value += "\n" + line
 			continue
@@ -74,7 +75,7 @@ func ReadHeader(r *bufio.Reader) ([]Field, error) {
 		readLine(r)
 		total += len(line)
 		if total > MaxHeader {
-			return fields, errHeaderTooLong
+			return fields, ErrHeaderTooLong
 		}
 		colon := strings.IndexByte(line, ':')
 		fields = append(fields, Field{Name: strings.TrimRight(line[:colon], " \t"), Value: line[colon+1:]})

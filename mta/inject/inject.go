@@ -375,7 +375,7 @@ func Main(inv *cli.Invocation) int {
 	in := bufio.NewReaderSize(inv.Stdin, 64<<10)
 	fields, err := ReadHeader(in)
 	if err != nil {
-		if err == errHeaderTooLong {
+		if err == ErrHeaderTooLong {
 			return inv.Fatal(cli.ExitPermanent, "unable to read message: %v", err)
 		}
 		return inv.Fatal(cli.ExitTemporary, "unable to read message: %v", err)

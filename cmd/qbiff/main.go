@@ -1,0 +1,11 @@
+// Command qbiff is qbiff(1); see package mta/notice.
+package main
+
+import (
+	"os"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/mta/notice"
+)
+
+func main() { os.Exit(notice.Qbiff(cli.FromOS("qbiff"))) }
