@@ -4,6 +4,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/supervise/status"
 	"github.com/quail-mta/quail/tai64"
 )
@@ -16,13 +17,13 @@ func (s *supervisor) spawn() (int, error) {
 	var r, w *os.File
 	fd, uses, err := status.NotificationFD(s.dir)
 	if err != nil {
-		s.inv.Warn("unable to read %s/notification-fd: %s", s.dir, errstr(err))
+		s.inv.Warn("unable to read %s/notification-fd: %s", s.dir, djberr.Text(err))
 		uses = false
 	}
 	if uses {
 		r, w, err = os.Pipe()
 		if err != nil {
-			s.inv.Warn("unable to create pipe for %s/notification-fd: %s", s.dir, errstr(err))
+			s.inv.Warn("unable to create pipe for %s/notification-fd: %s", s.dir, djberr.Text(err))
 			uses = false
 		} else {
 			for len(files) <= fd {
@@ -77,7 +78,7 @@ func (s *supervisor) watchReady(gen int, r *os.File) {
 func (s *supervisor) becameReady() {
 	s.closeReady()
 	if err := status.WriteReady(s.dir, tai64.Now()); err != nil {
-		s.inv.Warn("unable to write %s/%s: %s", s.dir, status.ReadyName, errstr(err))
+		s.inv.Warn("unable to write %s/%s: %s", s.dir, status.ReadyName, djberr.Text(err))
 	}
 }
 
@@ -93,7 +94,7 @@ func (s *supervisor) closeReady() {
 func (s *supervisor) pidchange() {
 	s.stamp = tai64.Now()
 	if err := status.RemoveReady(s.dir); err != nil {
-		s.inv.Warn("unable to remove %s/%s: %s", s.dir, status.ReadyName, errstr(err))
+		s.inv.Warn("unable to remove %s/%s: %s", s.dir, status.ReadyName, djberr.Text(err))
 	}
 }
 
@@ -108,6 +109,6 @@ func (s *supervisor) announce() {
 	}
 	st := status.Status{Stamp: s.stamp, PID: s.pid, Paused: s.paused && s.pid != 0, Want: want}
 	if err := status.Write(s.dir, st); err != nil {
-		s.inv.Warn("unable to write %s/supervise/status: %s", s.dir, errstr(err))
+		s.inv.Warn("unable to write %s/supervise/status: %s", s.dir, djberr.Text(err))
 	}
 }

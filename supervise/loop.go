@@ -4,6 +4,8 @@ import (
 	"errors"
 	"syscall"
 	"time"
+
+	"github.com/quail-mta/quail/internal/djberr"
 )
 
 // loop is 0.76's doit: react to children, commands and the restart timer
@@ -138,13 +140,13 @@ func (s *supervisor) trystart() {
 	pid, err := s.spawn()
 	if err != nil {
 		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.ENOMEM) {
-			s.inv.Warn("unable to fork for %s, sleeping 60 seconds: %s", s.dir, errstr(err))
+			s.inv.Warn("unable to fork for %s, sleeping 60 seconds: %s", s.dir, djberr.Text(err))
 			s.notBefore = time.Now().Add(forkPause)
 		} else {
 			// 0.76's child dies with this message; here exec reports it
 			// to the parent. Either way the start is tried again after the
 			// pause when the service is wanted up.
-			s.inv.Warn("unable to start %s/run: %s", s.dir, errstr(err))
+			s.inv.Warn("unable to start %s/run: %s", s.dir, djberr.Text(err))
 			s.notBefore = time.Now().Add(s.pause)
 		}
 		if s.want && s.wantUp {

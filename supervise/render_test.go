@@ -1,8 +1,6 @@
 package supervise
 
 import (
-	"os"
-	"syscall"
 	"testing"
 
 	"github.com/quail-mta/quail/supervise/status"
@@ -37,26 +35,3 @@ func TestRender(t *testing.T) {
 		}
 	}
 }
-
-func TestErrstr(t *testing.T) {
-	cases := []struct {
-		why  string
-		err  error
-		want string
-	}{
-		{"djb's wording for ENOENT", errnoENOENT, "file does not exist"},
-		{"EAGAIN is listed before EWOULDBLOCK in djb's table", errnoEAGAIN, "temporary failure"},
-		{"ENXIO, which svok relies on", errnoENXIO, "device not configured"},
-	}
-	for _, c := range cases {
-		if got := errstr(c.err); got != c.want {
-			t.Errorf("%s: %q, want %q", c.why, got, c.want)
-		}
-	}
-}
-
-var (
-	errnoENOENT error = &os.PathError{Op: "open", Path: "x", Err: syscall.ENOENT}
-	errnoEAGAIN error = syscall.EAGAIN
-	errnoENXIO  error = syscall.ENXIO
-)

@@ -29,10 +29,12 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/supervise/status"
 	"github.com/quail-mta/quail/tai64"
-	"golang.org/x/sys/unix"
 )
 
 // PauseEnv names the environment variable that shortens the pause between
@@ -144,12 +146,12 @@ func (s *supervisor) run() int {
 		if err == nil {
 			err = syscall.ENOTDIR
 		}
-		return s.inv.Fatal(cli.ExitTemporary, "unable to chdir to %s: %s", s.dir, errstr(err))
+		return s.inv.Fatal(cli.ExitTemporary, "unable to chdir to %s: %s", s.dir, djberr.Text(err))
 	}
 	if _, err := os.Stat(s.path("down")); err == nil {
 		s.wantUp = false
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return s.inv.Fatal(cli.ExitTemporary, "unable to stat %s/down: %s", s.dir, errstr(err))
+		return s.inv.Fatal(cli.ExitTemporary, "unable to stat %s/down: %s", s.dir, djberr.Text(err))
 	}
 	if code := s.setup(); code != 0 {
 		return code
@@ -176,30 +178,30 @@ func (s *supervisor) setup() int {
 		}
 	}
 	if err != nil {
-		return s.inv.Fatal(cli.ExitTemporary, "unable to acquire %s/supervise/lock: %s", s.dir, errstr(err))
+		return s.inv.Fatal(cli.ExitTemporary, "unable to acquire %s/supervise/lock: %s", s.dir, djberr.Text(err))
 	}
 	s.fdLock = lock
 
 	if err := mkfifo(s.path("supervise/control")); err != nil {
 		s.closeAll()
-		return s.inv.Fatal(cli.ExitTemporary, "unable to create %s/supervise/control: %s", s.dir, errstr(err))
+		return s.inv.Fatal(cli.ExitTemporary, "unable to create %s/supervise/control: %s", s.dir, djberr.Text(err))
 	}
 	rd, err := openFIFO(s.path("supervise/control"), unix.O_RDONLY)
 	if err != nil {
 		s.closeAll()
-		return s.inv.Fatal(cli.ExitTemporary, "unable to read %s/supervise/control: %s", s.dir, errstr(err))
+		return s.inv.Fatal(cli.ExitTemporary, "unable to read %s/supervise/control: %s", s.dir, djberr.Text(err))
 	}
 	s.fdRdCtrl = rd
 	wr, err := openFIFO(s.path("supervise/control"), unix.O_WRONLY)
 	if err != nil {
 		s.closeAll()
-		return s.inv.Fatal(cli.ExitTemporary, "unable to write %s/supervise/control: %s", s.dir, errstr(err))
+		return s.inv.Fatal(cli.ExitTemporary, "unable to write %s/supervise/control: %s", s.dir, djberr.Text(err))
 	}
 	s.fdWrite = wr
 
 	if err := mkfifo(s.path("supervise/ok")); err != nil {
 		s.closeAll()
-		return s.inv.Fatal(cli.ExitTemporary, "unable to create %s/supervise/ok: %s", s.dir, errstr(err))
+		return s.inv.Fatal(cli.ExitTemporary, "unable to create %s/supervise/ok: %s", s.dir, djberr.Text(err))
 	}
 	// status is written before ok opens, so whoever sees supervise running
 	// also finds a status record.
@@ -208,7 +210,7 @@ func (s *supervisor) setup() int {
 	ok, err := openFIFO(s.path("supervise/ok"), unix.O_RDONLY)
 	if err != nil {
 		s.closeAll()
-		return s.inv.Fatal(cli.ExitTemporary, "unable to read %s/supervise/ok: %s", s.dir, errstr(err))
+		return s.inv.Fatal(cli.ExitTemporary, "unable to read %s/supervise/ok: %s", s.dir, djberr.Text(err))
 	}
 	s.fdOK = ok
 	go s.readControl(rd)

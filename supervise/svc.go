@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/quail-mta/quail/internal/cli"
-	"github.com/quail-mta/quail/internal/getopt"
 	"golang.org/x/sys/unix"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
+	"github.com/quail-mta/quail/internal/getopt"
 )
 
 // svcLetters are the options svc accepts: daemontools 0.76's set, then the
@@ -53,7 +55,7 @@ func Svc(inv *cli.Invocation) int {
 func control(dir string, cmds []byte) error {
 	dfd, err := openDir(dir)
 	if err != nil {
-		return fmt.Errorf("unable to chdir to %s: %s", dir, errstr(err))
+		return fmt.Errorf("unable to chdir to %s: %s", dir, djberr.Text(err))
 	}
 	defer unix.Close(dfd)
 	fd, err := openWriteNB(dfd, "supervise/control")
@@ -61,11 +63,11 @@ func control(dir string, cmds []byte) error {
 		return fmt.Errorf("unable to control %s: supervise not running", dir)
 	}
 	if err != nil {
-		return fmt.Errorf("unable to control %s: %s", dir, errstr(err))
+		return fmt.Errorf("unable to control %s: %s", dir, djberr.Text(err))
 	}
 	defer unix.Close(fd)
 	if err := writeAll(fd, cmds); err != nil {
-		return fmt.Errorf("error writing commands to %s: %s", dir, errstr(err))
+		return fmt.Errorf("error writing commands to %s: %s", dir, djberr.Text(err))
 	}
 	return nil
 }

@@ -3,8 +3,10 @@ package supervise
 import (
 	"errors"
 
-	"github.com/quail-mta/quail/internal/cli"
 	"golang.org/x/sys/unix"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 )
 
 // Svok implements svok(8): exit 0 when a supervise process is running in the
@@ -18,7 +20,7 @@ func Svok(inv *cli.Invocation) int {
 	dir := inv.Args[1]
 	dfd, err := openDir(dir)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to chdir to %s: %s", dir, errstr(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to chdir to %s: %s", dir, djberr.Text(err))
 	}
 	defer unix.Close(dfd)
 	running, err := supervisorRunning(dfd)
@@ -28,5 +30,5 @@ func Svok(inv *cli.Invocation) int {
 	case errors.Is(err, unix.ENXIO), errors.Is(err, unix.ENOENT):
 		return cli.ExitPermanent
 	}
-	return inv.Fatal(cli.ExitTemporary, "unable to open %s/supervise/ok: %s", dir, errstr(err))
+	return inv.Fatal(cli.ExitTemporary, "unable to open %s/supervise/ok: %s", dir, djberr.Text(err))
 }

@@ -8,9 +8,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/quail-mta/quail/internal/cli"
-	"github.com/quail-mta/quail/internal/pathexec"
 	"golang.org/x/sys/unix"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
+	"github.com/quail-mta/quail/internal/pathexec"
 )
 
 const (
@@ -63,7 +65,7 @@ func Svscan(inv *cli.Invocation) int {
 		if err == nil {
 			err = syscall.ENOTDIR
 		}
-		return inv.Fatal(cli.ExitTemporary, "unable to chdir to %s: %s", sc.dir, errstr(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to chdir to %s: %s", sc.dir, djberr.Text(err))
 	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGCHLD, syscall.SIGALRM, syscall.SIGTERM, syscall.SIGINT)
@@ -117,7 +119,7 @@ func (sc *scanner) scan() {
 	}
 	entries, err := os.ReadDir(sc.dir)
 	if err != nil {
-		sc.inv.Warn("unable to read directory: %s", errstr(err))
+		sc.inv.Warn("unable to read directory: %s", djberr.Text(err))
 		return
 	}
 	for _, e := range entries {
@@ -143,7 +145,7 @@ func (sc *scanner) start(name string) {
 	}
 	var st unix.Stat_t
 	if err := unix.Stat(filepath.Join(sc.dir, name), &st); err != nil {
-		sc.inv.Warn("unable to stat %s: %s", name, errstr(err))
+		sc.inv.Warn("unable to stat %s: %s", name, djberr.Text(err))
 		return
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
@@ -162,13 +164,13 @@ func (sc *scanner) start(name string) {
 		case err == nil:
 			s.hasLog = lst.Mode&unix.S_IFMT == unix.S_IFDIR
 		case !errors.Is(err, unix.ENOENT):
-			sc.inv.Warn("unable to stat %s/log: %s", name, errstr(err))
+			sc.inv.Warn("unable to stat %s/log: %s", name, djberr.Text(err))
 			return
 		}
 		if s.hasLog {
 			r, w, err := os.Pipe()
 			if err != nil {
-				sc.inv.Warn("unable to create pipe for %s: %s", name, errstr(err))
+				sc.inv.Warn("unable to create pipe for %s: %s", name, djberr.Text(err))
 				return
 			}
 			// The children get the pipe blocking, as from pipe(2).
@@ -188,7 +190,7 @@ func (sc *scanner) start(name string) {
 		}
 		pid, err := sc.spawn(sc.dir, name, [3]uintptr{sc.stdio[0], out, sc.stdio[2]})
 		if err != nil {
-			sc.inv.Warn("unable to start supervise %s: %s", name, errstr(err))
+			sc.inv.Warn("unable to start supervise %s: %s", name, djberr.Text(err))
 			return
 		}
 		s.pid = pid
@@ -196,7 +198,7 @@ func (sc *scanner) start(name string) {
 	if s.hasLog && s.pidLog == 0 {
 		pid, err := sc.spawn(filepath.Join(sc.dir, name), "log", [3]uintptr{s.pipeR.Fd(), sc.stdio[1], sc.stdio[2]})
 		if err != nil {
-			sc.inv.Warn("unable to start supervise %s/log: %s", name, errstr(err))
+			sc.inv.Warn("unable to start supervise %s/log: %s", name, djberr.Text(err))
 			return
 		}
 		s.pidLog = pid

@@ -5,10 +5,12 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/supervise/status"
 	"github.com/quail-mta/quail/tai64"
-	"golang.org/x/sys/unix"
 )
 
 // Svstat implements svstat(8): one line per directory argument, in 0.76's
@@ -22,7 +24,7 @@ func Svstat(inv *cli.Invocation) int {
 		out.WriteByte('\n')
 	}
 	if _, err := inv.Stdout.WriteString(out.String()); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to write output: %s", errstr(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to write output: %s", djberr.Text(err))
 	}
 	return cli.ExitOK
 }
@@ -32,22 +34,22 @@ func describe(dir string, now tai64.Label) string {
 	line := dir + ": "
 	dfd, err := openDir(dir)
 	if err != nil {
-		return line + "unable to chdir: " + errstr(err)
+		return line + "unable to chdir: " + djberr.Text(err)
 	}
 	defer unix.Close(dfd)
 	hasDown, err := existsAt(dfd, "down")
 	if err != nil {
-		return line + "unable to stat down: " + errstr(err)
+		return line + "unable to stat down: " + djberr.Text(err)
 	}
 	if running, err := supervisorRunning(dfd); !running {
 		if errors.Is(err, unix.ENXIO) {
 			return line + "supervise not running"
 		}
-		return line + "unable to open supervise/ok: " + errstr(err)
+		return line + "unable to open supervise/ok: " + djberr.Text(err)
 	}
 	raw, err := readAt(dfd, status.FileName, status.Size)
 	if err != nil {
-		return line + "unable to open supervise/status: " + errstr(err)
+		return line + "unable to open supervise/status: " + djberr.Text(err)
 	}
 	st, err := status.Decode(raw)
 	if err != nil {

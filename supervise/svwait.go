@@ -5,10 +5,12 @@ import (
 	"strconv"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/getopt"
 	"github.com/quail-mta/quail/supervise/status"
-	"golang.org/x/sys/unix"
 )
 
 // Svwait implements svwait(8), which daemontools lacks: wait until every
@@ -71,18 +73,18 @@ func Svwait(inv *cli.Invocation) int {
 func notYet(dir string, wantReady bool) string {
 	dfd, err := openDir(dir)
 	if err != nil {
-		return "unable to chdir: " + errstr(err)
+		return "unable to chdir: " + djberr.Text(err)
 	}
 	defer unix.Close(dfd)
 	if running, err := supervisorRunning(dfd); !running {
 		if errors.Is(err, unix.ENXIO) || errors.Is(err, unix.ENOENT) {
 			return "supervise not running"
 		}
-		return "unable to open supervise/ok: " + errstr(err)
+		return "unable to open supervise/ok: " + djberr.Text(err)
 	}
 	raw, err := readAt(dfd, status.FileName, status.Size)
 	if err != nil {
-		return "unable to open supervise/status: " + errstr(err)
+		return "unable to open supervise/status: " + djberr.Text(err)
 	}
 	st, err := status.Decode(raw)
 	if err != nil {
@@ -94,7 +96,7 @@ func notYet(dir string, wantReady bool) string {
 	if !wantReady {
 		uses, err := existsAt(dfd, status.NotificationFile)
 		if err != nil {
-			return "unable to stat notification-fd: " + errstr(err)
+			return "unable to stat notification-fd: " + djberr.Text(err)
 		}
 		wantReady = uses
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/quail-mta/quail/dnsclient"
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/getopt"
 	"github.com/quail-mta/quail/internal/pathexec"
 	"github.com/quail-mta/quail/ucspi/ident"
@@ -156,7 +157,7 @@ func Run(inv *cli.Invocation, prog Program) int {
 	ctx := context.Background()
 	addrs, err := hostAddrs(ctx, host, c.v4only, resolver)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "temporarily unable to figure out IP address for %s: %s", host, tcpenv.ErrText(err))
+		return inv.Fatal(cli.ExitTemporary, "temporarily unable to figure out IP address for %s: %s", host, djberr.Text(err))
 	}
 	var ifindex int
 	if c.iface != "" {
@@ -170,12 +171,12 @@ func Run(inv *cli.Invocation, prog Program) int {
 	fd, remote, err := c.connect(addrs, port, ifindex, func(a netip.Addr, err error) {
 		if !c.quiet {
 			// The original prints these without "warning:".
-			inv.Stderr.Write([]byte(prog.Name + ": unable to connect to " + tcpenv.Info{ForceV6: c.forceV6}.IPText(a) + " port " + strconv.Itoa(int(port)) + ": " + tcpenv.ErrText(err) + "\n"))
+			inv.Stderr.Write([]byte(prog.Name + ": unable to connect to " + tcpenv.Info{ForceV6: c.forceV6}.IPText(a) + " port " + strconv.Itoa(int(port)) + ": " + djberr.Text(err) + "\n"))
 		}
 	})
 	if err != nil {
 		if isBindError(err) {
-			return inv.Fatal(cli.ExitTemporary, "unable to bind socket: %s", tcpenv.ErrText(err))
+			return inv.Fatal(cli.ExitTemporary, "unable to bind socket: %s", djberr.Text(err))
 		}
 		return cli.ExitTemporary
 	}
@@ -184,7 +185,7 @@ func Run(inv *cli.Invocation, prog Program) int {
 	}
 	lsa, err := syscall.Getsockname(fd)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to get local address: %s", tcpenv.ErrText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to get local address: %s", djberr.Text(err))
 	}
 	info := tcpenv.Info{Local: fromSockaddr(lsa), Remote: remote, ForceV6: c.forceV6}
 	if c.verbose {
@@ -210,10 +211,10 @@ func Run(inv *cli.Invocation, prog Program) int {
 	}
 
 	if err := placeAt(fd, ReadFD, WriteFD); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to set up descriptor %d: %s", ReadFD, tcpenv.ErrText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to set up descriptor %d: %s", ReadFD, djberr.Text(err))
 	}
 	err = pathexec.Exec(argv, env)
-	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", argv[0], tcpenv.ErrText(err))
+	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", argv[0], djberr.Text(err))
 }
 
 // connect tries each address in turn with the first timeout, then the

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/pathexec"
 	"github.com/quail-mta/quail/ucspi/ident"
 	"github.com/quail-mta/quail/ucspi/reuse"
@@ -41,7 +42,7 @@ func (s *Server) handle(fd int, local, remote netip.AddrPort) {
 	}
 	if c.Banner != "" {
 		if err := writeAll(fd, c.Banner); err != nil {
-			s.log.warn("dropping connection, unable to print banner: " + tcpenv.ErrText(err))
+			s.log.warn("dropping connection, unable to print banner: " + djberr.Text(err))
 			return
 		}
 	}
@@ -75,7 +76,7 @@ func (s *Server) handle(fd int, local, remote netip.AddrPort) {
 		case err != nil:
 			// The rules package names the file itself; say it once. A cdb
 			// cut short reads as djb's cdb reports it.
-			cause := strings.TrimPrefix(tcpenv.ErrText(err), "read "+c.Rules+": ")
+			cause := strings.TrimPrefix(djberr.Text(err), "read "+c.Rules+": ")
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				cause = "protocol error"
 			}
@@ -119,7 +120,7 @@ func (s *Server) handle(fd int, local, remote netip.AddrPort) {
 	prog, err := pathexec.Lookup(c.Argv[0], sess.Env)
 	if err != nil {
 		abort()
-		s.log.warn("dropping connection, unable to run " + c.Argv[0] + ": " + tcpenv.ErrText(err))
+		s.log.warn("dropping connection, unable to run " + c.Argv[0] + ": " + djberr.Text(err))
 		return
 	}
 	pid, err := s.spawn(sess, prog, maxConIP)
@@ -171,7 +172,7 @@ func (s *Server) spawn(sess *Session, prog string, maxConIP int) (int, error) {
 		if w, err = s.handOff(sess, prog, id); err != nil {
 			// Served the original way instead.
 			if !errors.Is(err, reuse.ErrEnvTooLarge) {
-				s.log.warn("unable to reuse " + s.cfg.Argv[0] + ": " + tcpenv.ErrText(err))
+				s.log.warn("unable to reuse " + s.cfg.Argv[0] + ": " + djberr.Text(err))
 			}
 		} else {
 			pid = w.pid
@@ -183,7 +184,7 @@ func (s *Server) spawn(sess *Session, prog string, maxConIP int) (int, error) {
 		var err error
 		pid, err = syscall.ForkExec(prog, s.cfg.Argv, &syscall.ProcAttr{Env: sess.Env, Files: files})
 		if err != nil {
-			return 0, errors.New("unable to run " + s.cfg.Argv[0] + ": " + tcpenv.ErrText(err))
+			return 0, errors.New("unable to run " + s.cfg.Argv[0] + ": " + djberr.Text(err))
 		}
 	}
 	s.children[pid] = &child{ip: ip, session: sess, worker: w}

@@ -5,7 +5,7 @@ import (
 	"net/netip"
 	"syscall"
 
-	"github.com/quail-mta/quail/ucspi/tcpenv"
+	"github.com/quail-mta/quail/internal/djberr"
 )
 
 // listen creates the listening socket the way tcpserver does: SO_REUSEADDR,
@@ -98,5 +98,5 @@ type OpError struct {
 	Err error
 }
 
-func (e *OpError) Error() string { return "unable to " + e.Op + ": " + tcpenv.ErrText(e.Err) }
+func (e *OpError) Error() string { return "unable to " + e.Op + ": " + djberr.Text(e.Err) }
 func (e *OpError) Unwrap() error { return e.Err }

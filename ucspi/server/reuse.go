@@ -9,9 +9,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/ownprog"
 	"github.com/quail-mta/quail/ucspi/reuse"
-	"github.com/quail-mta/quail/ucspi/tcpenv"
 )
 
 // IdleTime is how long a reusable program may wait for its next
@@ -107,7 +107,7 @@ func (s *Server) startWorker(prog string, id ownprog.FileID) (*worker, error) {
 	})
 	if err != nil {
 		ours.Close()
-		return nil, errors.New("unable to run " + s.cfg.Argv[0] + ": " + tcpenv.ErrText(err))
+		return nil, errors.New("unable to run " + s.cfg.Argv[0] + ": " + djberr.Text(err))
 	}
 	w := &worker{pid: pid, c: ours, prog: prog, id: id}
 	s.pool.byPid[pid] = w
