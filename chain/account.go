@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 )
 
 // errUnknownAccount is getpwnam finding nothing.
@@ -40,5 +41,5 @@ func accountFatal(inv *cli.Invocation, code int, name string, err error) int {
 	if errors.Is(err, errUnknownAccount) {
 		return inv.Fatal(code, "unknown account %s", name)
 	}
-	return inv.Fatal(code, "unable to look up account %s: %v", name, err)
+	return inv.Fatal(code, "unable to look up account %s: %s", name, djberr.Text(err))
 }

@@ -2,12 +2,11 @@ package chain
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"os"
 	"syscall"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 )
 
 // Envdir runs envdir(8): envdir d child.
@@ -22,37 +21,56 @@ func Envdir(inv *cli.Invocation) int {
 		return inv.UsageCode(cli.ExitTemporary, "dir child")
 	}
 	dir, argv := inv.Args[1], inv.Args[2:]
-
-	// The original opens "." so that it can come back after chdir(dir);
-	// an unreadable working directory is therefore fatal there too.
-	if fd, err := openNonblock("."); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to switch to current directory: %v", err)
-	} else {
-		syscall.Close(fd)
-	}
 	edits, err := readEnvDir(dir)
 	if err != nil {
 		return inv.Fatal(cli.ExitTemporary, "%v", err)
 	}
 	err = execChild(argv, inv.Env, applyEnv(inv.Env, edits))
-	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], err)
+	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", argv[0], djberr.Text(err))
 }
 
+// stepError is a failed step of reading the directory, worded as envdir
+// words it.
+type stepError struct {
+	what string
+	err  error
+}
+
+func (e *stepError) Error() string { return e.what + ": " + djberr.Text(e.err) }
+func (e *stepError) Unwrap() error { return e.err }
+
 // readEnvDir returns the environment edits (see applyEnv) that the
-// directory asks for.
+// directory asks for. It goes the original's way, whose steps each have
+// their message: it opens the working directory to come back to, changes
+// to dir (a missing, unsearchable or looping dir fails here), reads "."
+// (an unreadable dir fails there), reads each file by its bare name and
+// changes back.
 func readEnvDir(dir string) ([]string, error) {
-	d, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY, 0)
+	orig, err := openNonblock(".")
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) && (pe.Err == syscall.ENOENT || pe.Err == syscall.ENOTDIR) {
-			return nil, fmt.Errorf("unable to switch to directory %s: %w", dir, pe.Err)
-		}
-		return nil, fmt.Errorf("unable to read directory %s: %w", dir, unwrapPath(err))
+		return nil, &stepError{"unable to switch to current directory", err}
+	}
+	defer syscall.Close(orig)
+	if err := syscall.Chdir(dir); err != nil {
+		return nil, &stepError{"unable to switch to directory " + dir, err}
+	}
+	edits, err := readCurrentDir(dir)
+	if err2 := syscall.Fchdir(orig); err2 != nil && err == nil {
+		err = &stepError{"unable to switch to starting directory", err2}
+	}
+	return edits, err
+}
+
+// readCurrentDir reads the working directory, which is dir, for readEnvDir.
+func readCurrentDir(dir string) ([]string, error) {
+	d, err := os.OpenFile(".", os.O_RDONLY|syscall.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, &stepError{"unable to read directory " + dir, err}
 	}
 	defer d.Close()
 	names, err := d.Readdirnames(-1) // directory order, as readdir(3) gives it
 	if err != nil {
-		return nil, fmt.Errorf("unable to read directory %s: %w", dir, unwrapPath(err))
+		return nil, &stepError{"unable to read directory " + dir, err}
 	}
 	var edits []string
 	// sa plays the part of the original's single buffer, which keeps its
@@ -63,9 +81,9 @@ func readEnvDir(dir string) ([]string, error) {
 		if name[0] == '.' {
 			continue
 		}
-		data, found, err := readEnvFile(dir+"/"+name, sa[:0])
+		data, found, err := readEnvFile(name, sa[:0])
 		if err != nil {
-			return nil, fmt.Errorf("unable to read %s/%s: %w", dir, name, err)
+			return nil, &stepError{"unable to read " + dir + "/" + name, err}
 		}
 		if found {
 			sa = data
@@ -136,12 +154,4 @@ func openNonblock(name string) (int, error) {
 			return fd, err
 		}
 	}
-}
-
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

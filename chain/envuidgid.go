@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 )
 
 // Envuidgid runs envuidgid(8): envuidgid account child. It sets $GID and
@@ -24,5 +25,5 @@ func Envuidgid(inv *cli.Invocation) int {
 		"UID=" + strconv.FormatUint(uint64(uid), 10),
 	}
 	err = execChild(argv, inv.Env, applyEnv(inv.Env, edits))
-	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], err)
+	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", argv[0], djberr.Text(err))
 }

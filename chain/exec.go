@@ -1,9 +1,6 @@
 package chain
 
 import (
-	"strings"
-	"syscall"
-
 	"github.com/quail-mta/quail/internal/pathexec"
 )
 
@@ -13,20 +10,11 @@ import (
 // for the child, so an envdir that sets PATH does not change where its own
 // child is found.
 func execChild(argv, searchEnv, env []string) error {
-	path, err := lookPath(argv[0], searchEnv)
-	if err != nil {
-		return err
-	}
-	if path == argv[0] {
-		return pathexec.Exec(argv, env)
-	}
-	return syscall.Exec(path, argv, env)
+	return pathexec.Run(argv[0], argv, env, searchEnv)
 }
 
-// lookPath finds prog in env's PATH unless it names a file itself.
+// lookPath finds prog in env's PATH unless it names a file itself, for a
+// program started as a child or prepared ahead of its exec.
 func lookPath(prog string, env []string) (string, error) {
-	if strings.Contains(prog, "/") {
-		return prog, nil
-	}
 	return pathexec.Lookup(prog, env)
 }

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 )
 
 // fghackCopies is how many descriptors of the pipe's write end the child
@@ -31,11 +32,11 @@ func Fghack(inv *cli.Invocation) int {
 	argv := inv.Args[1:]
 	path, err := lookPath(argv[0], inv.Env)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], err)
+		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", argv[0], djberr.Text(err))
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to create pipe: %v", err)
+		return inv.Fatal(cli.ExitTemporary, "unable to create pipe: %s", djberr.Text(err))
 	}
 	defer r.Close()
 	var extra []*os.File
@@ -59,7 +60,7 @@ func Fghack(inv *cli.Invocation) int {
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], unwrapPath(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", argv[0], djberr.Text(err))
 	}
 	// Anything written to the pipe is discarded; only its end matters.
 	var buf [512]byte
@@ -71,7 +72,7 @@ func Fghack(inv *cli.Invocation) int {
 	err = cmd.Wait()
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
-		return inv.Fatal(cli.ExitTemporary, "wait failed: %v", err)
+		return inv.Fatal(cli.ExitTemporary, "wait failed: %s", djberr.Text(err))
 	}
 	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ws.Signaled() {

@@ -4,6 +4,7 @@ import (
 	"syscall"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 )
 
 // Pgrphack runs pgrphack(8): pgrphack child. It starts a new session (and
@@ -17,5 +18,5 @@ func Pgrphack(inv *cli.Invocation) int {
 	argv := inv.Args[1:]
 	_, _ = syscall.Setsid()
 	err := execChild(argv, inv.Env, inv.Env)
-	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], err)
+	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", argv[0], djberr.Text(err))
 }

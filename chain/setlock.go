@@ -5,6 +5,7 @@ import (
 	"syscall"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/getopt"
 )
 
@@ -54,7 +55,7 @@ func Setlock(inv *cli.Invocation) int {
 		if quiet {
 			return cli.ExitOK
 		}
-		return inv.Fatal(cli.ExitTemporary, "unable to open %s: %v", file, err)
+		return inv.Fatal(cli.ExitTemporary, "unable to open %s: %s", file, djberr.Text(err))
 	}
 	how := syscall.LOCK_EX
 	if nodelay {
@@ -66,10 +67,10 @@ func Setlock(inv *cli.Invocation) int {
 		if quiet {
 			return cli.ExitOK
 		}
-		return inv.Fatal(cli.ExitTemporary, "unable to lock %s: %v", file, err)
+		return inv.Fatal(cli.ExitTemporary, "unable to lock %s: %s", file, djberr.Text(err))
 	}
 	err = execChild(argv, inv.Env, inv.Env)
-	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], err)
+	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", argv[0], djberr.Text(err))
 }
 
 func retryEINTR(f func() (int, error)) (int, error) {

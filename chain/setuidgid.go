@@ -4,6 +4,7 @@ import (
 	"syscall"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 )
 
 // Setuidgid runs setuidgid(8): setuidgid account child. It drops every
@@ -24,14 +25,14 @@ func Setuidgid(inv *cli.Invocation) int {
 		return accountFatal(inv, cli.ExitTemporary, account, err)
 	}
 	if err := syscall.Setgroups([]int{int(gid)}); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to setgid: %v", err)
+		return inv.Fatal(cli.ExitTemporary, "unable to setgid: %s", djberr.Text(err))
 	}
 	if err := syscall.Setgid(int(gid)); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to setgid: %v", err)
+		return inv.Fatal(cli.ExitTemporary, "unable to setgid: %s", djberr.Text(err))
 	}
 	if err := syscall.Setuid(int(uid)); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to setuid: %v", err)
+		return inv.Fatal(cli.ExitTemporary, "unable to setuid: %s", djberr.Text(err))
 	}
 	err = execChild(argv, inv.Env, inv.Env)
-	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], err)
+	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", argv[0], djberr.Text(err))
 }

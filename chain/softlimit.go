@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/getopt"
 )
 
@@ -69,7 +70,7 @@ func Softlimit(inv *cli.Invocation) int {
 	// space limit leaves this process little room to do anything else.
 	path, err := lookPath(argv[0], inv.Env)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], err)
+		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", argv[0], djberr.Text(err))
 	}
 	// For the same reason everything exec needs is made now: under the
 	// lowered limits the runtime may be unable to get memory for one more
@@ -77,12 +78,12 @@ func Softlimit(inv *cli.Invocation) int {
 	// syscall.Exec, which copies its arguments, was seen under -d 8000000).
 	execve, err := prepareExec(path, argv, inv.Env)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], err)
+		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", argv[0], djberr.Text(err))
 	}
 	for _, l := range limits {
 		var r syscall.Rlimit
 		if err := syscall.Getrlimit(l.resource, &r); err != nil {
-			return inv.Fatal(cli.ExitTemporary, "getrlimit failed: %v", err)
+			return inv.Fatal(cli.ExitTemporary, "getrlimit failed: %s", djberr.Text(err))
 		}
 		if l.eq || l.value > r.Max {
 			r.Cur = r.Max
@@ -92,11 +93,11 @@ func Softlimit(inv *cli.Invocation) int {
 		// syscall.Setrlimit, not unix's: for RLIMIT_NOFILE it also stops
 		// the runtime from putting back the soft limit it found at start.
 		if err := syscall.Setrlimit(l.resource, &r); err != nil {
-			return inv.Fatal(cli.ExitTemporary, "setrlimit failed: %v", err)
+			return inv.Fatal(cli.ExitTemporary, "setrlimit failed: %s", djberr.Text(err))
 		}
 	}
 	err = execve()
-	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], err)
+	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", argv[0], djberr.Text(err))
 }
 
 // prepareExec makes execve(2)'s arguments for path, argv and env and

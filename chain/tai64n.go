@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/tai64"
 )
 
@@ -58,9 +59,9 @@ func filterExit(inv *cli.Invocation, err error) int {
 	case err == nil:
 		return cli.ExitOK
 	case errors.As(err, &re):
-		return inv.Fatal(cli.ExitTemporary, "unable to read input: %v", unwrapPath(re.err))
+		return inv.Fatal(cli.ExitTemporary, "unable to read input: %s", djberr.Text(re.err))
 	case errors.As(err, &we):
-		return inv.Fatal(cli.ExitTemporary, "unable to write output: %v", unwrapPath(we.err))
+		return inv.Fatal(cli.ExitTemporary, "unable to write output: %s", djberr.Text(we.err))
 	}
 	return inv.Fatal(cli.ExitTemporary, "%v", err)
 }

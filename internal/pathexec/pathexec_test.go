@@ -1,7 +1,6 @@
 package pathexec
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,34 +29,53 @@ func TestLookup(t *testing.T) {
 	dir, other := t.TempDir(), t.TempDir()
 	os.WriteFile(filepath.Join(other, "prog"), []byte("#!/bin/sh\n"), 0o644) // not executable: passed over
 	os.WriteFile(filepath.Join(dir, "prog"), []byte("#!/bin/sh\n"), 0o755)
-	env := []string{"PATH=" + other + ":" + dir}
-	if got, err := Lookup("prog", env); err != nil || got != dir+"/prog" {
-		t.Errorf("Lookup(prog) = %q, %v; want %s/prog", got, err, dir)
-	}
-	if got, err := Lookup("./x/prog", env); err != nil || got != "./x/prog" {
-		t.Errorf("a name with a slash is used as it is: %q, %v", got, err)
-	}
-	if _, err := Lookup("missing", env); !errors.Is(err, syscall.ENOENT) {
-		t.Errorf("missing program: %v, want ENOENT", err)
+	os.Mkdir(filepath.Join(other, "sub"), 0o755)
+	os.WriteFile(filepath.Join(other, "file"), nil, 0o755)
+	for _, c := range []struct {
+		why, prog, path string
+		want            string
+		err             error
+	}{
+		{"a file that may not be run is passed over", "prog", other + ":" + dir, dir + "/prog", nil},
+		{"a name with a slash is used as it is", "./x/prog", other, "./x/prog", nil},
+		{"found nowhere", "missing", other, "", syscall.ENOENT},
+		{"access denied is kept over a later file does not exist", "prog", other + ":/nonexistent", "", syscall.EACCES},
+		{"a directory is access denied", "sub", other, "", syscall.EACCES},
+		{"a path through a file ends the search", "prog", other + "/file:" + dir, "", syscall.ENOTDIR},
+	} {
+		got, err := Lookup(c.prog, []string{"PATH=" + c.path})
+		if got != c.want || err != c.err {
+			t.Errorf("%s: Lookup(%s) = %q, %v; want %q, %v", c.why, c.prog, got, err, c.want, c.err)
+		}
 	}
 }
 
-// ExecAs returns only on failure, so only failures can be tested here.
-func TestExecFailures(t *testing.T) {
-	env := []string{"PATH=" + t.TempDir()}
-	if err := ExecAs("missing", []string{"x"}, env); err != syscall.ENOENT {
-		t.Errorf("ExecAs of a program on no PATH directory: %v, want the bare ENOENT", err)
+// Run returns only on failure, so only failures can be tested here; the
+// programs' compat tests run the successes beside Debian's.
+func TestRunFailures(t *testing.T) {
+	dir := t.TempDir()
+	noexec := filepath.Join(dir, "prog")
+	os.WriteFile(noexec, []byte("#!/bin/sh\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "file"), nil, 0o755)
+	for _, c := range []struct {
+		why  string
+		prog string
+		path string
+		want error
+	}{
+		{"on no PATH directory", "missing", t.TempDir(), syscall.ENOENT},
+		{"a non-executable file: access denied kept over the earlier file does not exist", "prog", "/nonexistent:" + dir, syscall.EACCES},
+		{"and over a later one", "prog", dir + ":/nonexistent", syscall.EACCES},
+		{"not a directory ends the search at once", "prog", dir + "/file:" + dir, syscall.ENOTDIR},
+	} {
+		if err := Run(c.prog, []string{"x"}, nil, []string{"PATH=" + c.path}); err != c.want {
+			t.Errorf("%s: %v, want the bare %v", c.why, err, c.want)
+		}
 	}
-	var pe *os.PathError
-	if err := Exec([]string{"missing"}, env); !errors.As(err, &pe) || pe.Err != syscall.ENOENT || pe.Path != "missing" {
-		t.Errorf("Exec of a missing program: %v, want exec missing: ENOENT", err)
-	}
-	if err := Exec(nil, env); err == nil {
+	if err := Exec(nil, nil); err == nil {
 		t.Error("Exec with no argv succeeded")
 	}
-	noexec := filepath.Join(t.TempDir(), "prog")
-	os.WriteFile(noexec, []byte("#!/bin/sh\n"), 0o644)
-	if err := ExecAs("prog", []string{"prog"}, []string{"PATH=/nonexistent:" + filepath.Dir(noexec)}); err != syscall.EACCES {
-		t.Errorf("a non-executable file: %v, want EACCES kept over the earlier ENOENT", err)
+	if err := Exec([]string{"missing"}, []string{"PATH=" + dir}); err != syscall.ENOENT {
+		t.Errorf("Exec of a missing program: %v, want the bare ENOENT", err)
 	}
 }

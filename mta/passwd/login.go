@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/pathexec"
 )
 
@@ -78,7 +79,7 @@ func switchUser(acct Account) error {
 func enter(inv *cli.Invocation, acct Account, sub []string, login bool) int {
 	if !login {
 		err := pathexec.Exec(sub, cli.Setenv(inv.Env, "USER", acct.Name))
-		return inv.Fatal(ExitTemporary, "unable to run %s: %v", sub[0], err)
+		return inv.Fatal(ExitTemporary, "unable to run %s: %s", sub[0], djberr.Text(err))
 	}
 	if err := switchUser(acct); err != nil {
 		var r *errRefused
@@ -89,7 +90,7 @@ func enter(inv *cli.Invocation, acct Account, sub []string, login bool) int {
 		return inv.Fatal(ExitTemporary, "%v", err)
 	}
 	if err := os.Chdir(acct.Home); err != nil {
-		return inv.Fatal(ExitTemporary, "unable to chdir to %s: %v", acct.Home, err)
+		return inv.Fatal(ExitTemporary, "unable to chdir to %s: %s", acct.Home, djberr.Text(err))
 	}
 	env := cli.Setenv(inv.Env, "USER", acct.Name)
 	env = cli.Setenv(env, "HOME", acct.Home)
@@ -97,7 +98,7 @@ func enter(inv *cli.Invocation, acct Account, sub []string, login bool) int {
 		env = cli.Setenv(env, "SHELL", acct.Shell)
 	}
 	err := pathexec.Exec(sub, env)
-	return inv.Fatal(ExitTemporary, "unable to run %s: %v", sub[0], err)
+	return inv.Fatal(ExitTemporary, "unable to run %s: %s", sub[0], djberr.Text(err))
 }
 
 // readFD3 reads the login from descriptor 3.
@@ -115,7 +116,7 @@ func readFD3(inv *cli.Invocation) (Input, int) {
 		return Input{}, ExitBad
 	}
 	if err != nil {
-		return Input{}, inv.Fatal(ExitMisuse, "unable to read descriptor 3: %v", err)
+		return Input{}, inv.Fatal(ExitMisuse, "unable to read descriptor 3: %s", djberr.Text(err))
 	}
 	return in, 0
 }

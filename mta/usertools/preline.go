@@ -7,6 +7,7 @@ import (
 	"os/exec"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/getopt"
 	"github.com/quail-mta/quail/internal/pathexec"
 	"github.com/quail-mta/quail/mta/internal/tempfail"
@@ -56,11 +57,11 @@ func Preline(inv *cli.Invocation) int {
 		if tempfail.Temporary(err) {
 			code = cli.ExitTemporary
 		}
-		return inv.Fatal(code, "unable to run %s: %v", argv[0], err)
+		return inv.Fatal(code, "unable to run %s: %s", argv[0], djberr.Text(err))
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to create pipe: %v", err)
+		return inv.Fatal(cli.ExitTemporary, "unable to create pipe: %s", djberr.Text(err))
 	}
 	cmd := exec.Command(path, argv[1:]...)
 	cmd.Args[0] = argv[0]
@@ -75,7 +76,7 @@ func Preline(inv *cli.Invocation) int {
 		if tempfail.Temporary(err) {
 			code = cli.ExitTemporary
 		}
-		return inv.Fatal(code, "unable to run %s: %v", argv[0], err)
+		return inv.Fatal(code, "unable to run %s: %s", argv[0], djberr.Text(err))
 	}
 	pr.Close()
 	bw := bufio.NewWriterSize(pw, 64<<10)
@@ -91,7 +92,7 @@ func Preline(inv *cli.Invocation) int {
 	pw.Close()
 	code, crashed := waitCode(cmd.Wait())
 	if cerr != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to copy input: %v", cerr)
+		return inv.Fatal(cli.ExitTemporary, "unable to copy input: %s", djberr.Text(cerr))
 	}
 	if crashed {
 		return inv.Fatal(cli.ExitTemporary, "child crashed")

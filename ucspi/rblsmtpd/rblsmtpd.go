@@ -12,14 +12,16 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/quail-mta/quail/dnsclient"
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/getopt"
 	"github.com/quail-mta/quail/internal/ownprog"
 	"github.com/quail-mta/quail/internal/pathexec"
 	"github.com/quail-mta/quail/internal/rawsys"
 	"github.com/quail-mta/quail/ucspi/reuse"
-	"golang.org/x/sys/unix"
 )
 
 const synopsis = "[ -b ] [ -B ] [ -c ] [ -C ] [ -t timeout ] [ -r base ] [ -a base ] [ -w delay ] [ -W ] smtpd [ arg ... ]"
@@ -193,7 +195,7 @@ func run(inv *cli.Invocation, next func(argv, env []string) (int, error)) int {
 			}
 		}
 		if err != nil {
-			return inv.Fatal(cli.ExitTemporary, "unable to read DNS configuration: %v", err)
+			return inv.Fatal(cli.ExitTemporary, "unable to read DNS configuration: %s", djberr.Text(err))
 		}
 	}
 
@@ -210,7 +212,7 @@ func run(inv *cli.Invocation, next func(argv, env []string) (int, error)) int {
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], err)
+	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", argv[0], djberr.Text(err))
 }
 
 func seconds(n uint64) time.Duration {
@@ -229,7 +231,7 @@ func greetDelay(inv *cli.Invocation, ip string, d time.Duration) (done bool, cod
 	fd := int(inv.Stdin.Fd())
 	s, err := waitSilent(fd, d)
 	if err != nil {
-		return true, inv.Fatal(cli.ExitTemporary, "unable to read from network: %v", err)
+		return true, inv.Fatal(cli.ExitTemporary, "unable to read from network: %s", djberr.Text(err))
 	}
 	switch s {
 	case spoke:

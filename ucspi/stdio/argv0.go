@@ -2,6 +2,7 @@ package stdio
 
 import (
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/pathexec"
 )
 
@@ -15,5 +16,5 @@ func Argv0(inv *cli.Invocation) int {
 		return inv.Usage("realname program [ arg ... ]")
 	}
 	err := pathexec.ExecAs(inv.Args[1], inv.Args[2:], inv.Env)
-	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", inv.Args[1], err)
+	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", inv.Args[1], djberr.Text(err))
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 )
 
 // filter copies standard input to standard output through convert, then
@@ -20,14 +21,14 @@ func filter(inv *cli.Invocation, convert func(dst, src []byte) []byte, flush fun
 		}
 		if len(out) > 0 {
 			if _, err := inv.Stdout.Write(out); err != nil {
-				return inv.Fatal(cli.ExitTemporary, "unable to write output: %v", cause(err))
+				return inv.Fatal(cli.ExitTemporary, "unable to write output: %s", djberr.Text(err))
 			}
 		}
 		if rerr == io.EOF {
 			return cli.ExitOK
 		}
 		if rerr != nil {
-			return inv.Fatal(cli.ExitTemporary, "unable to read input: %v", cause(rerr))
+			return inv.Fatal(cli.ExitTemporary, "unable to read input: %s", djberr.Text(rerr))
 		}
 	}
 }

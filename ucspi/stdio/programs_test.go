@@ -30,7 +30,7 @@ func TestRecordioProgram(t *testing.T) {
 		stderr string
 	}{
 		{"usage", nil, 100, "recordio: usage: recordio program [ arg ... ]\n"},
-		{"missing program", []string{"/nonexistent/prog"}, 111, "recordio: fatal: unable to run /nonexistent/prog: no such file or directory\n"},
+		{"missing program", []string{"/nonexistent/prog"}, 111, "recordio: fatal: unable to run /nonexistent/prog: file does not exist\n"},
 	}
 	for _, tc := range tests {
 		_, stderr, code := run(t, bin, tc.args, nil)
@@ -50,7 +50,7 @@ func TestSmallProgramsUsage(t *testing.T) {
 		{"fixcrio", nil, 100, "fixcrio: usage: fixcrio program [ arg ... ]\n"},
 		{"fixcrio", []string{"/nonexistent/prog"}, 111, "fixcrio: fatal: unable to run /nonexistent/prog: "},
 		{"argv0", []string{"sh"}, 100, "argv0: usage: argv0 realname program [ arg ... ]\n"},
-		{"argv0", []string{"/nonexistent/prog", "x"}, 111, "argv0: fatal: unable to run /nonexistent/prog: no such file or directory\n"},
+		{"argv0", []string{"/nonexistent/prog", "x"}, 111, "argv0: fatal: unable to run /nonexistent/prog: file does not exist\n"},
 		{"addcr", []string{"ignored", "args"}, 0, ""},
 	}
 	for _, tc := range tests {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/pathexec"
 )
 
@@ -42,11 +43,11 @@ func runBehind(inv *cli.Invocation, tool string) int {
 	}
 	progIn, toProg, err := os.Pipe()
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to create pipe: %v", err)
+		return inv.Fatal(cli.ExitTemporary, "unable to create pipe: %s", djberr.Text(err))
 	}
 	fromProg, progOut, err := os.Pipe()
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to create pipe: %v", err)
+		return inv.Fatal(cli.ExitTemporary, "unable to create pipe: %s", djberr.Text(err))
 	}
 	helper := &exec.Cmd{
 		Path: selfPath(),
@@ -59,7 +60,7 @@ func runBehind(inv *cli.Invocation, tool string) int {
 		ExtraFiles: []*os.File{toProg, fromProg},
 	}
 	if err := helper.Start(); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to start helper: %v", err)
+		return inv.Fatal(cli.ExitTemporary, "unable to start helper: %s", djberr.Text(err))
 	}
 	// The helper is never waited for: once the program has taken this
 	// process over, the helper ends when both directions are done.
@@ -67,15 +68,15 @@ func runBehind(inv *cli.Invocation, tool string) int {
 	toProg.Close()
 	fromProg.Close()
 	if err := unix.Dup3(int(progIn.Fd()), 0, 0); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to move descriptor: %v", err)
+		return inv.Fatal(cli.ExitTemporary, "unable to move descriptor: %s", djberr.Text(err))
 	}
 	if err := unix.Dup3(int(progOut.Fd()), 1, 0); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to move descriptor: %v", err)
+		return inv.Fatal(cli.ExitTemporary, "unable to move descriptor: %s", djberr.Text(err))
 	}
 	progIn.Close()
 	progOut.Close()
 	err = pathexec.Exec(inv.Args[1:], inv.Env)
-	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", inv.Args[1], cause(err))
+	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", inv.Args[1], djberr.Text(err))
 }
 
 // selfPath names this binary for the helper; /proc/self/exe works even
