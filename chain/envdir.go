@@ -29,16 +29,6 @@ func Envdir(inv *cli.Invocation) int {
 	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", argv[0], djberr.Text(err))
 }
 
-// stepError is a failed step of reading the directory, worded as envdir
-// words it.
-type stepError struct {
-	what string
-	err  error
-}
-
-func (e *stepError) Error() string { return e.what + ": " + djberr.Text(e.err) }
-func (e *stepError) Unwrap() error { return e.err }
-
 // readEnvDir returns the environment edits (see applyEnv) that the
 // directory asks for. It goes the original's way, whose steps each have
 // their message: it opens the working directory to come back to, changes
@@ -48,15 +38,15 @@ func (e *stepError) Unwrap() error { return e.err }
 func readEnvDir(dir string) ([]string, error) {
 	orig, err := openNonblock(".")
 	if err != nil {
-		return nil, &stepError{"unable to switch to current directory", err}
+		return nil, djberr.Wrap("unable to switch to current directory", err)
 	}
 	defer syscall.Close(orig)
 	if err := syscall.Chdir(dir); err != nil {
-		return nil, &stepError{"unable to switch to directory " + dir, err}
+		return nil, djberr.Wrap("unable to switch to directory "+dir, err)
 	}
 	edits, err := readCurrentDir(dir)
 	if err2 := syscall.Fchdir(orig); err2 != nil && err == nil {
-		err = &stepError{"unable to switch to starting directory", err2}
+		err = djberr.Wrap("unable to switch to starting directory", err2)
 	}
 	return edits, err
 }
@@ -65,12 +55,12 @@ func readEnvDir(dir string) ([]string, error) {
 func readCurrentDir(dir string) ([]string, error) {
 	d, err := os.OpenFile(".", os.O_RDONLY|syscall.O_DIRECTORY, 0)
 	if err != nil {
-		return nil, &stepError{"unable to read directory " + dir, err}
+		return nil, djberr.Wrap("unable to read directory "+dir, err)
 	}
 	defer d.Close()
 	names, err := d.Readdirnames(-1) // directory order, as readdir(3) gives it
 	if err != nil {
-		return nil, &stepError{"unable to read directory " + dir, err}
+		return nil, djberr.Wrap("unable to read directory "+dir, err)
 	}
 	var edits []string
 	// sa plays the part of the original's single buffer, which keeps its
@@ -83,7 +73,7 @@ func readCurrentDir(dir string) ([]string, error) {
 		}
 		data, found, err := readEnvFile(name, sa[:0])
 		if err != nil {
-			return nil, &stepError{"unable to read " + dir + "/" + name, err}
+			return nil, djberr.Wrap("unable to read "+dir+"/"+name, err)
 		}
 		if found {
 			sa = data

@@ -17,7 +17,6 @@ func TestUsage(t *testing.T) {
 		args []string
 		why  string
 	}{
-		{nil, "no script"},
 		{[]string{"./main", "t"}, "t after the first action"},
 		{[]string{"T", "./main"}, "an unknown action"},
 		{[]string{"s10k", "./main"}, "a size with a suffix"},
@@ -266,7 +265,7 @@ func TestFullDiskLosesNothing(t *testing.T) {
 		m.stdin.Write(in.Bytes())
 		m.stdin.Close()
 	}()
-	waitFor(t, "multilog to pause on the full disk", func() bool { return strings.Contains(m.stderrText(), "pausing: no space left on device") })
+	waitFor(t, "multilog to pause on the full disk", func() bool { return strings.Contains(m.stderrText(), "pausing: out of disk space") })
 	os.Remove(filler)
 	if code := m.wait(t); code != 0 {
 		t.Fatalf("exit %d: %s", code, m.stderrText())

@@ -9,8 +9,10 @@ import (
 	"sort"
 	"time"
 
-	"github.com/quail-mta/quail/tai64"
 	"golang.org/x/sys/unix"
+
+	"github.com/quail-mta/quail/internal/djberr"
+	"github.com/quail-mta/quail/tai64"
 )
 
 // writeChunk is how many committed bytes a directory collects before it
@@ -46,7 +48,7 @@ func openLogDir(cfg DirConfig, env []string, stderr io.Writer, warn func(string,
 	_ = unix.Mkdir(cfg.Path, 0700) // an existing directory is fine; the open says whether it is usable
 	fd, err := unix.Open(cfg.Path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("unable to open directory %s: %w", cfg.Path, err)
+		return nil, djberr.Wrap("unable to open directory "+cfg.Path, err)
 	}
 	d.dirfd = fd
 	lfd, err := unix.Openat(fd, "lock", unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_CLOEXEC, 0600)
@@ -56,7 +58,7 @@ func openLogDir(cfg DirConfig, env []string, stderr io.Writer, warn func(string,
 	}
 	if err != nil {
 		d.closeFds()
-		return nil, fmt.Errorf("unable to lock directory %s: %w", cfg.Path, err)
+		return nil, djberr.Wrap("unable to lock directory "+cfg.Path, err)
 	}
 	if err := d.restart(); err != nil {
 		d.closeFds()
@@ -72,11 +74,11 @@ func (d *logDir) restart() error {
 	case err == nil && st.Mode&0100 != 0:
 		fd, err := unix.Openat(d.dirfd, "current", unix.O_WRONLY|unix.O_APPEND|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return fmt.Errorf("unable to append to %s/current: %w", d.cfg.Path, err)
+			return djberr.Wrap("unable to append to "+d.cfg.Path+"/current", err)
 		}
 		d.cur = fd
 		if err := unix.Fchmod(fd, 0644); err != nil {
-			return fmt.Errorf("unable to set mode of %s/current: %w", d.cfg.Path, err)
+			return djberr.Wrap("unable to set mode of "+d.cfg.Path+"/current", err)
 		}
 		d.bytes = uint64(st.Size)
 		if d.bytes > 0 {
@@ -84,7 +86,7 @@ func (d *logDir) restart() error {
 		}
 		return nil
 	case err != nil && !errors.Is(err, unix.ENOENT):
-		return fmt.Errorf("unable to stat %s/current: %w", d.cfg.Path, err)
+		return djberr.Wrap("unable to stat "+d.cfg.Path+"/current", err)
 	}
 
 	_ = unix.Unlinkat(d.dirfd, "state", 0)
@@ -93,7 +95,7 @@ func (d *logDir) restart() error {
 	if err := unix.Fstatat(d.dirfd, "processed", &st, 0); err == nil {
 		processed = st.Mode&0100 != 0
 	} else if !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("unable to stat %s/processed: %w", d.cfg.Path, err)
+		return djberr.Wrap("unable to stat "+d.cfg.Path+"/processed", err)
 	}
 	if processed {
 		// The processor had finished: its output is the archive.
@@ -107,16 +109,16 @@ func (d *logDir) restart() error {
 
 	fd, err := unix.Openat(d.dirfd, "state", unix.O_WRONLY|unix.O_TRUNC|unix.O_CREAT|unix.O_CLOEXEC, 0644)
 	if err != nil {
-		return fmt.Errorf("unable to write to %s/state: %w", d.cfg.Path, err)
+		return djberr.Wrap("unable to write to "+d.cfg.Path+"/state", err)
 	}
 	unix.Close(fd)
 	fd, err = unix.Openat(d.dirfd, "current", unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_CLOEXEC, 0644)
 	if err != nil {
-		return fmt.Errorf("unable to write to %s/current: %w", d.cfg.Path, err)
+		return djberr.Wrap("unable to write to "+d.cfg.Path+"/current", err)
 	}
 	d.cur = fd
 	if err := unix.Fchmod(fd, 0644); err != nil {
-		return fmt.Errorf("unable to set mode of %s/current: %w", d.cfg.Path, err)
+		return djberr.Wrap("unable to set mode of "+d.cfg.Path+"/current", err)
 	}
 	d.bytes = 0
 	return nil
@@ -134,7 +136,7 @@ func (d *logDir) closeFds() {
 // pause reports a failed step and waits before it is tried again; the
 // caller loops until the step succeeds, so nothing is ever dropped.
 func (d *logDir) pause(err error, format string, a ...any) {
-	d.warn("%s, pausing: %v", fmt.Sprintf(format, a...), err)
+	d.warn("%s, pausing: %s", fmt.Sprintf(format, a...), djberr.Text(err))
 	d.sleep(d.cfg.Cooldown)
 }
 

@@ -2,7 +2,6 @@ package multilog
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -10,9 +9,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/quail-mta/quail/internal/cli"
-	"github.com/quail-mta/quail/tai64"
 	"golang.org/x/sys/unix"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
+	"github.com/quail-mta/quail/tai64"
 )
 
 // Exit codes of multilog (as 0.76, plus 100 for a script it cannot read).
@@ -88,7 +89,7 @@ func newMachine(s *Script, inv *cli.Invocation) (*machine, error) {
 	// 0.76 acts on them, between reads.
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		return nil, fmt.Errorf("unable to create pipe: %w", err)
+		return nil, djberr.Wrap("unable to create pipe", err)
 	}
 	m.sigr, m.sigw = p[0], p[1]
 	m.sigc = make(chan os.Signal, 4)

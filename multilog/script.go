@@ -1,7 +1,6 @@
 package multilog
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
@@ -61,17 +60,12 @@ type Script struct {
 	Status    []StatusConfig
 }
 
-// ErrEmptyScript is returned for a script without arguments.
-var ErrEmptyScript = errors.New("empty script")
-
 // ParseScript compiles the arguments of multilog (without the program
 // name). Unlike 0.76, which ignores what it does not know, it refuses an
 // argument it cannot read, so that a typing mistake does not silently log
-// nothing or everything.
+// nothing or everything. An empty script is no mistake: as in 0.76, the
+// input is read and discarded.
 func ParseScript(args []string) (*Script, error) {
-	if len(args) == 0 {
-		return nil, ErrEmptyScript
-	}
 	s := &Script{}
 	cfg := DirConfig{Size: DefaultSize, Num: DefaultNum, Cooldown: DefaultCooldown}
 	for i, a := range args {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/quail-mta/quail/internal/djberr"
 )
 
 // statusLen is the size of a =file: the first 1000 bytes of the line,
@@ -25,12 +27,12 @@ func openStatus(cfg StatusConfig, warn func(string, ...any)) (*statusFile, error
 	// that every write lands at offset 0.
 	fd, err := unix.Open(cfg.Path, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, 0600)
 	if err != nil {
-		return nil, fmt.Errorf("unable to create %s: %w", cfg.Path, err)
+		return nil, djberr.Wrap("unable to create "+cfg.Path, err)
 	}
 	unix.Close(fd)
 	fd, err = unix.Open(cfg.Path, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("unable to write %s: %w", cfg.Path, err)
+		return nil, djberr.Wrap("unable to write "+cfg.Path, err)
 	}
 	return &statusFile{cfg: cfg, fd: fd, warn: warn, sleep: time.Sleep}, nil
 }
@@ -48,7 +50,7 @@ func (s *statusFile) write(padded []byte) {
 		if err == nil {
 			err = fmt.Errorf("short write")
 		}
-		s.warn("unable to write %s, pausing: %v", s.cfg.Path, err)
+		s.warn("unable to write %s, pausing: %s", s.cfg.Path, djberr.Text(err))
 		s.sleep(s.cfg.Cooldown)
 	}
 }

@@ -163,3 +163,22 @@ func Text(err error) string {
 	}
 	return err.Error()
 }
+
+// Step is a failed step of a program, worded as strerr_die*sys words it:
+// what the program was unable to do, then the cause in error_str's words
+// ("unable to open directory ./main: file does not exist").
+type Step struct {
+	What string // "unable to open directory ./main"
+	Err  error
+}
+
+func (e *Step) Error() string { return e.What + ": " + Text(e.Err) }
+func (e *Step) Unwrap() error { return e.Err }
+
+// Wrap returns err as the failure of the step what; nil stays nil.
+func Wrap(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Step{What: what, Err: err}
+}

@@ -98,3 +98,16 @@ func TestTableMatchesDebian(t *testing.T) {
 		}
 	}
 }
+
+func TestWrap(t *testing.T) {
+	err := Wrap("unable to open directory ./main", &os.PathError{Op: "open", Path: "./main", Err: syscall.ENOENT})
+	if got, want := err.Error(), "unable to open directory ./main: file does not exist"; got != want {
+		t.Errorf("Wrap: %q, want %q", got, want)
+	}
+	if !errors.Is(err, syscall.ENOENT) {
+		t.Error("Wrap hides the errno from errors.Is")
+	}
+	if Wrap("x", nil) != nil {
+		t.Error("Wrap of nil is not nil")
+	}
+}
