@@ -23,7 +23,11 @@
 //     says (RFC 3207), AUTH PLAIN or LOGIN with the route's credentials
 //     (RFC 4954), MAIL with SIZE (RFC 1870) and BODY=8BITMIME (RFC 6152),
 //     the envelope pipelined when offered (RFC 2920), and the message with
-//     LF turned into CR LF and leading dots doubled.
+//     every line end (LF, CR LF, or a CR alone) as CR LF and leading dots
+//     doubled; over QMTP every line end is LF. No CR or LF goes on alone,
+//     so a next hop that takes one for a line end sees the lines of the
+//     stored message, and the message cannot end early there ("SMTP
+//     smuggling").
 //
 // Recipient replies map 2xx to 'r', 5xx to 'h', others to 's'; the reply
 // after the message maps 2xx to 'K', 5xx to 'D', others to 'Z'. Texts are

@@ -246,6 +246,39 @@ func TestWireForm(t *testing.T) {
 	})
 }
 
+// A message that holds bare CRs, CR LF pairs and bare-CR dot lines (the
+// "SMTP smuggling" of a second message behind "CR . CR") reaches the next
+// hop with every line end as CR LF over SMTP, as LF over QMTP: it stays
+// one message there, whichever line end that host believes in.
+func TestBareCROnwards(t *testing.T) {
+	const msg = "Subject: one\r\n\nbody\r.\rMAIL FROM:<evil@x.test>\rRCPT TO:<victim@sink.test>\rDATA\r\nSubject: two\n\r\n.\r\nend\n"
+	t.Run("SMTP", func(t *testing.T) {
+		sink := testbin.StartSMTPSink(t)
+		in := newInstance(t, "", map[string]string{"smtproutes": ":127.0.0.1:" + sink.Port()})
+		if rep := in.run(t, msg, "sink.test", "a@quail.test", "x@sink.test"); letters(rep) != "rK" {
+			t.Fatalf("reports %q", rep)
+		}
+		want := "Subject: one\r\n\r\nbody\r\n..\r\nMAIL FROM:<evil@x.test>\r\nRCPT TO:<victim@sink.test>\r\nDATA\r\nSubject: two\r\n\r\n..\r\nend\r\n"
+		if got := sink.Messages(); len(got) != 1 || got[0] != want {
+			t.Fatalf("the sink got %q\nwant %q", got, want)
+		}
+	})
+	t.Run("QMTP", func(t *testing.T) {
+		srv := startQMTP(t)
+		_, port, _ := net.SplitHostPort(srv.addr)
+		in := newInstance(t, "", map[string]string{"qmtproutes": ":127.0.0.1:" + port})
+		if rep := in.run(t, msg, "q.test", "a@quail.test", "x@q.test"); letters(rep) != "rK" {
+			t.Fatalf("reports %q", rep)
+		}
+		want := "Subject: one\n\nbody\n.\nMAIL FROM:<evil@x.test>\nRCPT TO:<victim@sink.test>\nDATA\nSubject: two\n\n.\nend\n"
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		if string(srv.msg) != want {
+			t.Fatalf("the server got %q\nwant %q", srv.msg, want)
+		}
+	})
+}
+
 func TestLocalFailures(t *testing.T) {
 	in := newInstance(t, "", map[string]string{"smtproutes": ":127.0.0.1:1"})
 	cases := []struct {

@@ -8,17 +8,20 @@ import (
 )
 
 // Message is the message qmail-remote was given on fd 0, as the queue
-// stores it: lines ending in LF.
+// stores it: lines ending in LF, though a CR may stand alone (qmail-smtpd
+// and qmail-inject keep one that is not followed by LF) or before the LF.
 type Message struct {
 	r        io.ReadSeeker
 	start    int64 // where the message begins in r
 	Size     int64 // bytes as stored
 	Lines    int64 // LF-terminated lines
+	CRLF     int64 // CR LF pairs among them
+	BareCR   int64 // CRs not followed by LF
 	EightBit bool  // a byte above 127 somewhere
 	Partial  bool  // the last line has no LF
 }
 
-// OpenMessage scans the message once for its size, its line count and
+// OpenMessage scans the message once for its size, its line ends and
 // 8-bit bytes, then rewinds it. A file that cannot seek (a pipe) is read
 // into memory.
 func OpenMessage(f *os.File) (*Message, error) {
@@ -42,6 +45,26 @@ func OpenMessage(f *os.File) (*Message, error) {
 		chunk := buf[:n]
 		m.Size += int64(n)
 		m.Lines += int64(bytes.Count(chunk, []byte{'\n'}))
+		if n > 0 && last == '\r' {
+			// A CR ended the chunk before.
+			if chunk[0] == '\n' {
+				m.CRLF++
+			} else {
+				m.BareCR++
+			}
+		}
+		for p := chunk; ; {
+			i := bytes.IndexByte(p, '\r')
+			if i < 0 || i == len(p)-1 {
+				break // a CR at the end is counted with the next chunk
+			}
+			if p[i+1] == '\n' {
+				m.CRLF++
+			} else {
+				m.BareCR++
+			}
+			p = p[i+1:]
+		}
 		if !m.EightBit {
 			for _, c := range chunk {
 				if c >= 0x80 {
@@ -60,6 +83,9 @@ func OpenMessage(f *os.File) (*Message, error) {
 			return nil, err
 		}
 	}
+	if last == '\r' {
+		m.BareCR++
+	}
 	m.Partial = last != '\n'
 	if _, err := rs.Seek(start, io.SeekStart); err != nil {
 		return nil, err
@@ -67,9 +93,15 @@ func OpenMessage(f *os.File) (*Message, error) {
 	return m, nil
 }
 
-// SMTPSize estimates the message's size on the wire for SIZE= (RFC 1870):
-// every LF becomes CR LF.
-func (m *Message) SMTPSize() int64 { return m.Size + m.Lines }
+// SMTPSize is the message's size on the wire for SIZE= (RFC 1870 section
+// 4: CR LF pairs counted, the doubled dots and the final dot not): every
+// line end, LF, CR LF or a bare CR, becomes CR LF.
+func (m *Message) SMTPSize() int64 { return m.Size + m.Lines + m.BareCR - m.CRLF }
+
+// QMTPSize is the size of the message's bytes in the QMTP message
+// netstring, after its type byte: every line end, LF, CR LF or a bare CR,
+// becomes LF.
+func (m *Message) QMTPSize() int64 { return m.Size - m.CRLF }
 
 // Reader returns the message from its start.
 func (m *Message) Reader() (io.Reader, error) {
@@ -80,42 +112,77 @@ func (m *Message) Reader() (io.Reader, error) {
 }
 
 // WriteData copies the message to w in SMTP DATA form (RFC 5321 section
-// 4.5.2): LF becomes CR LF, a line starting with '.' gets another '.', and
-// the end is marked with ".\r\n". The message must not end in a partial
-// line (qmail-remote refuses those before it gets here).
-func WriteData(w *bufio.Writer, r io.Reader) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	bol := true
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if len(chunk) > 0 {
-			if bol && chunk[0] == '.' {
-				w.WriteByte('.')
-			}
-			if chunk[len(chunk)-1] == '\n' {
-				w.Write(chunk[:len(chunk)-1])
-				w.WriteString("\r\n")
-				bol = true
-			} else {
-				w.Write(chunk)
-				bol = false
-			}
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return readError{err}
-		}
+// 4.5.2): every line end becomes CR LF, a line starting with '.' gets
+// another '.', and the end is marked with ".\r\n". A partial last line
+// is ended too (qmail-remote refuses those before it gets here). It
+// returns the number of bytes read from r.
+func WriteData(w *bufio.Writer, r io.Reader) (int64, error) {
+	n, bol, err := copyLines(w, r, "\r\n", true)
+	if err != nil {
+		return n, err
 	}
 	if !bol {
 		w.WriteString("\r\n")
 	}
 	w.WriteString(".\r\n")
-	return w.Flush()
+	return n, w.Flush()
+}
+
+// copyLines copies a message from r to w with each line end written as
+// eol, and returns the number of bytes read and whether the copy ended at
+// the beginning of a line. A line end is LF, CR LF, or a CR alone:
+// whatever reads the next hop's stream (an SMTP server that takes a bare
+// CR or LF for a line end, RFC 5321 section 2.3.8) sees the lines this
+// copy has, and a ".\r" inside a line cannot end its DATA early
+// ("SMTP smuggling"). With stuff, a line that starts with '.' gets
+// another (RFC 5321 section 4.5.2). A failure to read is a readError,
+// unlike a failure to write.
+func copyLines(w *bufio.Writer, r io.Reader, eol string, stuff bool) (n int64, bol bool, err error) {
+	buf := make([]byte, 64<<10)
+	bol = true
+	cr := false // the byte before was a CR, which has ended its line
+	for {
+		k, rerr := r.Read(buf)
+		n += int64(k)
+		for p := buf[:k]; len(p) > 0; {
+			switch p[0] {
+			case '\n':
+				if !cr {
+					_, err = w.WriteString(eol)
+				}
+				bol, cr = true, false
+				p = p[1:]
+				continue
+			case '\r':
+				_, err = w.WriteString(eol)
+				bol, cr = true, true
+				p = p[1:]
+				continue
+			}
+			run := p
+			if i := bytes.IndexByte(run, '\n'); i >= 0 {
+				run = run[:i]
+			}
+			if i := bytes.IndexByte(run, '\r'); i >= 0 {
+				run = run[:i]
+			}
+			if bol && stuff && run[0] == '.' {
+				w.WriteByte('.')
+			}
+			_, err = w.Write(run)
+			bol, cr = false, false
+			p = p[len(run):]
+		}
+		if err != nil {
+			return n, bol, err
+		}
+		if rerr == io.EOF {
+			return n, bol, nil
+		}
+		if rerr != nil {
+			return n, bol, readError{rerr}
+		}
+	}
 }
 
 // readError is a failure to read the message, as opposed to a failure to

@@ -249,17 +249,28 @@ func TestWriteData(t *testing.T) {
 		{"leading dot doubled", ".x\n..y\nz.\n", "..x\r\n...y\r\nz.\r\n.\r\n"},
 		{"lone dot line", ".\n", "..\r\n.\r\n"},
 		{"empty message", "", ".\r\n"},
-		{"bare CR kept", "a\rb\n", "a\rb\r\n.\r\n"},
+		{"bare CR ends the line", "a\rb\n", "a\r\nb\r\n.\r\n"},
+		{"CR LF stays one line end", "a\r\nb\n", "a\r\nb\r\n.\r\n"},
+		{"CR CR LF is two", "a\r\r\nb\n", "a\r\n\r\nb\r\n.\r\n"},
+		{"LF CR is two", "a\n\rb\n", "a\r\n\r\nb\r\n.\r\n"},
+		{"the smuggler's CR . CR is a stuffed dot line", "a\r.\rMAIL FROM:<x@y>\n", "a\r\n..\r\nMAIL FROM:<x@y>\r\n.\r\n"},
+		{"bare LF dot after a bare CR", "a\r\n.\n", "a\r\n..\r\n.\r\n"},
+		{"CR at the end", "a\r", "a\r\n.\r\n"},
+		{"partial line ended", "a", "a\r\n.\r\n"},
 		{"long line over the buffer", strings.Repeat("x", 70000) + "\n.y\n", strings.Repeat("x", 70000) + "\r\n..y\r\n.\r\n"},
+		{"CR LF across the buffer", strings.Repeat("x", 65535) + "\r\n.y\n", strings.Repeat("x", 65535) + "\r\n..y\r\n.\r\n"},
 	}
 	for _, c := range cases {
-		var out bytes.Buffer
-		w := bufio.NewWriter(&out)
-		if err := WriteData(w, iotest.HalfReader(strings.NewReader(c.in))); err != nil {
-			t.Fatal(err)
-		}
-		if out.String() != c.out {
-			t.Errorf("%s: got %q", c.why, out.String())
+		for _, r := range []io.Reader{strings.NewReader(c.in), iotest.OneByteReader(strings.NewReader(c.in))} {
+			var out bytes.Buffer
+			w := bufio.NewWriter(&out)
+			n, err := WriteData(w, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != c.out || n != int64(len(c.in)) {
+				t.Errorf("%s: got %q, read %d", c.why, out.String(), n)
+			}
 		}
 	}
 }
@@ -373,20 +384,85 @@ func TestOpenMessage(t *testing.T) {
 	}
 }
 
+// OpenMessage counts CR LF pairs and bare CRs, across its read buffer's
+// boundary too, for SMTPSize and QMTPSize.
+func TestMessageLineEnds(t *testing.T) {
+	fill := strings.Repeat("x", 64<<10-1) // a CR after it ends the first read
+	cases := []struct {
+		why        string
+		body       string
+		crlf, bare int64
+	}{
+		{"none", "a\nb\n", 0, 0},
+		{"CR LF", "a\r\nb\n", 1, 0},
+		{"bare CR", "a\rb\n", 0, 1},
+		{"CR CR LF", "\r\r\n", 1, 1},
+		{"CR at the end", "a\r", 0, 1},
+		{"CR LF across reads", fill + "\r\n", 1, 0},
+		{"bare CR across reads", fill + "\rb\n", 0, 1},
+		{"CR last in the first read, then EOF", fill + "\r", 0, 1},
+	}
+	for _, c := range cases {
+		p := filepath.Join(t.TempDir(), "m")
+		os.WriteFile(p, []byte(c.body), 0o644)
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := OpenMessage(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.CRLF != c.crlf || m.BareCR != c.bare {
+			t.Errorf("%s: CRLF %d, bare CR %d", c.why, m.CRLF, m.BareCR)
+		}
+	}
+}
+
 // Whatever the message holds, the DATA stream ends only at its end: no
-// "CR LF . CR LF" comes earlier, and undoing the dot-stuffing and CR LF
-// gives the message back.
+// "CR LF . CR LF" comes earlier, CR and LF go only as CR LF pairs (no
+// "CR . CR" either), the stream is as long as SIZE= said, and undoing the
+// dot-stuffing gives the message back with every line end as LF. The
+// QMTP copy is the same message with LF line ends, as long as its
+// netstring said.
 func FuzzWriteData(f *testing.F) {
-	for _, s := range []string{"a\n.\nb\n", ".\n", "..\n", "x\r\n.\r\n", "\n.\n", ""} {
+	for _, s := range []string{"a\n.\nb\n", ".\n", "..\n", "x\r\n.\r\n", "\n.\n", "", "a\r.\rb\n", "\r\r\n\n\r", "a"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		if len(msg) > 0 && msg[len(msg)-1] != '\n' {
-			msg = append(msg, '\n') // qmail-remote refuses partial lines first
+		p := filepath.Join(t.TempDir(), "m")
+		if err := os.WriteFile(p, msg, 0o644); err != nil {
+			t.Fatal(err)
 		}
+		file, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer file.Close()
+		m, err := OpenMessage(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The message with every line end as LF, and a partial last line
+		// ended, as the SMTP copy must carry it.
+		lf := bytes.ReplaceAll(msg, []byte("\r\n"), []byte("\n"))
+		lf = bytes.ReplaceAll(lf, []byte("\r"), []byte("\n"))
+
+		var qmtp bytes.Buffer
+		w := bufio.NewWriter(&qmtp)
+		r, _ := m.Reader()
+		if _, _, err := copyLines(w, r, "\n", false); err != nil || w.Flush() != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(qmtp.Bytes(), lf) || int64(qmtp.Len()) != m.QMTPSize() {
+			t.Fatalf("QMTP copy of %q is %q, QMTPSize %d", msg, qmtp.Bytes(), m.QMTPSize())
+		}
+
 		var out bytes.Buffer
-		w := bufio.NewWriter(&out)
-		if err := WriteData(w, bytes.NewReader(msg)); err != nil {
+		w = bufio.NewWriter(&out)
+		r, _ = m.Reader()
+		if _, err := WriteData(w, r); err != nil {
 			t.Fatal(err)
 		}
 		b := out.Bytes()
@@ -396,6 +472,17 @@ func FuzzWriteData(f *testing.F) {
 		body := b[:len(b)-3]
 		if i := bytes.Index(append([]byte("\r\n"), body...), []byte("\r\n.\r\n")); i >= 0 {
 			t.Fatalf("early end of data at %d in %q", i, b)
+		}
+		if bytes.Count(b, []byte("\r")) != bytes.Count(b, []byte("\r\n")) || bytes.Count(b, []byte("\n")) != bytes.Count(b, []byte("\r\n")) {
+			t.Fatalf("a CR or LF alone in %q", b)
+		}
+		// Every line on the wire that starts with '.' had it doubled.
+		stuffed := bytes.Count(append([]byte("\r\n"), body...), []byte("\r\n."))
+		if !m.Partial && int64(len(body)-stuffed) != m.SMTPSize() {
+			t.Fatalf("%q: %d bytes on the wire less %d dots, SIZE=%d", msg, len(body), stuffed, m.SMTPSize())
+		}
+		if len(lf) > 0 && lf[len(lf)-1] != '\n' {
+			lf = append(lf, '\n')
 		}
 		var back []byte
 		for _, line := range bytes.SplitAfter(body, []byte("\r\n")) {
@@ -408,7 +495,7 @@ func FuzzWriteData(f *testing.F) {
 			back = append(back, bytes.TrimSuffix(line, []byte("\r\n"))...)
 			back = append(back, '\n')
 		}
-		if !bytes.Equal(back, msg) {
+		if !bytes.Equal(back, lf) {
 			t.Fatalf("%q came back as %q", msg, back)
 		}
 	})

@@ -3,8 +3,6 @@ package remote
 import (
 	"bufio"
 	"errors"
-	"io"
-	"io/fs"
 	"net"
 	"strconv"
 	"time"
@@ -15,9 +13,8 @@ const MaxQMTPReply = 64 << 10
 
 // QMTP delivers the message over conn with the Quick Mail Transfer
 // Protocol (https://cr.yp.to/proto/qmtp.txt): the message netstring (a
-// type byte, LF, then the bytes as stored, LF line ends), the sender
-// netstring, and a netstring of
-// recipient netstrings; then one response netstring per recipient, each
+// type byte, LF, then the message with every line end as LF), the sender
+// netstring, and a netstring of recipient netstrings; then one response netstring per recipient, each
 // starting with K (accepted), Z (temporary failure) or D (permanent
 // failure).
 func QMTP(conn net.Conn, ip string, timeout time.Duration, env Envelope, msg *Message, rep *Report) Outcome {
@@ -36,13 +33,16 @@ func QMTP(conn net.Conn, ip string, timeout time.Duration, env Envelope, msg *Me
 		return outRead
 	}
 	// The message netstring starts with the message's type: LF, for lines
-	// ending in LF (qmtp.txt section 4).
-	bw.WriteString(strconv.FormatInt(msg.Size+1, 10))
+	// ending in LF (qmtp.txt section 4). A bare CR or a CR LF pair in the
+	// stored message is written as LF too: the receiver stores the bytes
+	// as it gets them, and its next hop must not find a line end that
+	// this one did not see.
+	bw.WriteString(strconv.FormatInt(msg.QMTPSize()+1, 10))
 	bw.WriteString(":\n")
-	n, err := io.Copy(bw, body)
+	n, _, err := copyLines(bw, body, "\n", false)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
+		var re readError
+		if errors.As(err, &re) {
 			return outRead
 		}
 		return dropped(false)

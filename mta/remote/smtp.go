@@ -363,7 +363,7 @@ func (s *session) transaction(env Envelope, msg *Message) Outcome {
 	if err != nil {
 		return outRead
 	}
-	if err := WriteData(s.bw, body); err != nil {
+	if _, err := WriteData(s.bw, body); err != nil {
 		var re readError
 		if errors.As(err, &re) {
 			return outRead
