@@ -187,7 +187,7 @@ func Run(inv *cli.Invocation, prog Program) int {
 	if err != nil {
 		return inv.Fatal(cli.ExitTemporary, "unable to get local address: %s", djberr.Text(err))
 	}
-	info := tcpenv.Info{Local: fromSockaddr(lsa), Remote: remote, ForceV6: c.forceV6}
+	info := tcpenv.Info{Local: tcpenv.FromSockaddr(lsa), Remote: remote, ForceV6: c.forceV6}
 	if c.verbose {
 		inv.Stderr.Write([]byte(prog.Name + ": connected to " + info.IPText(remote.Addr()) + " port " + strconv.Itoa(int(port)) + "\n"))
 	}
@@ -327,14 +327,4 @@ func parsePort(s string) (uint16, error) {
 	}
 	n, err := net.LookupPort("tcp", s)
 	return uint16(n), err
-}
-
-func fromSockaddr(sa syscall.Sockaddr) netip.AddrPort {
-	switch a := sa.(type) {
-	case *syscall.SockaddrInet4:
-		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
-	case *syscall.SockaddrInet6:
-		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), uint16(a.Port))
-	}
-	return netip.AddrPort{}
 }

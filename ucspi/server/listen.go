@@ -2,7 +2,6 @@ package server
 
 import (
 	"net"
-	"net/netip"
 	"syscall"
 
 	"github.com/quail-mta/quail/internal/djberr"
@@ -71,24 +70,6 @@ func sockPort(sa syscall.Sockaddr) uint16 {
 		return uint16(a.Port)
 	}
 	return 0
-}
-
-// sockAddr converts a socket address to an AddrPort; v4-mapped addresses
-// stay mapped (tcpenv decides how to show them).
-func sockAddr(sa syscall.Sockaddr) netip.AddrPort {
-	switch a := sa.(type) {
-	case *syscall.SockaddrInet4:
-		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
-	case *syscall.SockaddrInet6:
-		ip := netip.AddrFrom16(a.Addr)
-		if a.ZoneId != 0 && ip.IsLinkLocalUnicast() {
-			if ifi, err := net.InterfaceByIndex(int(a.ZoneId)); err == nil {
-				ip = ip.WithZone(ifi.Name)
-			}
-		}
-		return netip.AddrPortFrom(ip, uint16(a.Port))
-	}
-	return netip.AddrPort{}
 }
 
 // OpError is a failed step of setting up or running the server, worded as

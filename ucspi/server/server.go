@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/quail-mta/quail/ucspi/tcpenv"
 )
 
 // Server is a running tcpserver.
@@ -169,7 +171,7 @@ func (s *Server) acceptLoop() error {
 		n := s.live
 		s.mu.Unlock()
 		s.log.status(n, s.cfg.Limit)
-		go s.handle(nfd, sockAddr(lsa), sockAddr(rsa))
+		go s.handle(nfd, tcpenv.FromSockaddr(lsa), tcpenv.FromSockaddr(rsa))
 	}
 }
 
