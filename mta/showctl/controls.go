@@ -72,12 +72,20 @@ var controls = []entry{
 	{name: "virtualdomains", kind: list, def: "No virtual domains.", pre: "Virtual domain: "},
 }
 
+// alsoKnown are the files programs read that have no paragraph in
+// controls: morercpthosts and morercpthosts.cdb, which relayControls
+// prints with rcpthosts, and the tables qmail-smtpd reads, compiled from
+// the text files of controls by qmail-badmimetypes and
+// qmail-badloadertypes.
+var alsoKnown = []string{"morercpthosts", "morercpthosts.cdb", "badmimetypes.cdb", "badloadertypes.cdb"}
+
 // known is every file name the listing covers; anything else in the
 // directory is reported as unknown.
 func known(name string) bool {
-	switch name {
-	case "morercpthosts", "morercpthosts.cdb":
-		return true
+	for _, n := range alsoKnown {
+		if n == name {
+			return true
+		}
 	}
 	for _, e := range controls {
 		if e.name == name {
