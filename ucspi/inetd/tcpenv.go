@@ -21,6 +21,7 @@ import (
 
 	"github.com/quail-mta/quail/dnsclient"
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/getopt"
 	"github.com/quail-mta/quail/internal/pathexec"
 	"github.com/quail-mta/quail/ucspi/ident"
@@ -98,7 +99,7 @@ func TCPEnv(inv *cli.Invocation) int {
 		}
 	}
 	err := pathexec.Exec(argv, env)
-	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], tcpenv.ErrText(err))
+	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], djberr.Text(err))
 }
 
 // connEnv is inv's environment with the variables of the connection on
@@ -133,14 +134,7 @@ func connEnv(inv *cli.Invocation, remoteInfo bool, timeout time.Duration) ([]str
 	return info.Apply(inv.Env), nil
 }
 
-type op struct {
-	what string
-	err  error
-}
-
-func (e *op) Error() string { return "unable to " + e.what + ": " + tcpenv.ErrText(e.err) }
-
-func opError(what string, err error) error { return &op{what, err} }
+func opError(what string, err error) error { return djberr.Wrap("unable to "+what, err) }
 
 // scanUlong reads leading digits as qmail's scan_ulong does (none is 0),
 // capped at a value no timeout needs to exceed.

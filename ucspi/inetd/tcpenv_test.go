@@ -216,7 +216,7 @@ func TestTCPEnv(t *testing.T) {
 	}{
 		{"no program", nil, strings.NewReader(""), 111, "tcp-env: usage: tcp-env [ -rR ] [ -ttimeout ] program [ arg ... ]\n"},
 		{"an unknown option", []string{"-x", "true"}, strings.NewReader(""), 111, "tcp-env: usage: tcp-env [ -rR ] [ -ttimeout ] program [ arg ... ]\n"},
-		{"descriptor 0 is not a socket", []string{"true"}, strings.NewReader(""), 111, "tcp-env: fatal: unable to get local address: socket operation on non-socket\n"},
+		{"descriptor 0 is not a socket", []string{"true"}, strings.NewReader(""), 111, "tcp-env: fatal: unable to get local address: not a socket\n"},
 		{"a program that is not there", []string{"/nonexistent/prog"}, nil, 111, "tcp-env: fatal: unable to run /nonexistent/prog: file does not exist\n"},
 	} {
 		e := env
