@@ -29,7 +29,7 @@ func TestQHPSIWithStandInScanner(t *testing.T) {
 	port := in.smtpd([]string{"QHPSI=" + scanner, "QHPSIARG1=--no-summary"})
 
 	out := sendWithSwaks(t, port, "an infected message: "+eicarLike)
-	if !strings.Contains(out, "<** 554 5.3.0 virus found by the content scanner (#5.7.1)") {
+	if !strings.Contains(out, "<** 554 5.7.1 virus found by the content scanner (#5.7.1)") {
 		t.Fatalf("infected message not refused with 554:\n%s", out)
 	}
 	out = sendWithSwaks(t, port, "a clean message")

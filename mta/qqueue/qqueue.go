@@ -33,6 +33,13 @@ type Result struct {
 // OK says whether the message is safely queued.
 func (r Result) OK() bool { return r.Code == 0 }
 
+// Infected says whether quail's qmail-queue refused the message because
+// its QHPSI scanner found a virus, whether it ran as a program (custom
+// error on descriptor 6) or in the caller's process.
+func (r Result) Infected() bool {
+	return r.Code == queue.ExitCustom && r.Permanent && r.Text == queue.InfectedText
+}
+
 // Explain maps an exit code to qmail's wording (qmail-queue(8)).
 func Explain(code int) Result {
 	r := Result{Code: code}

@@ -19,12 +19,15 @@ type Scanner struct {
 	Argv    []string // the scanner and its arguments; the file name follows
 	HitCode int      // the exit code that means "infected" (clamscan, clamdscan: 1)
 	MaxSize int64    // larger messages are not scanned; 0: no limit
+	MinSize int64    // smaller messages are not scanned; 0: no limit
 }
 
 // ScannerFromEnv reads Spamcontrol's variables: QHPSI names the scanner
 // (words after the first are arguments), QHPSIARG1 ... QHPSIARG9 add
 // arguments, QHPSIRC is the hit code (default 1), QHPSIMAXSIZE the
-// largest message scanned in bytes. It returns nil when QHPSI is unset
+// largest message scanned in bytes, QHPSIMINSIZE the smallest (as
+// Spamcontrol's qmail-queue, which compares both with the queue file's
+// size). It returns nil when QHPSI is unset
 // or empty.
 func ScannerFromEnv(lookup func(string) (string, bool)) *Scanner {
 	v, ok := lookup("QHPSI")
@@ -42,9 +45,14 @@ func ScannerFromEnv(lookup func(string) (string, bool)) *Scanner {
 			s.HitCode = n
 		}
 	}
-	if m, ok := lookup("QHPSIMAXSIZE"); ok {
-		if n, err := strconv.ParseInt(m, 10, 64); err == nil && n > 0 {
-			s.MaxSize = n
+	for _, v := range []struct {
+		name string
+		dst  *int64
+	}{{"QHPSIMAXSIZE", &s.MaxSize}, {"QHPSIMINSIZE", &s.MinSize}} {
+		if m, ok := lookup(v.name); ok {
+			if n, err := strconv.ParseInt(m, 10, 64); err == nil && n > 0 {
+				*v.dst = n
+			}
 		}
 	}
 	return s
@@ -55,7 +63,7 @@ var ErrInfected = errors.New("virus found by the content scanner")
 
 // scan runs the scanner on the queue file of the message.
 func (s *Scanner) scan(path string, size int64) error {
-	if s == nil || len(s.Argv) == 0 || (s.MaxSize > 0 && size > s.MaxSize) {
+	if s == nil || len(s.Argv) == 0 || (s.MaxSize > 0 && size > s.MaxSize) || size < s.MinSize {
 		return nil
 	}
 	cmd := exec.Command(s.Argv[0], append(s.Argv[1:], path)...)

@@ -61,3 +61,19 @@ func TestScannerFromEnv(t *testing.T) {
 		t.Fatalf("oversized message scanned: %v", err)
 	}
 }
+
+// QHPSIMINSIZE, as Spamcontrol's qmail-queue reads it: a message smaller
+// than it is not scanned (the scanner here would call anything a hit).
+func TestQHPSIMinSize(t *testing.T) {
+	env := map[string]string{"QHPSI": "/bin/false", "QHPSIMINSIZE": "100"}
+	s := ScannerFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if s == nil || s.MinSize != 100 {
+		t.Fatalf("%+v", s)
+	}
+	if err := s.scan("/dev/null", 99); err != nil {
+		t.Errorf("a message under QHPSIMINSIZE was scanned: %v", err)
+	}
+	if err := s.scan("/dev/null", 100); err != ErrInfected {
+		t.Errorf("a message of QHPSIMINSIZE was not scanned: %v", err)
+	}
+}

@@ -16,12 +16,22 @@ import (
 // fakeTLS stands for sslserver's side: after STARTTLS the session reads
 // the "decrypted" commands from after and writes to sink.
 type fakeTLS struct {
-	after string
-	sink  *bytes.Buffer
+	after  string
+	sink   *bytes.Buffer
+	sinkTo io.Writer // instead of sink
+	env    []string  // the TLS variables; nil: protocol and cipher only
 }
 
 func (f *fakeTLS) StartTLS() ([]string, io.Reader, io.Writer, error) {
-	return []string{"SSL_PROTOCOL=TLSv1.3", "SSL_CIPHER=TLS_AES_128_GCM_SHA256"}, strings.NewReader(f.after), f.sink, nil
+	env := f.env
+	if env == nil {
+		env = []string{"SSL_PROTOCOL=TLSv1.3", "SSL_CIPHER=TLS_AES_128_GCM_SHA256"}
+	}
+	var w io.Writer = f.sink
+	if f.sinkTo != nil {
+		w = f.sinkTo
+	}
+	return env, strings.NewReader(f.after), w, nil
 }
 
 func TestStartTLS(t *testing.T) {

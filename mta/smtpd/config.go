@@ -25,11 +25,15 @@ type Config struct {
 	Databytes int64         // control/databytes or $DATABYTES; 0 = no limit
 	Timeout   time.Duration // control/timeoutsmtpd, default 1200 s
 
-	Rcpthosts     *HostList    // nil: no control/rcpthosts (qmail then accepts any recipient)
-	MoreRcpthosts string       // path of control/morercpthosts.cdb, "" if absent
-	BadMailFrom   *PatternList // control/badmailfrom
-	BadRcptTo     *PatternList // control/badrcptto
-	BadHelo       *PatternList // control/badhelo
+	Rcpthosts     *HostList     // nil: no control/rcpthosts (qmail then accepts any recipient)
+	MoreRcpthosts string        // path of control/morercpthosts.cdb, "" if absent
+	BadMailFrom   *PatternList  // control/badmailfrom
+	MailFromForms MailFromForms // control/badmailfrom's extended lines
+	// LocalIPHost (control/localiphost, default Me) replaces a recipient
+	// domain that is an address literal of this host.
+	LocalIPHost string
+	BadRcptTo   *PatternList // control/badrcptto
+	BadHelo     *PatternList // control/badhelo
 	// BadMailFromUnknown (control/badmailfromunknown) applies to clients
 	// without a reverse DNS name only.
 	BadMailFromUnknown *PatternList
@@ -54,6 +58,12 @@ type Config struct {
 	TLSActive     bool       // TLS was on before the session started (sslserver without -n)
 	Auth          AuthMode   // $SMTPAUTH
 	CheckPassword []string   // qmail-smtpd's arguments: checkpassword program and its arguments
+	// TLSCertRelay ($UCSPITLS "?" or "@") lets a client relay whose
+	// certificate sslserver verified; TLSCertLogin ("@") also takes it
+	// as logged in by the certificate's address.
+	TLSCertRelay, TLSCertLogin bool
+	Scanner                    string // the QHPSI scanner, for the log
+
 	// AuthCapable is what the checkpassword program can check when it
 	// is one of quail's own (checkpw.Capabilities), 0 when unknown.
 	AuthCapable checkpw.Mechanisms
@@ -125,7 +135,13 @@ func LoadConfig(home string, env Lookup) (*Config, error) {
 		if err != nil {
 			return nil, err
 		}
+		if f.name == "badmailfrom" {
+			lines, c.MailFromForms = splitBadMailFrom(lines)
+		}
 		*f.dst = NewPatternList(lines)
+	}
+	if c.LocalIPHost, _, err = ctl.Line("localiphost", c.Me); err != nil {
+		return nil, err
 	}
 	if err := c.loadFilters(ctl, env); err != nil {
 		return nil, err
@@ -154,6 +170,12 @@ func LoadConfig(home string, env Lookup) (*Config, error) {
 	c.RemoteInfo, _ = env("TCPREMOTEINFO")
 	c.LocalIP, _ = env("TCPLOCALIP")
 	c.TLSMode, c.TLS, c.TLSActive = tlsFromEnv(env)
+	c.tlsCertMode(env)
+	if v, ok := env("QHPSI"); ok {
+		if f := strings.Fields(v); len(f) > 0 {
+			c.Scanner = f[0]
+		}
+	}
 	c.Auth = authModeFromEnv(env, c.warn)
 	c.LocalHost = "unknown"
 	if v, ok := env("TCPLOCALHOST"); ok && v != "" {

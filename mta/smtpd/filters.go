@@ -296,7 +296,11 @@ func (s *Session) domainExists(name string) (exists, temporary bool) {
 }
 
 // senderProblem runs the checks on MAIL FROM beyond badmailfrom.
-func (s *Session) senderProblem(addr string) (reason string, temporary bool) {
+// passed says badmailfrom's "?" form lets addr pass them.
+func (s *Session) senderProblem(addr string, passed bool) (reason string, temporary bool) {
+	if passed {
+		return "", false
+	}
 	if s.cfg.RemoteHost == "unknown" && s.cfg.BadMailFromUnknown.Match(addr) {
 		return "Badmailfromunknown", false
 	}
@@ -328,7 +332,7 @@ func (s *Session) senderProblem(addr string) (reason string, temporary bool) {
 func (s *Session) spfAction(addr string) (code int, enh, text string) {
 	level := s.cfg.Filters.SPFBehavior
 	s.spfHeader = ""
-	if level == 0 || s.cfg.Filters.DNS == nil || s.cfg.RelayClient != nil || s.authUser != "" {
+	if level == 0 || s.cfg.Filters.DNS == nil || s.relayAllowed() {
 		return 0, "", ""
 	}
 	ip, err := netip.ParseAddr(s.cfg.RemoteIP)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -41,6 +43,8 @@ type Session struct {
 	tlsEnv       []string
 	authUser     string
 	authFailures int
+	certRelay    bool // a verified client certificate lets it relay ($UCSPITLS "?", "@")
+	ipme         []netip.Addr
 	helo         string
 	esmtp        bool
 	errors       int
@@ -139,6 +143,9 @@ func (s *Session) release() {
 }
 
 func (s *Session) run() error {
+	if s.tlsActive {
+		s.certLogin(s.env)
+	}
 	s.reply(220, "", s.cfg.Greeting+" ESMTP")
 	for {
 		if err := s.flushIfIdle(); err != nil {
@@ -436,10 +443,19 @@ func (s *Session) cmdMail(arg string) error {
 		s.logf("Reject", "MAIL", "Size", "", "size:"+strconv.FormatInt(size, 10))
 		return nil
 	}
-	if s.cfg.BadMailFrom.Match(addr) {
+	passed := s.cfg.MailFromForms.passes(addr)
+	bmf := ""
+	switch {
+	case passed:
+	case s.cfg.BadMailFrom.Match(addr):
+		bmf = "Badmailfrom"
+	default:
+		bmf = s.cfg.MailFromForms.problem(addr, s.cfg.RemoteHost, s.relayAllowed())
+	}
+	if bmf != "" {
 		s.mailFrom = addr
 		s.fail(553, "5.7.1", "sorry, your envelope sender is in my badmailfrom list (#5.7.1)")
-		s.logf("Reject", "MAIL", "Badmailfrom", "", "")
+		s.logf("Reject", "MAIL", bmf, "", "")
 		s.mailFrom = ""
 		return nil
 	}
@@ -456,7 +472,7 @@ func (s *Session) cmdMail(arg string) error {
 		s.mailFrom = ""
 		return nil
 	}
-	if reason, temp := s.senderProblem(addr); reason != "" {
+	if reason, temp := s.senderProblem(addr, passed); reason != "" {
 		result := "Reject"
 		if temp {
 			result = "Defer"
@@ -499,6 +515,7 @@ func (s *Session) cmdRcpt(arg string) error {
 		s.fail(555, "5.5.4", "syntax error (#5.5.4)")
 		return nil
 	}
+	addr = s.localIPHost(addr)
 	for _, p := range params {
 		k, _, _ := strings.Cut(p, "=")
 		if !strings.EqualFold(k, "NOTIFY") && !strings.EqualFold(k, "ORCPT") {
@@ -532,6 +549,15 @@ func (s *Session) cmdRcpt(arg string) error {
 		s.rcpts = append(s.rcpts, addr+*s.cfg.RelayClient)
 		s.reply(250, "2.1.5", "ok")
 		s.logf("Accept", "RCPT", "Relayclient", addr, "")
+		return nil
+	}
+	if s.certRelay {
+		if !s.recipientKnown(addr) {
+			return nil
+		}
+		s.rcpts = append(s.rcpts, addr)
+		s.reply(250, "2.1.5", "ok")
+		s.logf("Accept", "RCPT", "Cert", addr, "")
 		return nil
 	}
 	if s.authUser != "" {
@@ -600,6 +626,55 @@ func (s *Session) recipientKnown(addr string) bool {
 	return true
 }
 
+// relayAllowed says whether the client may relay: RELAYCLIENT, a login,
+// or a verified client certificate.
+func (s *Session) relayAllowed() bool {
+	return s.cfg.RelayClient != nil || s.authUser != "" || s.certRelay
+}
+
+// localIPHost replaces the domain of addr, when it is an address literal
+// naming one of this host's addresses, with control/localiphost, as
+// qmail-smtpd does before rcpthosts (qmail-smtpd(8), qmail-control(5)):
+// box@[127.0.0.1] is box@me then.
+func (s *Session) localIPHost(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 || !strings.HasPrefix(addr[at+1:], "[") || !strings.HasSuffix(addr, "]") || s.cfg.LocalIPHost == "" {
+		return addr
+	}
+	lit := strings.TrimPrefix(strings.ToLower(addr[at+2:len(addr)-1]), "ipv6:")
+	ip, err := netip.ParseAddr(lit)
+	if err != nil {
+		return addr
+	}
+	if s.ipme == nil {
+		s.ipme = localAddrs(s.cfg.LocalIP)
+	}
+	for _, a := range s.ipme {
+		if a == ip.Unmap() {
+			return addr[:at+1] + s.cfg.LocalIPHost
+		}
+	}
+	return addr
+}
+
+// localAddrs are the addresses of this host's interfaces (qmail's ipme)
+// and the one the connection came in on.
+func localAddrs(local string) []netip.Addr {
+	out := []netip.Addr{}
+	if a, err := netip.ParseAddr(local); err == nil {
+		out = append(out, a.Unmap())
+	}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(n.IP); ok {
+				out = append(out, ip.Unmap())
+			}
+		}
+	}
+	return out
+}
+
 // ownLiteral allows an address literal naming this server itself (its
 // own IP as tcpserver reports it, or a literal listed in rcpthosts).
 func (s *Session) ownLiteral(addr, trick string) bool {
@@ -647,7 +722,7 @@ func (s *Session) cmdData(string) error {
 		d.SetReadDeadline(s.now().Add(s.cfg.Timeout))
 	}
 	var sink io.Writer = q
-	warlord := NewWarlord(s.cfg.Filters.Warlord, s.cfg.RelayClient != nil || s.authUser != "")
+	warlord := NewWarlord(s.cfg.Filters.Warlord, s.relayAllowed())
 	if warlord != nil {
 		sink = io.MultiWriter(q, warlord)
 	}
@@ -680,16 +755,41 @@ func (s *Session) cmdData(string) error {
 		case r.OK():
 			s.reply(250, "2.0.0", fmt.Sprintf("ok %d qp %d", s.now().Unix(), qp))
 			s.logf("Accept", "DATA", "Queued", "", fmt.Sprintf("%s qp:%d", extra, qp))
+		case r.Infected():
+			// One reply whichever way qmail-queue ran, and a log line
+			// that names the finding and the scanner.
+			s.reply(554, enhancedOf(r.Text, "5.7.1"), r.Text)
+			s.logf("Reject", "DATA", "Virus_found", "", extra+" scanner:"+safeLog(s.cfg.Scanner))
 		case r.Permanent:
-			s.reply(554, "5.3.0", r.Text)
+			s.reply(554, enhancedOf(r.Text, "5.3.0"), r.Text)
 			s.logf("Reject", "DATA", "Queue", "", extra+" qq:"+strconv.Itoa(r.Code))
 		default:
-			s.reply(451, "4.3.0", r.Text)
+			s.reply(451, enhancedOf(r.Text, "4.3.0"), r.Text)
 			s.logf("Defer", "DATA", "Queue", "", extra+" qq:"+strconv.Itoa(r.Code))
 		}
 	}
 	s.resetTransaction()
 	return nil
+}
+
+// enhancedOf is the RFC 3463 code qmail's text carries at its end as
+// "(#x.y.z)", so that both codes of a reply agree; def when it has none.
+func enhancedOf(text, def string) string {
+	i := strings.LastIndex(text, "(#")
+	if i < 0 || !strings.HasSuffix(text, ")") {
+		return def
+	}
+	code := text[i+2 : len(text)-1]
+	parts := strings.Split(code, ".")
+	if len(parts) != 3 || (parts[0] != "4" && parts[0] != "5") || (def[0] != parts[0][0]) {
+		return def
+	}
+	for _, p := range parts[1:] {
+		if _, err := strconv.Atoi(p); err != nil || len(p) > 3 {
+			return def
+		}
+	}
+	return code
 }
 
 // deadlineWriter extends the read deadline while a message streams in,

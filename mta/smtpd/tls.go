@@ -24,6 +24,64 @@ func tlsFromEnv(env Lookup) (TLSMode, TLSStarter, bool) {
 	return ucspitls.Setup(env)
 }
 
+// tlsCertMode reads s/qmail's UCSPITLS values beyond ucspitls's: "?"
+// requires STARTTLS and lets a client with a certificate sslserver
+// verified relay; "@" also takes the certificate's e-mail address (else
+// its common name) as the authenticated user (s/qmail's qmail-smtpd(8)).
+// Other values than "", "!", "-" are warned about.
+func (c *Config) tlsCertMode(env Lookup) {
+	v, ok := env("UCSPITLS")
+	if !ok {
+		return
+	}
+	switch v {
+	case "", "!", "-":
+	case "?", "@":
+		c.TLSMode = TLSRequire
+		c.TLSCertRelay, c.TLSCertLogin = true, v == "@"
+	default:
+		as := ""
+		if c.TLSMode == TLSRequire {
+			as = "!"
+		}
+		c.warn("unknown UCSPITLS value %q, taken as %q", v, as)
+	}
+}
+
+// certLogin applies the client certificate of a TLS session whose
+// variables env holds, when $UCSPITLS asks for it.
+func (s *Session) certLogin(env []string) {
+	if !s.cfg.TLSCertRelay {
+		return
+	}
+	get := func(k string) string {
+		for _, e := range env {
+			if v, ok := strings.CutPrefix(e, k+"="); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	dn := get("SSL_CLIENT_S_DN")
+	if get("SSL_CLIENT_VERIFY") != "SUCCESS" || dn == "" {
+		return
+	}
+	s.certRelay = true
+	extra := "DN:" + safeLog(dn)
+	if s.cfg.TLSCertLogin {
+		id := get("SSL_CLIENT_S_DN_Email")
+		if id == "" {
+			id = get("SSL_CLIENT_S_DN_CN")
+		}
+		if id == "" {
+			id = dn
+		}
+		s.authUser = id
+		extra += " A:" + safeLog(id)
+	}
+	s.logf("Accept", "TLS", "Client_cert", "", extra)
+}
+
 func (s *Session) tlsOffered() bool {
 	return s.cfg.TLSMode != TLSOff && s.cfg.TLS != nil && !s.tlsActive
 }
@@ -70,6 +128,7 @@ func (s *Session) cmdStarttls(arg string) error {
 	s.authUser = ""
 	s.resetTransaction()
 	s.logf("Accept", "TLS", tlsSummary(env), "", "")
+	s.certLogin(env)
 	return nil
 }
 
