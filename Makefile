@@ -4,7 +4,11 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 QMAILHOME ?= /var/qmail
 PREFIX    ?= /usr/local
 MODULE    := github.com/quail-mta/quail
-LDFLAGS   := -X $(MODULE)/internal/version.Version=$(VERSION) -X $(MODULE)/internal/qmailhome.Default=$(QMAILHOME)
+# Programs start at internal/rtlimit's entry routine, which checks the
+# limits the Go runtime needs before it runs (linux/amd64 and arm64).
+PLATFORM  := $(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)
+ENTRY     := $(if $(filter linux/amd64 linux/arm64,$(PLATFORM)),-E _quail_rt0)
+LDFLAGS   := $(ENTRY) -X $(MODULE)/internal/version.Version=$(VERSION) -X $(MODULE)/internal/qmailhome.Default=$(QMAILHOME)
 BIN       := $(CURDIR)/bin
 FUZZTIME  ?= 30s
 export CGO_ENABLED = 0

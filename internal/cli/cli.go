@@ -17,6 +17,10 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	// Every program links the entry routine that checks its limits
+	// before the Go runtime starts (internal/rtlimit).
+	_ "github.com/quail-mta/quail/internal/rtlimit"
 )
 
 // Exit codes shared by the whole family. qmail interfaces add their own

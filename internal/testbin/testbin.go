@@ -20,8 +20,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/quail-mta/quail/internal/rtlimit"
 )
 
 var (
@@ -56,7 +59,9 @@ func Path(t testing.TB, program string) string {
 		if rerr != nil {
 			t.Fatalf("testbin: %v", rerr)
 		}
-		cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./cmd/"+program)
+		// Linked as the Makefile links them: starting at the entry
+		// routine that checks the limits the runtime needs.
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", rtlimit.LinkFlags(runtime.GOOS, runtime.GOARCH), "-o", out, "./cmd/"+program)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		msg, berr := cmd.CombinedOutput()
