@@ -80,6 +80,9 @@ func Softlimit(inv *cli.Invocation) int {
 	if err != nil {
 		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", argv[0], djberr.Text(err))
 	}
+	if w := raiseForRuntime(limits, path, argv, inv.Env); w != "" {
+		inv.Warn("%s", w)
+	}
 	for _, l := range limits {
 		var r syscall.Rlimit
 		if err := syscall.Getrlimit(l.resource, &r); err != nil {

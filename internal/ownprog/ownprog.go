@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -132,3 +133,14 @@ func Run(name string, f func()) (ok bool) {
 
 // stderr is where Run logs; tests look at it.
 var stderr io.Writer = os.Stderr
+
+// Quail reports whether path is an executable file built from any of
+// quail's main packages.
+func Quail(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
+		return false
+	}
+	bi, err := buildinfo.ReadFile(path)
+	return err == nil && bi.Main.Path == Module && strings.HasPrefix(bi.Path, Module+"/cmd/")
+}

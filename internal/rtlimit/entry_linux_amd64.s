@@ -25,6 +25,9 @@ TEXT _quail_rt0(SB),NOSPLIT|NOFRAME,$0
 	LEAQ	runtime·noptrdata(SB), BX
 	SUBQ	BX, R13
 	ADDQ	$DATA_RUNTIME, R13
+	MOVQ	$DATA_FLOOR, AX
+	CMPQ	R13, AX
+	CMOVQCS	AX, R13			// at least the floor
 	MOVQ	$0, R11
 	CMPQ	R12, R13
 	JCS	fail
@@ -42,6 +45,9 @@ as:
 	LEAQ	runtime·text(SB), BX
 	SUBQ	BX, R13
 	ADDQ	$(4096+AS_RUNTIME), R13
+	MOVQ	$AS_FLOOR, AX
+	CMPQ	R13, AX
+	CMOVQCS	AX, R13
 	MOVQ	$1, R11
 	CMPQ	R12, R13
 	JCS	fail
@@ -213,14 +219,18 @@ GLOBL rlim<>(SB), NOPTR, $16
 GLOBL iov<>(SB), NOPTR, $112
 GLOBL num<>(SB), NOPTR, $48
 
-// func runtimeNeeds() (data, as, stack, threads uint64)
-TEXT ·runtimeNeeds(SB),NOSPLIT,$0-32
+// func runtimeNeeds() (dataFloor, asFloor, data, as, stack, threads uint64)
+TEXT ·runtimeNeeds(SB),NOSPLIT,$0-48
+	MOVQ	$DATA_FLOOR, AX
+	MOVQ	AX, dataFloor+0(FP)
+	MOVQ	$AS_FLOOR, AX
+	MOVQ	AX, asFloor+8(FP)
 	MOVQ	$DATA_RUNTIME, AX
-	MOVQ	AX, data+0(FP)
+	MOVQ	AX, data+16(FP)
 	MOVQ	$AS_RUNTIME, AX
-	MOVQ	AX, as+8(FP)
+	MOVQ	AX, as+24(FP)
 	MOVQ	$STACK_RUNTIME, AX
-	MOVQ	AX, stack+16(FP)
+	MOVQ	AX, stack+32(FP)
 	MOVQ	$THREADS_RUNTIME, AX
-	MOVQ	AX, threads+24(FP)
+	MOVQ	AX, threads+40(FP)
 	RET

@@ -18,6 +18,9 @@ TEXT _quail_rt0(SB),NOSPLIT|NOFRAME,$0
 	SUB	R1, R21, R21
 	MOVD	$DATA_RUNTIME, R1
 	ADD	R1, R21, R21
+	MOVD	$DATA_FLOOR, R1
+	CMP	R1, R21
+	CSEL	LO, R1, R21, R21	// at least the floor
 	MOVD	$0, R22
 	CMP	R21, R20
 	BLO	fail
@@ -34,6 +37,9 @@ as:
 	SUB	R1, R21, R21
 	MOVD	$(4096+AS_RUNTIME), R1
 	ADD	R1, R21, R21
+	MOVD	$AS_FLOOR, R1
+	CMP	R1, R21
+	CSEL	LO, R1, R21, R21
 	MOVD	$1, R22
 	CMP	R21, R20
 	BLO	fail
@@ -187,16 +193,20 @@ digits2:
 	SVC
 	B	0(PC)
 
-// func runtimeNeeds() (data, as, stack, threads uint64)
-TEXT ·runtimeNeeds(SB),NOSPLIT,$0-32
+// func runtimeNeeds() (dataFloor, asFloor, data, as, stack, threads uint64)
+TEXT ·runtimeNeeds(SB),NOSPLIT,$0-48
+	MOVD	$DATA_FLOOR, R0
+	MOVD	R0, dataFloor+0(FP)
+	MOVD	$AS_FLOOR, R0
+	MOVD	R0, asFloor+8(FP)
 	MOVD	$DATA_RUNTIME, R0
-	MOVD	R0, data+0(FP)
+	MOVD	R0, data+16(FP)
 	MOVD	$AS_RUNTIME, R0
-	MOVD	R0, as+8(FP)
+	MOVD	R0, as+24(FP)
 	MOVD	$STACK_RUNTIME, R0
-	MOVD	R0, stack+16(FP)
+	MOVD	R0, stack+32(FP)
 	MOVD	$THREADS_RUNTIME, R0
-	MOVD	R0, threads+24(FP)
+	MOVD	R0, threads+40(FP)
 	RET
 
 GLOBL rlim<>(SB), NOPTR, $16

@@ -3,7 +3,7 @@
 package rtlimit
 
 // runtimeNeeds returns rtlimit.h's numbers.
-func runtimeNeeds() (data, as, stack, threads uint64)
+func runtimeNeeds() (dataFloor, asFloor, data, as, stack, threads uint64)
 
 // Checked reports whether programs built for this platform carry the
 // entry routine.

@@ -58,40 +58,59 @@ type Needs struct {
 	Threads uint64 // RLIMIT_NPROC, for a user other than root
 }
 
+// Floor is the least every quail program is given: the data and address
+// space floors (above what the largest program needs, so that a limit
+// raised for one program is enough for any program it starts), the
+// runtime's stack with a short argument list, and its threads.
+func Floor() Needs {
+	df, af, _, _, s, t := runtimeNeeds()
+	return Needs{Data: df, AS: af, Stack: s + 4096, Threads: t}
+}
+
 // Runtime is what the Go runtime needs beyond a program's image.
 func Runtime() Needs {
-	d, a, s, t := runtimeNeeds()
+	_, _, d, a, s, t := runtimeNeeds()
 	return Needs{Data: d, AS: a, Stack: s, Threads: t}
 }
 
-// Of returns what the executable at path needs: its image, read from its
-// ELF program headers, and the runtime's part.
-func Of(path string) (Needs, error) {
+// Of returns what the executable at path needs when it is started with
+// argv and env: the floor, or when more, its image read from its ELF section headers as the entry
+// routine reads it from the linker's symbols (the writable part from
+// .noptrdata to the end of .noptrbss, the whole from .text to there, and
+// a page before .text for the headers), the runtime's part, and on the
+// stack what the kernel puts above the stack pointer for argv and env.
+func Of(path string, argv, env []string) (Needs, error) {
 	f, err := elf.Open(path)
 	if err != nil {
 		return Needs{}, err
 	}
 	defer f.Close()
-	var lo, hi, writable uint64
-	lo = ^uint64(0)
-	for _, p := range f.Progs {
-		if p.Type != elf.PT_LOAD {
-			continue
-		}
-		lo = min(lo, p.Vaddr)
-		hi = max(hi, p.Vaddr+p.Memsz)
-		if p.Flags&elf.PF_W != 0 {
-			writable += p.Memsz
-		}
+	text, data, bss := f.Section(".text"), f.Section(".noptrdata"), f.Section(".noptrbss")
+	if text == nil || data == nil || bss == nil {
+		return Needs{}, fmt.Errorf("%s: not a Go program's image", path)
 	}
-	if hi == 0 {
-		return Needs{}, fmt.Errorf("%s: no loadable segment", path)
-	}
-	n := Runtime()
-	n.Data += writable
-	n.AS += hi - lo
-	n.Stack += 4096 // what lies above the stack pointer for short arguments
+	end := bss.Addr + bss.Size
+	n, floor := Runtime(), Floor()
+	n.Data = max(floor.Data, n.Data+end-data.Addr)
+	n.AS = max(floor.AS, n.AS+end-text.Addr+4096)
+	n.Stack += aboveStack(path, argv, env)
 	return n, nil
+}
+
+// aboveStack is an upper bound of what execve(2) puts above the new
+// program's stack pointer: the strings of the file name, argv and env, the
+// pointers to them, the auxiliary vector with its random bytes and
+// platform name, and the up to 8 KiB the kernel may move the stack pointer
+// down at random, rounded up to the page that holds the top.
+func aboveStack(path string, argv, env []string) uint64 {
+	n := uint64(len(path)+1) + 8*uint64(len(argv)+len(env)+3) + 1024 + 8192
+	for _, s := range argv {
+		n += uint64(len(s) + 1)
+	}
+	for _, s := range env {
+		n += uint64(len(s) + 1)
+	}
+	return (n + 2*4095) &^ 4095
 }
 
 // EntrySymbol is the entry point the linker is told to use.
