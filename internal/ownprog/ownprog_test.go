@@ -151,3 +151,19 @@ func TestSeveralProgramsAndVersion(t *testing.T) {
 		t.Errorf("after a new copy: identity changed %v, own %v", id2 != id1, own)
 	}
 }
+
+func TestQuailTellsAnyOfQuailsPrograms(t *testing.T) {
+	for _, tc := range []struct {
+		path string
+		want bool
+	}{
+		{testbin.Path(t, "addcr"), true},
+		{testbin.Path(t, "qmail-smtpd"), true},
+		{"/bin/sh", false},
+		{"/nonexistent/addcr", false},
+	} {
+		if got := Quail(tc.path); got != tc.want {
+			t.Errorf("Quail(%s) = %v, want %v", tc.path, got, tc.want)
+		}
+	}
+}
