@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/quail-mta/quail/internal/rtlimit"
 	"github.com/quail-mta/quail/mta/passwd"
 )
 
@@ -374,6 +375,7 @@ func (k *checker) services() {
 				k.problem(fmt.Sprintf("%s is missing or not executable", k.show(p)),
 					"remove %s and run quail-setup to install it again", k.show(s))
 			}
+			k.limits(p)
 		}
 		if rules, err := os.ReadFile(filepath.Join(s, "env", "RULES")); err == nil {
 			r := strings.TrimSpace(string(rules))
@@ -401,5 +403,29 @@ func (k *checker) services() {
 			k.problem(fmt.Sprintf("service %s is not installed though its programs are in %s", s.name, c.BinDir),
 				"run quail-setup to install it")
 		}
+	}
+}
+
+// limits reports each softlimit in a run script that is below what
+// quail's programs need to start (internal/rtlimit). quail's softlimit
+// raises such a limit for them with a warning; Debian's, or a ulimit
+// in the script, leaves them unable to start.
+func (k *checker) limits(script string) {
+	b, err := os.ReadFile(script)
+	if err != nil || !rtlimit.Checked {
+		return
+	}
+	envDir := filepath.Join(filepath.Dir(script), "env")
+	env := func(name string) (string, bool) {
+		v, err := os.ReadFile(filepath.Join(envDir, name))
+		if err != nil || strings.ContainsAny(name, "/.") {
+			return "", false
+		}
+		first, _, _ := strings.Cut(string(v), "\n")
+		return strings.TrimRight(first, " \t"), true
+	}
+	for _, l := range lowLimits(string(b), env, rtlimit.Floor()) {
+		k.problem(fmt.Sprintf("%s: softlimit %s is below the %d bytes of %s quail's programs need to start", k.show(script), l.option, l.need, l.what),
+			"give softlimit -d %d or more (quail's softlimit raises it with a warning, any other leaves the programs unable to start)", rtlimit.Floor().Data)
 	}
 }

@@ -216,6 +216,17 @@ func TestCheckFindsProblems(t *testing.T) {
 		{"certificate garbage", "sslserver cannot start with a certificate that does not parse",
 			func(t *testing.T, c *Config) { write(t, filepath.Join(c.Home, CertFile), "not a certificate\n") },
 			"servercert.pem: tls: failed to find any PEM data"},
+		{"classic softlimit -m", "the classic run script's softlimit -m 2000000 leaves Go programs unable to start under any softlimit but quail's",
+			func(t *testing.T, c *Config) {
+				p := filepath.Join(c.ServiceDir, "qmail-smtpd", "run")
+				write(t, p, "#!/bin/sh\nexec /usr/local/bin/softlimit -m 2000000 tcpserver -v 0 smtp qmail-smtpd 2>&1\n")
+				chmod(t, p, 0o755)
+			}, "qmail-smtpd/run: softlimit -m 2000000 is below the 1500000000 bytes of address space quail's programs need to start; give softlimit -d 100000000 or more"},
+		{"data limit in env", "a DATALIMIT the run script hands softlimit -d is checked as that value",
+			func(t *testing.T, c *Config) {
+				write(t, filepath.Join(c.ServiceDir, "pop3", "env", "DATALIMIT"), "3000000\n")
+			},
+			"pop3/run: softlimit -d 3000000 is below the 100000000 bytes of data"},
 		{"key readable", "a private key others can read is no longer private",
 			func(t *testing.T, c *Config) { chmod(t, filepath.Join(c.Home, KeyFile), 0o644) },
 			"serverkey.pem is readable by others"},
