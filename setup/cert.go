@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"net"
 	"time"
 )
 
@@ -40,8 +41,11 @@ func (in *installer) certificate(o owners) error {
 	return in.file(certPath, string(certPEM), 0o644, o.root)
 }
 
-// selfSigned returns a certificate and key in PEM for host (and
-// localhost), valid for ten years from now.
+// selfSigned returns a certificate and key in PEM for host, localhost,
+// 127.0.0.1 and ::1, valid for ten years from now: a client that trusts
+// the certificate file itself (swaks --tls-ca-path, openssl s_client
+// -CAfile, Python's ssl cafile) verifies it whether it connects by name
+// or to the loopback address, as make run's clients do.
 func selfSigned(host string, now time.Time) (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -59,6 +63,7 @@ func selfSigned(host string, now time.Time) (certPEM, keyPEM []byte, err error) 
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: host, Organization: []string{"quail self-signed"}},
 		DNSNames:              names,
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.AddDate(10, 0, 0),
 		KeyUsage:              x509.KeyUsageDigitalSignature,

@@ -190,7 +190,8 @@ func invoker() (name string, uid, gid int) {
 // users writes users/assign and compiles users/cdb (qmail-newu) when the
 // table is new or the cdb is missing or older. A single-user instance
 // sends demo and demo-ext to the demo home and every other address to
-// the alias directory, all as the invoker; the privileged one starts
+// the alias directory (alias and alias-ext as qmail's alias user), all as
+// the invoker; the privileged one starts
 // with an empty table, so qmail-lspawn uses the password file.
 func (in *installer) users(o owners) error {
 	c := in.cfg
@@ -205,7 +206,17 @@ func (in *installer) users(o owners) error {
 				return err
 			}
 		}
-		fmt.Fprintf(&b, "+:%s:%d:%d:%s:-::\n.\n", name, uid, gid, filepath.Join(c.Home, "alias"))
+		// qmail's alias user: "alias" and "alias-ext", which
+		// virtualdomains entries such as example:alias-example make,
+		// read the alias directory's .qmail and .qmail-ext, as
+		// ~alias/.qmail-ext in qmail; everything else falls through to
+		// the directory with the whole local part as extension
+		// (postmaster: .qmail-postmaster), as qmail-getpw falls back on
+		// alias.
+		alias := filepath.Join(c.Home, "alias")
+		fmt.Fprintf(&b, "=alias:%s:%d:%d:%s:::\n", name, uid, gid, alias)
+		fmt.Fprintf(&b, "+alias-:%s:%d:%d:%s:-::\n", name, uid, gid, alias)
+		fmt.Fprintf(&b, "+:%s:%d:%d:%s:-::\n.\n", name, uid, gid, alias)
 		assign = b.String()
 	}
 	path := c.homePath("users", "assign")

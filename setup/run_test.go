@@ -86,6 +86,32 @@ func TestMakeRunUnprivileged(t *testing.T) {
 		opts += " -p " + s + "=" + strconv.Itoa(p)
 	}
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "QUAIL_RUN_OPTS=" + opts}
+
+	// First the setup alone, as QUAIL_RUN_SETUP_ONLY gives it, and the
+	// administrator's edits: the virtual domain of qmail's documentation
+	// (qmail-send(8)), example:alias-example, whose postmaster is
+	// ~alias/.qmail-example-postmaster, here run/qmail/alias.
+	setupOnly := exec.Command(argv[0], argv[1:]...)
+	setupOnly.Dir = top
+	setupOnly.Env = append(cmd.Env, "QUAIL_RUN_SETUP_ONLY=1")
+	if got, err := setupOnly.CombinedOutput(); err != nil {
+		t.Fatalf("run.sh with QUAIL_RUN_SETUP_ONLY=1: %v\n%s", err, got)
+	}
+	qhome := filepath.Join(top, "run", "qmail")
+	rcpthosts, err := os.ReadFile(filepath.Join(qhome, "control", "rcpthosts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeOwned(t, filepath.Join(qhome, "control", "virtualdomains"), "example:alias-example\n", uid)
+	writeOwned(t, filepath.Join(qhome, "control", "rcpthosts"), string(rcpthosts)+"example\n", uid)
+	writeOwned(t, filepath.Join(qhome, "alias", ".qmail-example-postmaster"), "./example-postmaster\n", uid)
+	// The README's check of the make run instance finds nothing to say.
+	check := exec.Command(filepath.Join(top, "bin", "quail-setup"), "-c", "-d", "run/qmail", "-s", "run/service")
+	check.Dir = top
+	if got, err := check.CombinedOutput(); err != nil || string(got) != "quail-setup: no problems found in "+qhome+"\n" {
+		t.Errorf("quail-setup -c -d run/qmail -s run/service: %v\n%s", err, got)
+	}
+
 	var out testbin.Output
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -126,6 +152,18 @@ for port,tls,want in ((sys.argv[1],0,b"220 "),(sys.argv[2],1,b"220 "),(sys.argv[
     s.close()`, strconv.Itoa(port), strconv.Itoa(ports["smtps"]), strconv.Itoa(submission), strconv.Itoa(pop3), strconv.Itoa(ports["pop3s"]))
 	if got, err := greet.CombinedOutput(); err != nil || strings.Contains(string(got), "False") {
 		t.Errorf("greetings: %v:\n%s", err, got)
+	}
+	// A client that trusts run/qmail/control/servercert.pem verifies it,
+	// by address and by name, as the README says.
+	certFile := filepath.Join(qhome, "control", "servercert.pem")
+	verify := exec.Command("python3", "-c", `import socket,ssl,sys
+ctx=ssl.create_default_context(cafile=sys.argv[2])
+for name in ("127.0.0.1","localhost"):
+    s=ctx.wrap_socket(socket.create_connection(("127.0.0.1",int(sys.argv[1])),timeout=30),server_hostname=name)
+    print(name, s.recv(100).startswith(b"220 "))
+    s.close()`, strconv.Itoa(ports["smtps"]), certFile)
+	if got, err := verify.CombinedOutput(); err != nil || string(got) != "127.0.0.1 True\nlocalhost True\n" {
+		t.Errorf("verifying smtps against %s: %v:\n%s", certFile, err, got)
 	}
 	sendSMTP(t, port, "demo@localhost", "make run")
 	newDir := filepath.Join(top, "run", "home", "demo", "Maildir", "new")
@@ -182,6 +220,17 @@ s.quit()`, strconv.Itoa(submission))
 		return len(files(newDir))+len(files(filepath.Join(newDir, "..", "cur"))) == 3
 	})
 
+	// The virtual domain's postmaster, through ~alias.
+	sendSMTP(t, port, "postmaster@example", "virtual")
+	mbox := filepath.Join(qhome, "alias", "example-postmaster")
+	waitFor(t, "the message in run/qmail/alias/example-postmaster", 30*time.Second, func() bool {
+		b, _ := os.ReadFile(mbox)
+		return bytes.Contains(b, []byte("Subject: virtual"))
+	})
+	if b, _ := os.ReadFile(mbox); !bytes.Contains(b, []byte("\nDelivered-To: alias-example-postmaster@example\n")) {
+		t.Errorf("run/qmail/alias/example-postmaster lacks the Delivered-To of alias-example-postmaster:\n%s", b)
+	}
+
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-done:
@@ -196,4 +245,15 @@ s.quit()`, strconv.Itoa(submission))
 		t.Errorf("run.sh did not report stopping:\n%s", out.String())
 	}
 	waitFor(t, "the SMTP port to close", 10*time.Second, func() bool { return !listening(port) })
+}
+
+// writeOwned writes a file of the instance as its user would.
+func writeOwned(t *testing.T, path, text string, uid int) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Lchown(path, uid, -1); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -127,6 +127,8 @@ func TestSingleUserFiles(t *testing.T) {
 		"qmail/users/vpasswd":               "demo:{PLAIN}demo:::" + filepath.Join(dir, "home", "demo") + "\n",
 		"qmail/users/assign": "=demo:" + name + ":" + itoa(uid) + ":" + itoa(gid) + ":" + filepath.Join(dir, "home", "demo") + ":::\n" +
 			"+demo-:" + name + ":" + itoa(uid) + ":" + itoa(gid) + ":" + filepath.Join(dir, "home", "demo") + ":-::\n" +
+			"=alias:" + name + ":" + itoa(uid) + ":" + itoa(gid) + ":" + filepath.Join(dir, "qmail", "alias") + ":::\n" +
+			"+alias-:" + name + ":" + itoa(uid) + ":" + itoa(gid) + ":" + filepath.Join(dir, "qmail", "alias") + ":-::\n" +
 			"+:" + name + ":" + itoa(uid) + ":" + itoa(gid) + ":" + filepath.Join(dir, "qmail", "alias") + ":-::\n.\n",
 	}
 	for rel, text := range want {
