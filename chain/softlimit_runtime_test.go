@@ -145,7 +145,10 @@ func TestThreadLimitOfOtherUsers(t *testing.T) {
 		t.Skip("needs root to become another user, and the entry routine")
 	}
 	theirs := testbin.Peer(t, "softlimit")
-	setuidgid := testbin.Peer(t, "setuidgid")
+	setpriv := testbin.Peer(t, "setpriv")
+	// A uid of this test alone: RLIMIT_NPROC counts every process and
+	// thread of the user, and other tests run as nobody at the same time.
+	asOther := []string{setpriv, "--reuid=64023", "--regid=64023", "--clear-groups"}
 	dir, err := os.MkdirTemp("", "quail-nproc-")
 	if err != nil {
 		t.Fatal(err)
@@ -158,14 +161,14 @@ func TestThreadLimitOfOtherUsers(t *testing.T) {
 	testbin.CopyProgram(t, "addcr", addcr, 0o755)
 	testbin.CopyProgram(t, "softlimit", ours, 0o755)
 
-	got := run(t, []string{basePath}, "a\n", setuidgid, "nobody", theirs, "-p", "3", addcr)
+	got := run(t, []string{basePath}, "a\n", append(asOther, theirs, "-p", "3", addcr)...)
 	want := "addcr: fatal: unable to start: process limit 3 is below the 8 threads the Go runtime needs (softlimit -p)\n"
 	if got.code != 111 || got.stderr != want {
-		t.Errorf("Debian's softlimit -p 3 as nobody: exit %d, stderr %q; want 111, %q", got.code, got.stderr, want)
+		t.Errorf("Debian's softlimit -p 3 as uid 64023: exit %d, stderr %q; want 111, %q", got.code, got.stderr, want)
 	}
-	got = run(t, []string{basePath}, "a\n", setuidgid, "nobody", ours, "-p", "3", addcr)
+	got = run(t, []string{basePath}, "a\n", append(asOther, ours, "-p", "3", addcr)...)
 	want = "softlimit: warning: raising limits below what addcr needs to start: process limit 3 to 8\n"
 	if got.code != 0 || got.stdout != "a\r\n" || got.stderr != want {
-		t.Errorf("our softlimit -p 3 as nobody: exit %d, stdout %q, stderr %q; want 0, %q", got.code, got.stdout, got.stderr, want)
+		t.Errorf("our softlimit -p 3 as uid 64023: exit %d, stdout %q, stderr %q; want 0, %q", got.code, got.stdout, got.stderr, want)
 	}
 }
