@@ -159,3 +159,26 @@ func pageHead(page []byte) (dt, name string) {
 	}
 	return dt, name
 }
+
+// xref matches a cross-reference of mdoc, "Xr name section", wherever it
+// stands on a macro line.
+var xref = regexp.MustCompile(`(?m)(?:^\.|\s)Xr (\S+) ([1-9])\b`)
+
+// TestOverviewNamesEveryPage: qmail(7) is where the manual starts, as in
+// qmail; a page it does not point to is a page nobody finds. A new page
+// needs a line in qmail.7.
+func TestOverviewNamesEveryPage(t *testing.T) {
+	b, err := os.ReadFile("qmail.7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := map[string]bool{"qmail.7": true}
+	for _, m := range xref.FindAllStringSubmatch(string(b), -1) {
+		named[m[1]+"."+m[2]] = true
+	}
+	for _, p := range pages(t) {
+		if !named[p] {
+			t.Errorf("qmail(7) does not point to %s: add it where it belongs in man/qmail.7", p)
+		}
+	}
+}
