@@ -50,10 +50,25 @@ type Program struct {
 	// Extra handles the letters tcpclient does not know; false means a
 	// usage error.
 	Extra func(c byte, arg string) bool
+	// NoIdent makes -R the default (-r turns IDENT on), as in ucspi-ssl's
+	// sslclient; tcpclient asks by default.
+	NoIdent bool
 	// Launch, when set, runs the program instead of tcpclient's exec onto
-	// descriptors 6 and 7, and returns the exit code; fd is the connected
-	// socket, host the name it was asked to connect to.
-	Launch func(fd int, host string, env, argv []string) int
+	// descriptors 6 and 7, and returns the exit code.
+	Launch func(c Connection) int
+}
+
+// Connection is what Launch gets: the connected socket and what is known
+// about it, for a client that sets its own variables.
+type Connection struct {
+	FD       int         // the connected socket, in blocking mode
+	Host     string      // the host argument as given
+	Info     tcpenv.Info // addresses, names and the IDENT answer
+	Env      []string    // the environment tcpclient was started with
+	Argv     []string    // the program and its arguments
+	Timeouts Timeouts    // -T
+	Verbose  bool        // -v
+	Quiet    bool        // -q
 }
 
 // Main runs tcpclient; on success it does not return, as the program
@@ -66,7 +81,7 @@ func Main(inv *cli.Invocation) int {
 func Run(inv *cli.Invocation, prog Program) int {
 	synopsis := prog.Synopsis
 	reserveDescriptors()
-	c := config{remoteHost: true, ident: true, identTimeout: 26 * time.Second, timeouts: DefaultTimeouts}
+	c := config{remoteHost: true, ident: !prog.NoIdent, identTimeout: 26 * time.Second, timeouts: DefaultTimeouts}
 	p := getopt.New(inv.Args, prog.Options)
 	for {
 		opt, arg, ok, err := p.Next()
@@ -205,10 +220,10 @@ func Run(inv *cli.Invocation, prog Program) int {
 		}
 		cancel()
 	}
-	env := info.ApplyTCP(inv.Env)
 	if prog.Launch != nil {
-		return prog.Launch(fd, host, env, argv)
+		return prog.Launch(Connection{FD: fd, Host: host, Info: info, Env: inv.Env, Argv: argv, Timeouts: c.timeouts, Verbose: c.verbose, Quiet: c.quiet})
 	}
+	env := info.ApplyTCP(inv.Env)
 
 	if err := placeAt(fd, ReadFD, WriteFD); err != nil {
 		return inv.Fatal(cli.ExitTemporary, "unable to set up descriptor %d: %s", ReadFD, djberr.Text(err))

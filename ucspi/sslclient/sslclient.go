@@ -1,22 +1,47 @@
 // Package sslclient is sslclient(1) of ucspi-ssl: tcpclient with TLS. It
-// connects as tcpclient does, runs the TLS handshake, and runs the program
-// with the cleartext on descriptors 6 (read) and 7 (write). Because the TLS
-// session must outlive the exec, sslclient stays as the program's parent,
-// carries the traffic, and exits with the program's exit code.
+// connects as tcpclient does, runs the TLS handshake, checks the server's
+// certificate and runs the program with the cleartext on descriptors 6
+// (read) and 7 (write). Because the TLS session must outlive the exec,
+// sslclient stays as the program's parent, carries the traffic, and exits
+// with the program's exit code.
 //
-// The server's certificate is verified against CAFILE or CADIR when either
-// is set, for the name given with -N (default: the host argument); without
-// them the session is encrypted but not authenticated, and -v says so.
-// CERTFILE and KEYFILE give a client certificate. -s gives the program the
-// SSL_* variables; -w sets the idle timeout (default 3600 seconds).
+// The options are those of fehcom's ucspi-ssl 0.9x-0.13 sslclient
+// (sslclient.c, sslclient(1)) on top of tcpclient's:
+//
+//	-a cafile    CAs to verify the server with (else $CAFILE, else the system's)
+//	-A cadir     a directory of more CAs (else $CADIR)
+//	-c certfile  a client certificate (else $CERTFILE)
+//	-k keyfile   its key (else $KEYFILE; unset: in the certificate file)
+//	-z ciphers   TLS 1.2 suites (else $CIPHERS)
+//	-V depth     longest chain below the root (else $VERIFYDEPTH, else 1)
+//	-x / -X      verify the server's certificate (the default) / do not
+//	-n / -N      check that it names the host (the default) / do not
+//	-m / -M      send the host as SNI / do not (the default)
+//	-e / -E      also set the TCP* variables / do not (the default)
+//	-s / -S      give the program the SSL_* variables / do not (the default)
+//	-w n         end the session after n idle seconds (3600)
+//	-3           read a NUL-terminated key password from descriptor 3
+//	-y / -Y      delayed TLS: the program starts in cleartext and starts TLS
+//	             through UCSPI-TLS (Scott Gifford's patch for sslclient) /
+//	             TLS at once (the default)
+//
+// The program's environment has PROTO=SSL (SSL6 for IPv6), SSLLOCALIP,
+// SSLLOCALPORT, SSLLOCALHOST, SSLREMOTEIP, SSLREMOTEPORT, SSLREMOTEHOST and
+// SSLREMOTEINFO, and with -e the same as TCP*. IDENT is off unless -r.
+//
+// Exit codes: the program's; 100 for a usage error; 111 when the
+// connection, the handshake or the certificate check fails, or the
+// program cannot be run.
 package sslclient
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,78 +53,144 @@ import (
 )
 
 // Options adds sslclient's letters to tcpclient's.
-const Options = client.Options + "sSN:w:"
+const Options = client.Options + "a:A:c:k:z:V:3eEsSnNxXmMw:"
 
-const synopsis = "[ -46hHrRdDqQvsS ] [ -i localip ] [ -p localport ] [ -T timeoutconn ] [ -l localname ] [ -t timeoutinfo ] [ -N servername ] [ -w idle ] [ -I interface ] host port program"
+const synopsis = "[ -46hHrRdDqQv3eEsSnNxXmM ] [ -i localip ] [ -p localport ] [ -T timeoutconn ] [ -l localname ] [ -t timeoutinfo ] [ -I interface ] [ -a cafile ] [ -A cadir ] [ -c certfile ] [ -z ciphers ] [ -k keyfile ] [ -V verifydepth ] [ -w progtimeout ] host port program"
+
+// settings are sslclient's own options.
+type settings struct {
+	files      map[string]string // -a -A -c -k -z -V, by the variable they replace
+	sslEnv     bool              // -s
+	tcpEnv     bool              // -e
+	verify     bool              // -x
+	checkName  bool              // -n
+	sni        bool              // -m
+	keyFromFD3 bool              // -3
+	idle       time.Duration     // -w
+}
+
+// fileOptions map -a -A -c -k -z -V to the variables they override.
+var fileOptions = map[byte]string{
+	'a': "CAFILE", 'A': "CADIR", 'c': "CERTFILE", 'k': "KEYFILE", 'z': "CIPHERS", 'V': "VERIFYDEPTH",
+}
 
 // Main runs sslclient and returns the program's exit code.
 func Main(inv *cli.Invocation) int {
-	sslEnv := false
-	name := ""
-	idle := time.Hour
+	st := settings{files: map[string]string{}, verify: true, checkName: true, idle: time.Hour}
 	prog := client.Program{
 		Name:     "sslclient",
 		Options:  Options,
 		Synopsis: synopsis,
+		NoIdent:  true,
 		Extra: func(c byte, arg string) bool {
+			if name, ok := fileOptions[c]; ok {
+				if c == 'V' {
+					if _, err := strconv.ParseUint(arg, 10, 31); err != nil {
+						return false
+					}
+				}
+				st.files[name] = arg
+				return true
+			}
 			switch c {
-			case 's':
-				sslEnv = true
-			case 'S':
-				sslEnv = false
-			case 'N':
-				name = arg
+			case 's', 'S':
+				st.sslEnv = c == 's'
+			case 'e', 'E':
+				st.tcpEnv = c == 'e'
+			case 'x', 'X':
+				st.verify = c == 'x'
+			case 'n', 'N':
+				st.checkName = c == 'n'
+			case 'm', 'M':
+				st.sni = c == 'm'
+			case '3':
+				st.keyFromFD3 = true
 			case 'w':
-				n, err := strconv.Atoi(arg)
-				if err != nil || n < 0 {
+				n, err := strconv.ParseUint(arg, 10, 31)
+				if err != nil {
 					return false
 				}
-				idle = time.Duration(n) * time.Second
+				st.idle = time.Duration(n) * time.Second
 			}
 			return true
 		},
-		Launch: func(fd int, host string, env, argv []string) int {
-			if name == "" {
-				name = host
-			}
-			return launch(inv, fd, name, sslEnv, idle, env, argv)
-		},
+		Launch: func(c client.Connection) int { return st.launch(inv, c) },
 	}
 	return client.Run(inv, prog)
 }
 
-func launch(inv *cli.Invocation, fd int, serverName string, sslEnv bool, idle time.Duration, env, argv []string) int {
-	_, haveCA := inv.Getenv("CAFILE")
-	if _, ok := inv.Getenv("CADIR"); ok {
-		haveCA = true
+// lookup reads the TLS settings: an option first, then the environment.
+func (st *settings) lookup(inv *cli.Invocation) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		if v, ok := st.files[k]; ok {
+			return v, true
+		}
+		return inv.Getenv(k)
 	}
-	cfg, err := tlsconf.Client(inv.Getenv, serverName, haveCA)
+}
+
+// hostName is the name the certificate must carry: the host argument, or
+// for 0 (this machine) the loopback address connected to.
+func hostName(c client.Connection) string {
+	if c.Host == "" || c.Host == "0" {
+		return c.Info.IPText(c.Info.Remote.Addr())
+	}
+	return c.Host
+}
+
+func (st *settings) launch(inv *cli.Invocation, c client.Connection) int {
+	if st.keyFromFD3 {
+		return inv.Fatal(cli.ExitTemporary, "unable to load key pair: encrypted keys (-3) are not supported; decrypt the key file")
+	}
+	name := hostName(c)
+	sni := ""
+	if st.sni {
+		sni = name
+	}
+	cc, err := tlsconf.Client(st.lookup(inv), sni)
 	if err != nil {
 		return inv.Fatal(cli.ExitTemporary, "%v", err)
 	}
-	f := os.NewFile(uintptr(fd), "socket")
+	f := os.NewFile(uintptr(c.FD), "socket")
 	conn, err := net.FileConn(f)
 	f.Close()
 	if err != nil {
 		return inv.Fatal(cli.ExitTemporary, "unable to use socket: %v", err)
 	}
-	sess, err := tlsproxy.Immediate(conn, tlsproxy.Options{
-		Config: cfg, HandshakeTimeout: 26 * time.Second, IdleTimeout: idle, Env: sslEnv,
-	})
-	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "%v", err)
+	opts := tlsproxy.Options{
+		Config:           cc.TLS,
+		HandshakeTimeout: c.Timeouts.First + c.Timeouts.Second,
+		IdleTimeout:      st.idle,
+		Env:              st.sslEnv,
 	}
-	if !haveCA {
-		inv.Warn("server certificate not verified: set CAFILE or CADIR")
+	if st.verify {
+		check := ""
+		if st.checkName {
+			check = name
+		}
+		opts.Verify = func(cs tls.ConnectionState) error { return cc.VerifyServer(cs, check) }
+	}
+	sess, err := tlsproxy.Immediate(conn, opts)
+	if err != nil {
+		var ve *tlsconf.VerifyError
+		if errors.As(err, &ve) {
+			return inv.Fatal(cli.ExitTemporary, "%v", ve)
+		}
+		return inv.Fatal(cli.ExitTemporary, "unable to SSL connect: %s", strings.TrimPrefix(err.Error(), "TLS handshake failed: "))
+	}
+	if c.Verbose {
+		inv.Stderr.Write([]byte("sslclient: ssl connect\n"))
 	}
 	child := sess.Child()
-	path, err := pathexec.Lookup(argv[0], env)
+	env := connVars(c, st.tcpEnv)
+	path, err := pathexec.Lookup(c.Argv[0], env)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], err)
+		sess.CloseChildSide()
+		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", c.Argv[0], err)
 	}
 	cmd := &exec.Cmd{
 		Path:   path,
-		Args:   argv,
+		Args:   c.Argv,
 		Env:    append(env, child.Env...),
 		Stdin:  inv.Stdin,
 		Stdout: inv.Stdout,
@@ -108,19 +199,70 @@ func launch(inv *cli.Invocation, fd int, serverName string, sslEnv bool, idle ti
 		ExtraFiles: []*os.File{nil, nil, nil, child.Stdin, child.Stdout},
 	}
 	if err := cmd.Start(); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", argv[0], err)
+		sess.CloseChildSide()
+		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", c.Argv[0], err)
 	}
 	sess.CloseChildSide()
 	werr := cmd.Wait()
-	sess.Wait()
-	if werr == nil {
+	if err := sess.Wait(); err != nil {
+		// As ucspi-ssl's TLS process ends when its I/O fails (an alert
+		// from the server, the idle timeout), whatever the program did.
+		return inv.Fatal(cli.ExitTemporary, "unable to speak SSL: %v", err)
+	}
+	return exitCode(werr)
+}
+
+// exitCode is the program's exit code, 111 when it did not exit by itself.
+func exitCode(err error) int {
+	if err == nil {
 		return 0
 	}
 	var ee *exec.ExitError
-	if errors.As(werr, &ee) {
+	if errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Exited() {
 			return ws.ExitStatus()
 		}
 	}
 	return cli.ExitTemporary
 }
+
+// connVars sets ucspi-ssl's connection variables: PROTO=SSL (SSL6 for an
+// IPv6 connection), the SSL* ones and with tcpEnv the TCP* ones, each
+// removed when unknown, as sslclient.c does. Without tcpEnv the TCP*
+// variables the program inherits are left as they are.
+func connVars(c client.Connection, tcpEnv bool) []string {
+	i := c.Info
+	proto := "SSL"
+	if i.Proto() == "TCP6" {
+		proto = "SSL6"
+	}
+	vals := []struct {
+		name  string
+		value *string
+	}{
+		{"LOCALIP", text(i.IPText(i.Local.Addr()))},
+		{"LOCALPORT", text(strconv.Itoa(int(i.Local.Port())))},
+		{"LOCALHOST", i.LocalHost},
+		{"REMOTEIP", text(i.IPText(i.Remote.Addr()))},
+		{"REMOTEPORT", text(strconv.Itoa(int(i.Remote.Port())))},
+		{"REMOTEHOST", i.RemoteHost},
+		{"REMOTEINFO", i.RemoteInfo},
+	}
+	env := cli.Setenv(append([]string(nil), c.Env...), "PROTO", proto)
+	prefixes := []string{"SSL"}
+	if tcpEnv {
+		prefixes = append(prefixes, "TCP")
+	}
+	for _, p := range prefixes {
+		for _, v := range vals {
+			if v.value == nil {
+				env = cli.Unsetenv(env, p+v.name)
+			} else {
+				env = cli.Setenv(env, p+v.name, *v.value)
+			}
+		}
+	}
+	return env
+}
+
+func text(s string) *string { return &s }

@@ -100,11 +100,19 @@ func Server(lookup func(string) (string, bool), auth ClientAuth) (*tls.Config, e
 	return cfg, nil
 }
 
-// Client returns the configuration for sslclient talking to serverName.
-// With verify false the server's certificate is not checked (sslclient
-// without CAFILE behaves so, but says so in its log).
-func Client(lookup func(string) (string, bool), serverName string, verify bool) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: serverName}
+// ClientConfig is sslclient's side of TLS. The handshake itself does not
+// verify the server: VerifyServer does it afterwards, so that each way of
+// failing gets ucspi-ssl's own message and -X can skip it.
+type ClientConfig struct {
+	TLS   *tls.Config
+	Roots *x509.CertPool // CAFILE and CADIR; nil means the system's CAs
+	Depth int            // VERIFYDEPTH
+}
+
+// Client returns the configuration for sslclient. sni, when not empty,
+// is sent as the server name (-m).
+func Client(lookup func(string) (string, bool), sni string) (*ClientConfig, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: sni, InsecureSkipVerify: true}
 	cert, err := defaultCertificate(lookup)
 	if err != nil {
 		return nil, err
@@ -119,16 +127,64 @@ func Client(lookup func(string) (string, bool), serverName string, verify bool) 
 	if err != nil {
 		return nil, err
 	}
-	cfg.RootCAs = pool
-	cfg.InsecureSkipVerify = !verify
-	if verify {
-		depth, err := verifyDepth(lookup)
-		if err != nil {
-			return nil, err
-		}
-		cfg.VerifyPeerCertificate = depthCheck(depth)
+	depth, err := verifyDepth(lookup)
+	if err != nil {
+		return nil, err
 	}
-	return cfg, nil
+	return &ClientConfig{TLS: cfg, Roots: pool, Depth: depth}, nil
+}
+
+// VerifyError is a server certificate sslclient refuses; Error is the
+// message ucspi-ssl's sslclient prints for its kind.
+type VerifyError struct {
+	Kind VerifyKind
+	Name string // the name asked for, for NameMismatch
+	Err  error  // the cause, for Unverified
+}
+
+// VerifyKind is the way a server certificate failed.
+type VerifyKind int
+
+const (
+	NoCertificate VerifyKind = iota // the server sent none
+	Unverified                      // no chain to a trusted CA within VERIFYDEPTH
+	NameMismatch                    // it does not name the host
+)
+
+func (e *VerifyError) Error() string {
+	switch e.Kind {
+	case NoCertificate:
+		return "no server certificate"
+	case Unverified:
+		return "missing credentials (CA) or unable to validate server certificate: " + e.Err.Error()
+	}
+	return "server hostname does not match certificate: " + e.Name
+}
+
+func (e *VerifyError) Unwrap() error { return e.Err }
+
+// VerifyServer checks the certificate the server presented: a chain to
+// Roots (or the system's CAs) no longer than Depth allows and, unless
+// name is empty (-N), that it names name (a host name or an address).
+func (c *ClientConfig) VerifyServer(st tls.ConnectionState, name string) error {
+	if len(st.PeerCertificates) == 0 {
+		return &VerifyError{Kind: NoCertificate}
+	}
+	inter := x509.NewCertPool()
+	for _, ic := range st.PeerCertificates[1:] {
+		inter.AddCert(ic)
+	}
+	chains, err := st.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: c.Roots, Intermediates: inter})
+	if err == nil {
+		err = depthCheck(c.Depth)(nil, chains)
+	}
+	if err != nil {
+		return &VerifyError{Kind: Unverified, Err: err}
+	}
+	if name != "" && st.PeerCertificates[0].VerifyHostname(name) != nil {
+		return &VerifyError{Kind: NameMismatch, Name: name}
+	}
+	return nil
 }
 
 func defaultCertificate(lookup func(string) (string, bool)) (*tls.Certificate, error) {

@@ -3,6 +3,8 @@ package tlsconf
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,17 +121,66 @@ func TestHandshakeWithSNI(t *testing.T) {
 	}
 	caPEM, _ := os.ReadFile(filepath.Join(d, "a.pem"))
 	os.WriteFile(filepath.Join(d, "ca.crt"), caPEM, 0600)
-	cli, err := Client(env(map[string]string{"CAFILE": filepath.Join(d, "ca.crt")}), "a.example", true)
+	cli, err := Client(env(map[string]string{"CAFILE": filepath.Join(d, "ca.crt")}), "a.example")
 	if err != nil {
 		t.Fatal(err)
 	}
 	a, b := testbin.TCPPair(t)
 	errc := make(chan error, 1)
 	go func() { errc <- tls.Server(a, srv).Handshake() }()
-	if err := tls.Client(b, cli).Handshake(); err != nil {
+	tc := tls.Client(b, cli.TLS)
+	if err := tc.Handshake(); err != nil {
 		t.Fatalf("client handshake: %v", err)
 	}
 	if err := <-errc; err != nil {
 		t.Fatalf("server handshake: %v", err)
+	}
+	if err := cli.VerifyServer(tc.ConnectionState(), "a.example"); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+}
+
+// TestVerifyServer checks each way a server certificate is refused, with
+// the kind sslclient reports.
+func TestVerifyServer(t *testing.T) {
+	d := t.TempDir()
+	good := testbin.NewCert(t, []string{"mx.example"}, net.IPv4(127, 0, 0, 1))
+	other := testbin.NewCert(t, []string{"mx.example"})
+	os.WriteFile(filepath.Join(d, "ca.pem"), good.CertPEM(), 0o600)
+	cc, err := Client(env(map[string]string{"CAFILE": filepath.Join(d, "ca.pem")}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := func(c *testbin.Cert) []*x509.Certificate {
+		x, err := x509.ParseCertificate(c.DER)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []*x509.Certificate{x}
+	}
+	cases := []struct {
+		why   string
+		certs []*x509.Certificate
+		name  string
+		kind  VerifyKind // -1: accepted
+	}{
+		{"trusted and named", leaf(good), "mx.example", -1},
+		{"names are case-insensitive", leaf(good), "MX.Example", -1},
+		{"an address in the certificate", leaf(good), "127.0.0.1", -1},
+		{"no name check (-N)", leaf(good), "", -1},
+		{"no certificate at all", nil, "mx.example", NoCertificate},
+		{"signed by no trusted CA", leaf(other), "mx.example", Unverified},
+		{"untrusted even without a name check", leaf(other), "", Unverified},
+		{"another name", leaf(good), "other.example", NameMismatch},
+	}
+	for _, c := range cases {
+		err := cc.VerifyServer(tls.ConnectionState{PeerCertificates: c.certs}, c.name)
+		var ve *VerifyError
+		switch {
+		case c.kind == -1 && err != nil:
+			t.Errorf("%s: refused: %v", c.why, err)
+		case c.kind != -1 && (!errors.As(err, &ve) || ve.Kind != c.kind):
+			t.Errorf("%s: got %v, want kind %d", c.why, err, c.kind)
+		}
 	}
 }

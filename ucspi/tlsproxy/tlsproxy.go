@@ -230,7 +230,9 @@ func Delayed(raw *os.File, o Options) (*Session, error) {
 }
 
 // pump copies between the TLS connection and the program until both
-// directions end. from is what the program writes, to what it reads.
+// directions end. from is what the program writes, to what it reads. Only
+// the TLS side's failures are returned: the program's side ending in any
+// way (an exit with unread input resets a socket pair) is its own end.
 func pump(tc *tls.Conn, from io.Reader, to io.WriteCloser, idle time.Duration) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -283,8 +285,7 @@ func pump(tc *tls.Conn, from io.Reader, to io.WriteCloser, idle time.Duration) e
 			if n > 0 {
 				touch()
 				if _, werr := to.Write(buf[:n]); werr != nil {
-					note(werr)
-					break
+					break // the program is gone
 				}
 			}
 			if err != nil {
@@ -307,8 +308,7 @@ func pump(tc *tls.Conn, from io.Reader, to io.WriteCloser, idle time.Duration) e
 				}
 			}
 			if err != nil {
-				note(err)
-				break
+				break // the program is done writing or gone
 			}
 		}
 		// The program is done writing: tell the peer, as a TLS close
