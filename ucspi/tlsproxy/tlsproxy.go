@@ -29,6 +29,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/quail-mta/quail/ucspi/tlsenv"
 	"github.com/quail-mta/quail/ucspi/ucspitls"
 )
@@ -150,7 +152,7 @@ func Immediate(conn net.Conn, o Options) (*Session, error) {
 		s.child.Env = vars
 	}
 	go func() {
-		s.err = pump(tc, ourSide, halfCloser{ourSide}, o.IdleTimeout)
+		s.err = pump(tc, ourSide, halfCloser{ourSide}, ourSide, o.IdleTimeout)
 		ourSide.Close()
 		conn.Close()
 		close(s.done)
@@ -224,7 +226,7 @@ func Delayed(raw *os.File, o Options) (*Session, error) {
 				return
 			}
 		}
-		s.err = pump(tc, writeOurs, readOurs, o.IdleTimeout)
+		s.err = pump(tc, writeOurs, readOurs, readOurs, o.IdleTimeout)
 	}()
 	return s, nil
 }
@@ -233,7 +235,13 @@ func Delayed(raw *os.File, o Options) (*Session, error) {
 // directions end. from is what the program writes, to what it reads. Only
 // the TLS side's failures are returned: the program's side ending in any
 // way (an exit with unread input resets a socket pair) is its own end.
-func pump(tc *tls.Conn, from io.Reader, to io.WriteCloser, idle time.Duration) error {
+//
+// When the program stops writing, the peer gets a close_notify; if the
+// program is still there to read (it only half-closed, as mconnect-io does
+// at the end of its input), what the peer sends until it closes is still
+// delivered, as ucspi-ssl's ssl_io does. toFile is the descriptor behind
+// to, polled to tell the two apart.
+func pump(tc *tls.Conn, from io.Reader, to io.WriteCloser, toFile *os.File, idle time.Duration) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var first error
@@ -311,10 +319,10 @@ func pump(tc *tls.Conn, from io.Reader, to io.WriteCloser, idle time.Duration) e
 				break // the program is done writing or gone
 			}
 		}
-		// The program is done writing: tell the peer, as a TLS close
-		// leaves no half-open state, and stop reading too.
 		tc.CloseWrite()
-		tc.Close()
+		if readerGone(toFile) {
+			tc.Close() // nobody left to read what the peer sends
+		}
 	}()
 	wg.Wait()
 	close(stop)
@@ -336,6 +344,30 @@ func socketPair() (child, ours *os.File, err error) {
 		return nil, nil, err
 	}
 	return os.NewFile(uintptr(fds[0]), "child"), os.NewFile(uintptr(fds[1]), "proxy"), nil
+}
+
+// readerGone reports whether the program has closed its end of f, the
+// descriptor it reads: a socket pair whose peer is closed polls as hung
+// up, a pipe whose read end is closed as an error, while a peer that only
+// shut down its writing shows neither.
+func readerGone(f *os.File) bool {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return true
+	}
+	gone := true
+	rc.Control(func(fd uintptr) {
+		pfd := []unix.PollFd{{Fd: int32(fd)}}
+		for {
+			n, err := unix.Poll(pfd, 0)
+			if err == unix.EINTR {
+				continue
+			}
+			gone = err != nil || (n > 0 && pfd[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0)
+			return
+		}
+	})
+	return gone
 }
 
 // halfCloser ends one direction of a socket pair: the program sees end of

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -148,5 +149,46 @@ func TestDelayedWithoutTLS(t *testing.T) {
 	}
 	if err := s.Wait(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestImmediateHalfClose: a program that shuts down only its writing (as
+// mconnect-io does at the end of its input) makes the peer see the end of
+// the data, and still reads what the peer sends afterwards.
+func TestImmediateHalfClose(t *testing.T) {
+	srv, cli := testbin.TCPPair(t)
+	done := make(chan *Session, 1)
+	go func() {
+		s, err := Immediate(srv, Options{Config: serverConfig(t), Server: true, HandshakeTimeout: 5 * time.Second})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- s
+	}()
+	tc := tls.Client(cli, &tls.Config{InsecureSkipVerify: true})
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	s := <-done
+	if s == nil {
+		t.FailNow()
+	}
+	child := s.Child()
+	child.Stdout.Write([]byte("QUIT\r\n"))
+	if err := syscall.Shutdown(int(child.Stdout.Fd()), syscall.SHUT_WR); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(tc); string(got) != "QUIT\r\n" || err != nil {
+		t.Fatalf("peer read %q, %v", got, err)
+	}
+	tc.Write([]byte("221 bye\r\n"))
+	tc.Close()
+	got, err := io.ReadAll(child.Stdin)
+	if string(got) != "221 bye\r\n" {
+		t.Fatalf("program read %q, %v after its half-close", got, err)
+	}
+	s.CloseChildSide()
+	if err := s.Wait(); err != nil {
+		t.Errorf("session ended with %v", err)
 	}
 }
