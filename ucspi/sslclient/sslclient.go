@@ -204,6 +204,7 @@ func (st *settings) launch(inv *cli.Invocation, c client.Connection) int {
 	}
 	sess.CloseChildSide()
 	werr := cmd.Wait()
+	sess.ProgramExited()
 	if err := sess.Wait(); err != nil {
 		// As ucspi-ssl's TLS process ends when its I/O fails (an alert
 		// from the server, the idle timeout), whatever the program did.

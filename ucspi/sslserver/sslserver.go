@@ -149,6 +149,7 @@ func (st settings) prepare(tc *tls.Config) func(*server.Session) error {
 			}
 			s.Env = append(s.Env, child.Env...)
 			s.Started = func(int) { sess.CloseChildSide() }
+			s.Finished = func(int) { sess.ProgramExited() }
 			s.Abort = sess.CloseChildSide
 			return nil
 		}
@@ -166,6 +167,7 @@ func (st settings) prepare(tc *tls.Config) func(*server.Session) error {
 		s.Stdout = int(child.Stdout.Fd())
 		s.Env = append(s.Env, child.Env...)
 		s.Started = func(int) { sess.CloseChildSide() }
+		s.Finished = func(int) { sess.ProgramExited() }
 		s.Abort = sess.CloseChildSide
 		return nil
 	}

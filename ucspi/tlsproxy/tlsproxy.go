@@ -64,6 +64,20 @@ type Session struct {
 	done   chan struct{}
 	err    error
 	parent []*os.File // our copies of the child's descriptors, closed by CloseChildSide
+
+	exited   chan struct{} // closed by ProgramExited
+	exitOnce sync.Once
+}
+
+func newSession(parent ...*os.File) *Session {
+	return &Session{done: make(chan struct{}), exited: make(chan struct{}), parent: parent}
+}
+
+// ProgramExited tells the session the program is gone. A session the
+// program half-closed (it stopped writing and went on reading) ends now
+// instead of when the peer closes.
+func (s *Session) ProgramExited() {
+	s.exitOnce.Do(func() { close(s.exited) })
 }
 
 // Child returns the descriptors and variables for the program.
@@ -146,13 +160,13 @@ func Immediate(conn net.Conn, o Options) (*Session, error) {
 		conn.Close()
 		return nil, err
 	}
-	s := &Session{done: make(chan struct{}), parent: []*os.File{childSide}}
+	s := newSession(childSide)
 	s.child = Child{Stdin: childSide, Stdout: childSide}
 	if o.Env {
 		s.child.Env = vars
 	}
 	go func() {
-		s.err = pump(tc, ourSide, halfCloser{ourSide}, ourSide, o.IdleTimeout)
+		s.err = pump(tc, ourSide, halfCloser{ourSide}, ourSide, o.IdleTimeout, s.exited)
 		ourSide.Close()
 		conn.Close()
 		close(s.done)
@@ -186,8 +200,7 @@ func Delayed(raw *os.File, o Options) (*Session, error) {
 		}
 		return nil, err
 	}
-	s := &Session{done: make(chan struct{}),
-		parent: []*os.File{ctlChild, readChild, writeChild}}
+	s := newSession(ctlChild, readChild, writeChild)
 	s.child = Child{
 		Extra: []*os.File{ctlChild, readChild, writeChild},
 		Env:   []string{"SSLCTLFD=3", "SSLREADFD=4", "SSLWRITEFD=5"},
@@ -226,7 +239,7 @@ func Delayed(raw *os.File, o Options) (*Session, error) {
 				return
 			}
 		}
-		s.err = pump(tc, writeOurs, readOurs, readOurs, o.IdleTimeout)
+		s.err = pump(tc, writeOurs, readOurs, readOurs, o.IdleTimeout, s.exited)
 	}()
 	return s, nil
 }
@@ -240,8 +253,9 @@ func Delayed(raw *os.File, o Options) (*Session, error) {
 // program is still there to read (it only half-closed, as mconnect-io does
 // at the end of its input), what the peer sends until it closes is still
 // delivered, as ucspi-ssl's ssl_io does. toFile is the descriptor behind
-// to, polled to tell the two apart.
-func pump(tc *tls.Conn, from io.Reader, to io.WriteCloser, toFile *os.File, idle time.Duration) error {
+// to, polled to tell the two apart; exited is closed when the program is
+// known to be gone, which ends a half-closed session.
+func pump(tc *tls.Conn, from io.Reader, to io.WriteCloser, toFile *os.File, idle time.Duration, exited <-chan struct{}) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var first error
@@ -285,8 +299,10 @@ func pump(tc *tls.Conn, from io.Reader, to io.WriteCloser, toFile *os.File, idle
 		}()
 	}
 	wg.Add(2)
+	readDone := make(chan struct{})
 	go func() { // network -> program
 		defer wg.Done()
+		defer close(readDone)
 		buf := make([]byte, 16<<10)
 		for {
 			n, err := tc.Read(buf)
@@ -322,6 +338,12 @@ func pump(tc *tls.Conn, from io.Reader, to io.WriteCloser, toFile *os.File, idle
 		tc.CloseWrite()
 		if readerGone(toFile) {
 			tc.Close() // nobody left to read what the peer sends
+			return
+		}
+		select {
+		case <-exited:
+			tc.Close()
+		case <-readDone:
 		}
 	}()
 	wg.Wait()

@@ -128,7 +128,10 @@ func TestDelayedStartTLS(t *testing.T) {
 	if err := <-programErr; err != nil {
 		t.Fatal(err)
 	}
-	s.Wait()
+	s.ProgramExited()
+	if err := s.Wait(); err != nil {
+		t.Errorf("session ended with %v", err)
+	}
 }
 
 func TestDelayedWithoutTLS(t *testing.T) {
