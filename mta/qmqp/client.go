@@ -196,7 +196,7 @@ func Send(addr string, p Packet, msg io.Reader, msgLen int64) (Reply, error) {
 		return Reply{}, &ConnError{Timeout: errors.As(err, &ne) && ne.Timeout(), Err: err}
 	}
 	defer conn.Close()
-	tc := &timeoutConn{c: conn}
+	tc := newTimeoutConn(conn)
 	w := bufio.NewWriterSize(tc, 64<<10)
 	w.Write(p.Head)
 	if n, err := io.CopyN(w, msg, msgLen); err != nil {
@@ -213,35 +213,33 @@ func Send(addr string, p Packet, msg io.Reader, msgLen int64) (Reply, error) {
 }
 
 // timeoutConn gives each read and write its own deadline, as qmail's
-// timeoutread and timeoutwrite do.
+// timeoutread and timeoutwrite do, and keeps the first failure on the
+// connection.
 type timeoutConn struct {
-	c   net.Conn
+	r   io.Reader
+	w   io.Writer
 	err error
 }
 
+func newTimeoutConn(c net.Conn) *timeoutConn {
+	l := Limits{Each: IOTimeout}
+	return &timeoutConn{r: l.Reader(c), w: l.Writer(c)}
+}
+
 func (t *timeoutConn) Read(p []byte) (int, error) {
-	t.c.SetReadDeadline(time.Now().Add(IOTimeout))
-	n, err := t.c.Read(p)
-	if err != nil && err != io.EOF {
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF && t.err == nil {
 		t.err = err
 	}
 	return n, err
 }
 
 func (t *timeoutConn) Write(p []byte) (int, error) {
-	var done int
-	for len(p) > 0 {
-		chunk := p[:min(len(p), 64<<10)]
-		t.c.SetWriteDeadline(time.Now().Add(IOTimeout))
-		n, err := t.c.Write(chunk)
-		done += n
-		if err != nil {
-			t.err = err
-			return done, err
-		}
-		p = p[n:]
+	n, err := t.w.Write(p)
+	if err != nil && t.err == nil {
+		t.err = err
 	}
-	return done, nil
+	return n, err
 }
 
 // Message is the message read from descriptor 0 before the first

@@ -214,3 +214,47 @@ func readLengthFrom(c net.Conn) (int64, error) {
 		n = n*10 + int64(b[0]-'0')
 	}
 }
+
+// Clients that send the start of a packet and stop hold their connections
+// no longer than control/timeoutsmtpd, a limit on each read, rather than
+// the hour qmail-qmqpd allows a whole connection: with tcpserver's -c 2
+// taken by two of them, qmail-qmqpc is served as soon as they are cut
+// off.
+func TestStalledClientsTimeOut(t *testing.T) {
+	dir := t.TempDir()
+	home := filepath.Join(dir, "qmail")
+	testbin.WriteFiles(t, dir, map[string]string{"qmail/control/timeoutsmtpd": "1\n"})
+	qq := testbin.StandInQueue(t, dir)
+	srv := testbin.StartServer(t, testbin.Path(t, "tcpserver"), []string{"PATH=/bin:/usr/bin", "QMAILQUEUE=" + qq.Path, "QMAILHOME=" + home},
+		"-v", "-RH", "-c", "2", "-l", "hub.example", "127.0.0.1", "0", testbin.Path(t, "qmail-qmqpd"))
+	var stalled []net.Conn
+	for i := 0; i < 2; i++ {
+		c, err := net.DialTimeout("tcp", srv.Addr("127.0.0.1"), 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		io.WriteString(c, "10:") // a packet's length, and nothing more
+		stalled = append(stalled, c)
+	}
+	if !testbin.Eventually(10*time.Second, func() bool { return strings.Contains(srv.Stderr.String(), "status: 2/2") }) {
+		t.Fatalf("tcpserver did not take both connections; log: %s", srv.Stderr.String())
+	}
+	// qmail-qmqpc waits 60 s for each read: longer than the stalled
+	// clients are held, much shorter than an hour.
+	if r := qmqpc(t, nullClient(t, srv.Addr("127.0.0.1")), "m\n", "a@client", "b@hub"); r.Code != ExitOK {
+		t.Fatalf("qmail-qmqpc: exit %d (%s); log: %s", r.Code, r.Text, srv.Stderr.String())
+	}
+	for i, s := range stalled {
+		if rest, err := io.ReadAll(s); err != nil || len(rest) != 0 {
+			t.Errorf("stalled client %d: %q, %v (want the connection closed)", i, rest, err)
+		}
+	}
+	if n := strings.Count(srv.Stderr.String(), "qmail-qmqpd: fatal: unable to read from client: timed out\n"); n != 2 {
+		t.Errorf("%d timeouts logged, want 2; log: %s", n, srv.Stderr.String())
+	}
+	if q := qq.Queued(t); len(q) != 1 {
+		t.Errorf("queued %d messages, want 1", len(q))
+	}
+}

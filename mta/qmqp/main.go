@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/qmailhome"
@@ -15,10 +16,15 @@ import (
 func QmqpdMain(inv *cli.Invocation) int {
 	runtime.GOMAXPROCS(1)
 	home := qmailhome.Dir(inv.Getenv)
+	timeout, err := control.Open(home).Int("timeoutsmtpd", int(DefaultIOTimeout/time.Second))
+	if err != nil {
+		return inv.Fatal(ServerExitTemporary, "unable to read controls: %v", err)
+	}
 	cfg := &ServerConfig{
 		QueueProgram: filepath.Join(home, "bin", "qmail-queue"),
 		QueueEnv:     inv.Env,
-		Timeout:      DefaultTimeout,
+		Timeout:      time.Duration(timeout) * time.Second,
+		ConnTimeout:  ConnectionLimit,
 	}
 	if v, ok := inv.Getenv("QMAILQUEUE"); ok && v != "" {
 		cfg.QueueProgram = v

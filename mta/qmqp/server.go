@@ -26,9 +26,6 @@ import (
 // or longer is read and the whole message refused.
 const MaxAddress = 1000
 
-// DefaultTimeout is qmail-qmqpd's limit on a whole connection.
-const DefaultTimeout = 3600 * time.Second
-
 const replyAddress = "Dsorry, I can't accept addresses like that (#5.1.3)"
 
 // ServerConfig is what qmail-qmqpd needs: the queue program and the names
@@ -42,7 +39,8 @@ type ServerConfig struct {
 	RemoteIP     string                // $TCPREMOTEIP, else "unknown"
 	RemoteHost   string                // $TCPREMOTEHOST, else "unknown"
 	RemoteInfo   string                // $TCPREMOTEINFO
-	Timeout      time.Duration
+	Timeout      time.Duration         // each read and each write (control/timeoutsmtpd); 0: none
+	ConnTimeout  time.Duration         // the whole connection (ConnectionLimit); 0: none
 	Now          func() time.Time
 }
 
@@ -56,15 +54,11 @@ func Serve(cfg *ServerConfig, in io.Reader, out io.Writer) error {
 	if cfg.Now != nil {
 		now = cfg.Now
 	}
-	if cfg.Timeout > 0 {
-		end := now().Add(cfg.Timeout)
-		if d, ok := in.(interface{ SetReadDeadline(time.Time) error }); ok {
-			d.SetReadDeadline(end)
-		}
-		if d, ok := out.(interface{ SetWriteDeadline(time.Time) error }); ok {
-			d.SetWriteDeadline(end)
-		}
+	lim := Limits{Each: cfg.Timeout}
+	if cfg.ConnTimeout > 0 {
+		lim.End = time.Now().Add(cfg.ConnTimeout)
 	}
+	in, out = lim.Reader(in), lim.Writer(out)
 	br := bufio.NewReaderSize(in, 4096)
 	total, err := netstring.ReadLength(br, netstring.MaxLength)
 	if err != nil {

@@ -120,18 +120,22 @@ func FuzzServe(f *testing.F) {
 	})
 }
 
+// A client that stops sending is cut off by the limit on each read, or by
+// the one on the whole connection.
 func TestServeTimeout(t *testing.T) {
-	f := &queuetest.Queues{}
-	cfg := testConfig(f)
-	cfg.Now = time.Now
-	cfg.Timeout = 50 * time.Millisecond
-	server, client := net.Pipe()
-	defer client.Close()
-	go io.WriteString(client, "100:90:half")
-	if err := Serve(cfg, server, server); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Errorf("error %v, want a timeout", err)
-	}
-	if len(f.Queued()) != 0 {
-		t.Error("a half message was queued")
+	for _, lim := range []struct{ each, conn time.Duration }{{50 * time.Millisecond, 0}, {0, 50 * time.Millisecond}} {
+		f := &queuetest.Queues{}
+		cfg := testConfig(f)
+		cfg.Now = time.Now
+		cfg.Timeout, cfg.ConnTimeout = lim.each, lim.conn
+		server, client := net.Pipe()
+		go io.WriteString(client, "100:90:half")
+		if err := Serve(cfg, server, server); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("%+v: error %v, want a timeout", lim, err)
+		}
+		client.Close()
+		if len(f.Queued()) != 0 {
+			t.Errorf("%+v: a half message was queued", lim)
+		}
 	}
 }

@@ -15,9 +15,6 @@ import (
 	"github.com/quail-mta/quail/mta/smtpd"
 )
 
-// DefaultTimeout is qmail-qmtpd's limit on a whole connection.
-const DefaultTimeout = 3600 * time.Second
-
 // Config is what qmail-qmtpd reads at start.
 type Config struct {
 	Relay        *smtpd.Config              // rcpthosts and morercpthosts.cdb, as qmail-smtpd reads them
@@ -30,7 +27,8 @@ type Config struct {
 	RemoteIP     string                     // $TCPREMOTEIP, else "unknown"
 	RemoteHost   string                     // $TCPREMOTEHOST, else "unknown"
 	RemoteInfo   string                     // $TCPREMOTEINFO
-	Timeout      time.Duration              // for the whole connection
+	Timeout      time.Duration              // each read and each write: control/timeoutsmtpd; 0: none
+	ConnTimeout  time.Duration              // the whole connection (qmqp.ConnectionLimit); 0: none
 	Now          func() time.Time
 }
 
@@ -39,7 +37,7 @@ type Config struct {
 func LoadConfig(home string, env []string) (*Config, error) {
 	get := func(k string) (string, bool) { return cli.Lookup(env, k) }
 	ctl := control.Open(home)
-	c := &Config{Timeout: DefaultTimeout, QueueEnv: env, Now: time.Now}
+	c := &Config{ConnTimeout: qmqp.ConnectionLimit, QueueEnv: env, Now: time.Now}
 	relay, err := LoadRelay(ctl)
 	if err != nil {
 		return nil, err
@@ -53,6 +51,13 @@ func LoadConfig(home string, env []string) (*Config, error) {
 		return nil, err
 	}
 	c.Databytes = int64(max(db, 0))
+	// qmail-qmtpd shares qmail-smtpd's control files (databytes,
+	// rcpthosts); so does its timeout on each read and write.
+	t, err := ctl.Int("timeoutsmtpd", int(qmqp.DefaultIOTimeout/time.Second))
+	if err != nil {
+		return nil, err
+	}
+	c.Timeout = time.Duration(t) * time.Second
 	if v, ok := get("DATABYTES"); ok {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {

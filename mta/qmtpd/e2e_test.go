@@ -159,3 +159,56 @@ func TestQMTPOverTCP(t *testing.T) {
 		}
 	}
 }
+
+// Clients that send the start of a package and stop hold their
+// connections no longer than control/timeoutsmtpd, a limit on each read,
+// rather than the hour qmail-qmtpd allows a whole connection: with
+// tcpserver's -c 2 taken by two of them, a third client is served as soon
+// as they are cut off.
+func TestStalledClientsTimeOut(t *testing.T) {
+	dir := t.TempDir()
+	home := filepath.Join(dir, "qmail")
+	testbin.WriteFiles(t, dir, map[string]string{
+		"qmail/control/rcpthosts":    "example.com\n",
+		"qmail/control/timeoutsmtpd": "1\n",
+	})
+	qq := testbin.StandInQueue(t, dir)
+	srv := testbin.StartServer(t, testbin.Path(t, "tcpserver"), []string{"PATH=/bin:/usr/bin", "QMAILQUEUE=" + qq.Path, "QMAILHOME=" + home},
+		"-v", "-RH", "-c", "2", "-l", "hub.example", "127.0.0.1", "0", testbin.Path(t, "qmail-qmtpd"))
+	dial := func() net.Conn {
+		t.Helper()
+		c, err := net.DialTimeout("tcp", srv.Addr("127.0.0.1"), 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		return c
+	}
+	var stalled []net.Conn
+	for i := 0; i < 2; i++ {
+		c := dial()
+		io.WriteString(c, "10:") // a message netstring's length, and nothing more
+		stalled = append(stalled, c)
+	}
+	if !testbin.Eventually(10*time.Second, func() bool { return strings.Contains(srv.Stderr.String(), "status: 2/2") }) {
+		t.Fatalf("tcpserver did not take both connections; log: %s", srv.Stderr.String())
+	}
+	c := dial()
+	io.WriteString(c, pkg("Subject: patient\n\nhello\n", "a@client.example", "b@example.com"))
+	r, err := netstring.Read(bufio.NewReader(c), 1000)
+	if err != nil || !strings.HasPrefix(string(r), "Kok ") {
+		t.Fatalf("the third client got %q, %v; log: %s", r, err, srv.Stderr.String())
+	}
+	for i, s := range stalled {
+		if rest, err := io.ReadAll(s); err != nil || len(rest) != 0 {
+			t.Errorf("stalled client %d: %q, %v (want the connection closed)", i, rest, err)
+		}
+	}
+	if n := strings.Count(srv.Stderr.String(), "qmail-qmtpd: fatal: unable to read from client: timed out\n"); n != 2 {
+		t.Errorf("%d timeouts logged, want 2; log: %s", n, srv.Stderr.String())
+	}
+	if q := qq.Queued(t); len(q) != 1 {
+		t.Errorf("queued %d messages, want 1", len(q))
+	}
+}

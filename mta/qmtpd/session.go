@@ -42,30 +42,17 @@ const (
 // responses: qmail-qmtpd then ends quietly, queueing nothing more.
 var ErrGone = errors.New("client went away")
 
-// deadliner and writeDeadliner are descriptors whose reads and writes
-// can time out (cli.NetStdio's, net.Conn).
-type deadliner interface {
-	SetReadDeadline(t time.Time) error
-}
-
-type writeDeadliner interface {
-	SetWriteDeadline(t time.Time) error
-}
-
 // Serve runs a connection until the client closes it (nil), breaks the
 // protocol (an error wrapping netstring.ErrFormat) or something fails
 // (timeout, the queue program cannot start, a length beyond any limit).
+// Every read and every write must be done within cfg.Timeout, and the
+// whole connection within cfg.ConnTimeout.
 func Serve(cfg *Config, in io.Reader, out io.Writer) error {
-	if cfg.Timeout > 0 {
-		end := cfg.Now().Add(cfg.Timeout)
-		if d, ok := in.(deadliner); ok {
-			d.SetReadDeadline(end)
-		}
-		if d, ok := out.(writeDeadliner); ok {
-			d.SetWriteDeadline(end)
-		}
+	lim := qmqp.Limits{Each: cfg.Timeout}
+	if cfg.ConnTimeout > 0 {
+		lim.End = time.Now().Add(cfg.ConnTimeout)
 	}
-	s := &server{cfg: cfg, in: bufio.NewReaderSize(in, 4096), out: bufio.NewWriterSize(out, 512)}
+	s := &server{cfg: cfg, in: bufio.NewReaderSize(lim.Reader(in), 4096), out: bufio.NewWriterSize(lim.Writer(out), 512)}
 	for {
 		err := s.pkg()
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrGone) {
@@ -101,7 +88,7 @@ func (s *server) pkg() error {
 	}
 	kind, err := s.in.ReadByte()
 	if err != nil {
-		return io.ErrUnexpectedEOF
+		return unexpected(err)
 	}
 	n--
 	if kind != '\n' && kind != '\r' {

@@ -256,22 +256,25 @@ func FuzzSession(f *testing.F) {
 
 func bufioReader(r *bytes.Reader) netstring.Reader { return r }
 
-// A client that stops sending is cut off at the connection's deadline.
+// A client that stops sending is cut off by the limit on each read, or by
+// the one on the whole connection.
 func TestSessionTimeout(t *testing.T) {
-	f := &queuetest.Queues{}
-	cfg := testConfig(f)
-	cfg.Now = time.Now
-	cfg.Timeout = 50 * time.Millisecond
-	server, client := net.Pipe()
-	defer client.Close()
-	go io.WriteString(client, "100:\nthe start of a message and then nothing")
-	err := Serve(cfg, server, server)
-	if !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Errorf("error %v, want a timeout", err)
-	}
-	for _, q := range f.Started {
-		if q.Closed || !q.Aborted {
-			t.Error("the half message was not dropped")
+	for _, lim := range []struct{ each, conn time.Duration }{{50 * time.Millisecond, 0}, {0, 50 * time.Millisecond}} {
+		f := &queuetest.Queues{}
+		cfg := testConfig(f)
+		cfg.Now = time.Now
+		cfg.Timeout, cfg.ConnTimeout = lim.each, lim.conn
+		server, client := net.Pipe()
+		go io.WriteString(client, "100:\nthe start of a message and then nothing")
+		err := Serve(cfg, server, server)
+		client.Close()
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("%+v: error %v, want a timeout", lim, err)
+		}
+		for _, q := range f.Started {
+			if q.Closed || !q.Aborted {
+				t.Errorf("%+v: the half message was not dropped", lim)
+			}
 		}
 	}
 }
