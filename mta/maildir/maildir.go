@@ -16,8 +16,10 @@
 // written \057 and ':' \072, as maildir(5) asks.
 //
 // Reading: Scan lists new/ and cur/ oldest first by modification time, as
-// qmail's maildir_scan does for qmail-pop3d and maildir2mbox; Clean
-// removes files left in tmp/ for more than 36 hours.
+// qmail's maildir_scan does for qmail-pop3d and maildir2mbox, regular
+// files only; OpenMessage opens one without blocking on a FIFO; FindCur
+// finds one another reader renamed into cur/; Clean removes files left in
+// tmp/ for more than 36 hours.
 package maildir
 
 import (
@@ -203,6 +205,10 @@ func (m Message) Unique() string {
 // maildir_scan it leaves out messages modified at or after the start of
 // the current second (now), so that their order among themselves is
 // settled before they are listed; pass the zero time to list everything.
+// Only regular files are messages (a symbolic link counts as what it
+// points to): a directory, a FIFO or a device that whoever can write the
+// Maildir put there is left out, where maildir_scan listed it and a
+// reader would then fail on it or block opening it.
 func Scan(dir string, withNew, withCur bool, now time.Time) ([]Message, error) {
 	var out []Message
 	for _, sub := range []string{"new", "cur"} {
@@ -223,6 +229,9 @@ func Scan(dir string, withNew, withCur bool, now time.Time) ([]Message, error) {
 			if err != nil {
 				continue // removed meanwhile by another reader
 			}
+			if !st.Mode().IsRegular() {
+				continue
+			}
 			if !now.IsZero() && st.ModTime().Unix() >= now.Unix() {
 				continue
 			}
@@ -236,6 +245,68 @@ func Scan(dir string, withNew, withCur bool, now time.Time) ([]Message, error) {
 		return out[i].Name < out[j].Name
 	})
 	return out, nil
+}
+
+// ErrNotRegular is OpenMessage's error for a name that is not a regular
+// file (any more).
+var ErrNotRegular = errors.New("not a regular file")
+
+// OpenMessage opens a message of new/ or cur/ for reading without waiting
+// on what is not a regular file: a FIFO put in the place of a message
+// (after Scan looked at it, too) would block an open(2) until a writer
+// came; it is refused with ErrNotRegular, as is anything else but a
+// regular file.
+func OpenMessage(path string) (*os.File, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		syscall.Close(fd)
+		return nil, &os.PathError{Op: "fstat", Path: path, Err: err}
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		syscall.Close(fd)
+		return nil, &os.PathError{Op: "open", Path: path, Err: ErrNotRegular}
+	}
+	// Reads of a regular file never wait; blocking again, the descriptor
+	// stays out of the runtime's poller.
+	if err := syscall.SetNonblock(fd, false); err != nil {
+		syscall.Close(fd)
+		return nil, &os.PathError{Op: "fcntl", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// FindCur looks in cur/ for the message whose unique name (Unique) is
+// unique, whatever info part it has now: another reader may have renamed
+// it since it was listed (a second qmail-pop3d session moving it from
+// new/ to cur/ with ":2,", an IMAP server changing its flags). It returns
+// the message's path, or "" when cur/ has no such message.
+func FindCur(dir, unique string) (string, error) {
+	d := filepath.Join(dir, "cur")
+	// qmail-pop3d's name for a message it moved from new/, first.
+	if p := filepath.Join(d, unique+":2,"); isRegular(p) {
+		return p, nil
+	}
+	ents, err := os.ReadDir(d)
+	if err != nil {
+		return "", fmt.Errorf("unable to scan %s: %w", d, err)
+	}
+	for _, e := range ents {
+		if n := e.Name(); n == unique || strings.HasPrefix(n, unique+":") {
+			if p := filepath.Join(d, n); isRegular(p) {
+				return p, nil
+			}
+		}
+	}
+	return "", nil
+}
+
+func isRegular(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // TmpLifetime is how long a file may stay in tmp/ before Clean removes

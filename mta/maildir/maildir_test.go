@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -163,5 +165,115 @@ func TestConcurrentDeliveriesGetDistinctNames(t *testing.T) {
 	ents, _ := os.ReadDir(filepath.Join(dir, "new"))
 	if len(ents) != n {
 		t.Errorf("%d messages in new/, want %d", len(ents), n)
+	}
+}
+
+// Only regular files are messages: a directory, a FIFO or a symbolic link
+// to neither is left out of the listing; a link to a regular file counts
+// as that file.
+func TestScanRegularFilesOnly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "Maildir")
+	if err := Create(dir); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	file := func(name string) {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("m\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p, old, old)
+	}
+	file("new/1.regular")
+	file("cur/2.regular:2,S")
+	os.Mkdir(filepath.Join(dir, "new", "3.directory"), 0o700)
+	if err := syscall.Mkfifo(filepath.Join(dir, "new", "4.fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink("4.fifo", filepath.Join(dir, "new", "5.link-to-fifo"))
+	os.Symlink("1.regular", filepath.Join(dir, "new", "6.link-to-file"))
+	os.Symlink("missing", filepath.Join(dir, "new", "7.dangling"))
+	list, err := Scan(dir, true, true, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range list {
+		names = append(names, m.Subdir+"/"+m.Name)
+	}
+	sort.Strings(names)
+	if got := strings.Join(names, " "); got != "cur/2.regular:2,S new/1.regular new/6.link-to-file" {
+		t.Errorf("listed %s", got)
+	}
+}
+
+// OpenMessage refuses a FIFO at once, whether or not anyone writes it,
+// and anything else that is not a regular file; it opens a regular one
+// for reading.
+func TestOpenMessage(t *testing.T) {
+	d := t.TempDir()
+	fifo := filepath.Join(d, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reg := filepath.Join(d, "regular")
+	os.WriteFile(reg, []byte("message\n"), 0o600)
+	done := make(chan error, 1)
+	go func() {
+		f, err := OpenMessage(fifo)
+		if err == nil {
+			f.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrNotRegular) {
+			t.Errorf("FIFO: %v, want ErrNotRegular", err)
+		}
+	case <-time.After(10 * time.Second):
+		// Unblock the open so the test process can end.
+		if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+		t.Fatal("opening a FIFO blocked")
+	}
+	if _, err := OpenMessage(d); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("directory: %v, want ErrNotRegular", err)
+	}
+	if _, err := OpenMessage(filepath.Join(d, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+	f, err := OpenMessage(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if b, err := io.ReadAll(f); err != nil || string(b) != "message\n" {
+		t.Errorf("read %q, %v", b, err)
+	}
+}
+
+// FindCur finds a message by its unique name whatever its info part is
+// now, qmail-pop3d's ":2," first; never a longer name that merely starts
+// with the same bytes, nor a directory.
+func TestFindCur(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "Maildir")
+	Create(dir)
+	for _, n := range []string{"1.a:2,", "2.b:2,RS", "3.c", "44.d:2,"} {
+		os.WriteFile(filepath.Join(dir, "cur", n), nil, 0o600)
+	}
+	os.Mkdir(filepath.Join(dir, "cur", "5.e:2,"), 0o700)
+	for unique, want := range map[string]string{"1.a": "1.a:2,", "2.b": "2.b:2,RS", "3.c": "3.c", "4": "", "44.d": "44.d:2,", "5.e": "", "9.z": ""} {
+		p, err := FindCur(dir, unique)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want != "" {
+			want = filepath.Join(dir, "cur", want)
+		}
+		if p != want {
+			t.Errorf("%s: found %q, want %q", unique, p, want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -212,4 +213,76 @@ func fetchmailFrom(t *testing.T, s *popServer, tlsOpts string) {
 	if left, _ := filepath.Glob(filepath.Join(s.maildir, "*", "*")); len(left) != 0 {
 		t.Errorf("fetchmail's deletions left %v", left)
 	}
+}
+
+const twoSessionsScript = `
+import poplib, sys
+port = int(sys.argv[1])
+
+def session():
+    p = poplib.POP3("127.0.0.1", port, timeout=30)
+    p.user("demo"); p.pass_("demo")
+    return p
+
+def uidls(p):
+    return [l.split(b" ", 1)[1].decode() for l in p.uidl()[1]]
+
+want = ["1000001.M1P1.pop.test", "1000002.M2P1.pop.test", "1000003.M3P1.pop.test"]
+a = session()
+b = session()
+# Only the three regular files with printable names are listed: the FIFO,
+# the directory and the names with CR LF or a space are not.
+assert uidls(a) == want, uidls(a)
+assert uidls(b) == want, uidls(b)
+assert a.stat()[0] == 3 and b.stat()[0] == 3, (a.stat(), b.stat())
+b.dele(1)
+a.quit()  # moves all three from new/ to cur/
+lines = b.retr(2)[1]
+assert lines[1] == b"Subject: message 2", lines
+b.dele(2)
+b.quit()
+c = session()
+assert uidls(c) == want[2:], uidls(c)
+c.quit()
+print("ok")
+`
+
+// Two poplib sessions on one maildrop: the deletions of the session that
+// leaves last are carried out on the messages the first one's QUIT moved
+// to cur/; and a FIFO, a directory and names holding CR LF or a space in
+// new/ are never listed (nor opened, which would hang on the FIFO).
+func TestPoplibTwoSessions(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	s := startPOPServer(t)
+	s.deliver(t, 3)
+	old := time.Now().Add(-time.Hour)
+	for _, n := range []string{"1000004.forged\r\n4 1000005.forged", "1000006 forged"} {
+		p := filepath.Join(s.maildir, "new", n)
+		os.WriteFile(p, []byte("forged\n"), 0o600)
+		os.Chtimes(p, old, old)
+	}
+	fifo := filepath.Join(s.maildir, "new", "1000007.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(s.maildir, "new", "1000008.dir"), 0o700)
+	for _, p := range []string{fifo, filepath.Join(s.maildir, "new", "1000008.dir")} {
+		os.Chtimes(p, old, old)
+	}
+	script := filepath.Join(t.TempDir(), "two.py")
+	os.WriteFile(script, []byte(twoSessionsScript), 0o644)
+	cmd := exec.Command(python, script, s.port)
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "ok" {
+		t.Fatalf("poplib: %v\n%s\nserver log:\n%s", err, out, s.log())
+	}
+	left, _ := filepath.Glob(filepath.Join(s.maildir, "cur", "*"))
+	if len(left) != 1 || filepath.Base(left[0]) != "1000003.M3P1.pop.test:2," {
+		t.Errorf("cur/ holds %q, want only message 3", left)
+	}
+	s.waitLog(t, "qmail-pop3d: warning: left out 2 file(s) of ")
 }

@@ -130,7 +130,8 @@ func (m *Maildrop) flush() error {
 }
 
 // scan lists new/ and cur/ oldest first, leaving out what arrived in the
-// current second (its order is not settled), as qmail's maildir_scan.
+// current second (its order is not settled), as qmail's maildir_scan, and
+// what is not a regular file with a safe name (see safeName).
 func (m *Maildrop) scan() error {
 	if _, err := os.Stat(filepath.Join(m.dir, "cur")); err != nil {
 		return err
@@ -140,11 +141,56 @@ func (m *Maildrop) scan() error {
 	if err != nil {
 		return err
 	}
-	m.msgs = make([]message, len(list))
-	for i, e := range list {
-		m.msgs[i] = message{path: e.Path, subdir: e.Subdir, name: e.Name, unique: e.Unique(), size: e.Size}
+	m.msgs = make([]message, 0, len(list))
+	unsafe := 0
+	for _, e := range list {
+		if !safeName(e.Name) {
+			unsafe++
+			continue
+		}
+		m.msgs = append(m.msgs, message{path: e.Path, subdir: e.Subdir, name: e.Name, unique: e.Unique(), size: e.Size})
+	}
+	if unsafe > 0 {
+		m.warn("left out " + strconv.Itoa(unsafe) + " file(s) of " + m.dir + " whose names are not printable ASCII without spaces")
 	}
 	return nil
+}
+
+// safeName tells whether a file of the Maildir may be listed: its name
+// up to ':' is its UIDL, which RFC 1939 section 7 makes of the bytes 0x21
+// to 0x7E, and a CR, LF, space or control character there would break
+// the listing's lines or the UIDL's one token (a client could be shown
+// lines the server never meant). Anyone who can write the Maildir can
+// make such a name; qmail-local and maildir.UniqueName never do.
+func safeName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return name != ""
+}
+
+// open opens message i, following it into cur/ when another session has
+// moved it there (or changed its flags) since the listing.
+func (m *Maildrop) open(i int) (*os.File, error) {
+	f, err := maildir.OpenMessage(m.msgs[i].path)
+	if !errors.Is(err, fs.ErrNotExist) || !m.follow(i) {
+		return f, err
+	}
+	return maildir.OpenMessage(m.msgs[i].path)
+}
+
+// follow looks for message i in cur/ under its unique name and, when it
+// is there, makes that its path.
+func (m *Maildrop) follow(i int) bool {
+	p, err := maildir.FindCur(m.dir, m.msgs[i].unique)
+	if err != nil || p == "" {
+		return false
+	}
+	e := &m.msgs[i]
+	e.path, e.subdir, e.name = p, "cur", filepath.Base(p)
+	return true
 }
 
 func (m *Maildrop) reply(s string) { m.out.WriteString(s + "\r\n") }
@@ -293,7 +339,7 @@ func (m *Maildrop) send(arg string, top bool) error {
 			limit = int(v)
 		}
 	}
-	f, err := os.Open(m.msgs[i].path)
+	f, err := m.open(i)
 	if err != nil {
 		m.reply("-ERR unable to open that message")
 		return nil
@@ -321,10 +367,17 @@ func (d *deadlineFlusher) Write(p []byte) (int, error) {
 func (m *Maildrop) cmdQuit(string) error {
 	failed := false
 	touched := map[string]bool{}
-	for _, e := range m.msgs {
+	for i := range m.msgs {
+		e := &m.msgs[i]
 		switch {
 		case e.deleted:
-			if err := os.Remove(e.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			err := os.Remove(e.path)
+			if errors.Is(err, fs.ErrNotExist) && m.follow(i) {
+				// Another session moved it to cur/ meanwhile: the
+				// deletion follows it there rather than being lost.
+				err = os.Remove(e.path)
+			}
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				failed = true
 				m.warn("unable to unlink " + e.path + ": " + err.Error())
 			}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -229,4 +230,149 @@ func FuzzMaildrop(f *testing.F) {
 			t.Fatalf("input %q gave %q", in, out.String())
 		}
 	})
+}
+
+// liveSession is a Maildrop session run command by command, so that two
+// of them can interleave on one Maildir.
+type liveSession struct {
+	t    *testing.T
+	w    *io.PipeWriter
+	r    *bufio.Reader
+	done chan struct{}
+	log  *bytes.Buffer
+}
+
+// startSession starts a session, which lists the Maildir, and reads its
+// first "+OK".
+func startSession(t *testing.T, dir string) *liveSession {
+	t.Helper()
+	r, w := ioPipe()
+	or, ow := ioPipe()
+	s := &liveSession{t: t, w: w, r: bufio.NewReader(or), done: make(chan struct{}), log: &bytes.Buffer{}}
+	m := NewMaildrop(dir, r, ow, 0, s.log)
+	go func() { m.Run(); ow.Close(); close(s.done) }()
+	t.Cleanup(func() { w.Close(); <-s.done })
+	if l := s.line(); l != "+OK \r\n" {
+		t.Fatalf("greeting %q", l)
+	}
+	return s
+}
+
+func (s *liveSession) line() string {
+	s.t.Helper()
+	l, err := s.r.ReadString('\n')
+	if err != nil {
+		s.t.Fatalf("reading a reply: %v (got %q)", err, l)
+	}
+	return l
+}
+
+// cmd sends a command and returns its reply, all of it for a listing or
+// a message (until the line ".").
+func (s *liveSession) cmd(c string, multi bool) string {
+	s.t.Helper()
+	go s.w.Write([]byte(c + "\r\n"))
+	out := s.line()
+	for multi && strings.HasPrefix(out, "+OK") && !strings.HasSuffix(out, "\r\n.\r\n") {
+		out += s.line()
+	}
+	return out
+}
+
+// Two sessions on one maildrop never lose a deletion: the message one
+// session deleted is found and deleted in cur/, where the other session's
+// QUIT moved it, and a message moved there after the listing is still
+// retrieved.
+func TestMaildropTwoSessions(t *testing.T) {
+	dir := testMaildir(t, []string{"Subject: one\n\n1\n", "Subject: two\n\n2\n", "Subject: three\n\n3\n"}, map[int]bool{3: true})
+	a := startSession(t, dir)
+	b := startSession(t, dir)
+	if got := b.cmd("DELE 1", false); got != "+OK \r\n" {
+		t.Fatalf("DELE 1: %q", got)
+	}
+	// A leaves first: it moves 1 and 2 from new/ to cur/.
+	if got := a.cmd("QUIT", false); got != "+OK \r\n" {
+		t.Fatalf("a's QUIT: %q", got)
+	}
+	if got := listDir(t, dir); got != "cur/1.test:2, cur/2.test:2, cur/3.test:2,S" {
+		t.Fatalf("after a's QUIT: %s", got)
+	}
+	// B still finds message 2 for RETR, then deletes it and 1 in cur/.
+	if got := b.cmd("RETR 2", true); got != "+OK \r\nSubject: two\r\n\r\n2\r\n.\r\n" {
+		t.Errorf("RETR 2 after the move: %q", got)
+	}
+	b.cmd("DELE 2", false)
+	if got := b.cmd("QUIT", false); got != "+OK \r\n" {
+		t.Errorf("b's QUIT: %q (log %s)", got, b.log)
+	}
+	if got := listDir(t, dir); got != "cur/3.test:2,S" {
+		t.Errorf("after b's QUIT: %s, want only message 3 left", got)
+	}
+
+	// The same when another reader has set flags on a message of cur/.
+	dir = testMaildir(t, []string{"Subject: one\n\n1\n"}, map[int]bool{1: true})
+	c := startSession(t, dir)
+	c.cmd("DELE 1", false)
+	os.Rename(filepath.Join(dir, "cur", "1.test:2,S"), filepath.Join(dir, "cur", "1.test:2,RS"))
+	if got := c.cmd("QUIT", false); got != "+OK \r\n" || listDir(t, dir) != "" {
+		t.Errorf("QUIT %q left %s", got, listDir(t, dir))
+	}
+}
+
+// What anyone who can write the Maildir puts in new/ cannot make
+// qmail-pop3d print lines it did not mean, nor hang it: only regular
+// files with names of printable ASCII are listed (a CR LF, a space or a
+// control character in a name would split or add UIDL lines), a FIFO or
+// directory is left out, and a message turned into a FIFO after the
+// listing is refused without blocking.
+func TestMaildropHostileNames(t *testing.T) {
+	dir := testMaildir(t, []string{"Subject: one\n\n1\n", "Subject: two\n\n2\n"}, nil)
+	old := time.Now().Add(-time.Hour)
+	for _, n := range []string{"3.test\r\n2 forged", "4.test forged", "5.test\x1b[2J", "6.test\xff"} {
+		p := filepath.Join(dir, "new", n)
+		if err := os.WriteFile(p, []byte("x\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p, old, old)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "new", "7.fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(filepath.Join(dir, "new", "7.fifo"), old, old)
+	os.Mkdir(filepath.Join(dir, "new", "8.dir"), 0o700)
+	os.Chtimes(filepath.Join(dir, "new", "8.dir"), old, old)
+
+	s := startSession(t, dir)
+	if got := s.cmd("UIDL", true); got != "+OK \r\n1 1.test\r\n2 2.test\r\n.\r\n" {
+		t.Errorf("UIDL %q", got)
+	}
+	if got := s.cmd("LIST", true); got != "+OK \r\n1 16\r\n2 16\r\n.\r\n" {
+		t.Errorf("LIST %q", got)
+	}
+	// Message 1 becomes a FIFO after the listing.
+	p := filepath.Join(dir, "new", "1.test")
+	os.Remove(p)
+	if err := syscall.Mkfifo(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	go func() { got <- s.cmd("RETR 1", true) }()
+	select {
+	case g := <-got:
+		if g != "-ERR unable to open that message\r\n" {
+			t.Errorf("RETR of a FIFO: %q", g)
+		}
+	case <-time.After(10 * time.Second):
+		if w, err := os.OpenFile(p, os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+		t.Fatal("RETR of a FIFO blocked")
+	}
+	if got := s.cmd("QUIT", false); got != "+OK \r\n" {
+		t.Errorf("QUIT %q", got)
+	}
+	<-s.done
+	if !strings.Contains(s.log.String(), "qmail-pop3d: warning: left out 4 file(s) of "+dir+" whose names are not printable ASCII without spaces\n") {
+		t.Errorf("log %q", s.log)
+	}
 }
