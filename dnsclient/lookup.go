@@ -177,6 +177,17 @@ func (r *Resolver) MX(ctx context.Context, name string) ([]MX, error) {
 	return out, nil
 }
 
+// CNAME returns the name that name is an alias of (its CNAME record's
+// target), one link only, as qmail's dns_cname asks for each link of a
+// chain; ErrNotFound when name is not an alias.
+func (r *Resolver) CNAME(ctx context.Context, name string) (string, error) {
+	rrs, err := r.lookup(ctx, name, dns.TypeCNAME)
+	if err != nil {
+		return "", err
+	}
+	return hostName(rrs[0].(*dns.CNAME).Target), nil
+}
+
 // PTR returns the names ip points back to (in-addr.arpa for IPv4 and
 // v4-mapped IPv6, ip6.arpa otherwise).
 func (r *Resolver) PTR(ctx context.Context, ip netip.Addr) ([]string, error) {

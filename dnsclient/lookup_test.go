@@ -334,3 +334,35 @@ func TestUnreachableServer(t *testing.T) {
 		t.Errorf("no server at all: got %v, want a temporary error", err)
 	}
 }
+
+// CNAME answers one link of a chain, as qmail's dns_cname asks for each;
+// a name that is no alias, or does not exist, is ErrNotFound.
+func TestCNAME(t *testing.T) {
+	srv := dnstest.Start(t, zone+"Upper.example. CNAME Mail.Example.\n")
+	r := resolver(srv)
+	for name, want := range map[string]string{
+		"www.example":      "alias.example",
+		"alias.example":    "mail.example",
+		"www.example.":     "alias.example",
+		"Upper.example":    "mail.example",
+		"loop1.example":    "loop2.example",
+		"dangling.example": "nowhere.example",
+	} {
+		got, err := r.CNAME(ctx(t), name)
+		if err != nil || got != want {
+			t.Errorf("CNAME(%q) = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	for _, name := range []string{"mail.example", "nosuch.example"} {
+		if got, err := r.CNAME(ctx(t), name); !errors.Is(err, dnsclient.ErrNotFound) {
+			t.Errorf("CNAME(%q) = %q, %v; want ErrNotFound", name, got, err)
+		}
+	}
+	srv.Fail("www.example", dnstest.ServFail)
+	if _, err := r.CNAME(ctx(t), "www.example"); !dnsclient.IsTemporary(err) {
+		t.Errorf("SERVFAIL: %v, want a temporary error", err)
+	}
+	if n := srv.Asked("alias.example", "CNAME"); n != 1 {
+		t.Errorf("alias.example asked for %d times, want 1 (one link per lookup)", n)
+	}
+}

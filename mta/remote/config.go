@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/mta/control"
+	"github.com/quail-mta/quail/mta/ipme"
 )
 
 // Config is what qmail-remote reads from the control directory.
@@ -69,14 +70,8 @@ func LoadConfig(dir control.Dir) (*Config, error) {
 			return nil, fmt.Errorf("control/outgoingip: %w", err)
 		}
 	}
-	more, err := dir.Lines("moreipme")
-	if err != nil {
+	if c.MoreIPMe, err = ipme.ReadMore(dir); err != nil {
 		return nil, err
-	}
-	for _, s := range more {
-		if a, err := netip.ParseAddr(s); err == nil {
-			c.MoreIPMe = append(c.MoreIPMe, a.Unmap())
-		}
 	}
 	return c, nil
 }

@@ -3,11 +3,11 @@ package remote
 import (
 	"context"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"sort"
 
 	"github.com/quail-mta/quail/dnsclient"
+	"github.com/quail-mta/quail/mta/ipme"
 )
 
 // Resolver is what qmail-remote asks of DNS; *dnsclient.Resolver is one.
@@ -24,10 +24,10 @@ type Target struct {
 	Name string
 }
 
-// resolveRelay finds the addresses of a relay from the routes: an address
+// ResolveRelay finds the addresses of a relay from the routes: an address
 // literal, or the A and AAAA records of a name (never its MX, as qmail's
 // dns_ip).
-func resolveRelay(ctx context.Context, r Resolver, host string) ([]Target, *Outcome) {
+func ResolveRelay(ctx context.Context, r Resolver, host string) ([]Target, *Outcome) {
 	if ip, ok := ParseLiteral(host); ok {
 		return []Target{{IP: ip}}, nil
 	}
@@ -46,13 +46,13 @@ func resolveRelay(ctx context.Context, r Resolver, host string) ([]Target, *Outc
 	return out, nil
 }
 
-// resolveMX lists the addresses to try for a mail domain, as qmail's
+// ResolveMX lists the addresses to try for a mail domain, as qmail's
 // dns_mxip: the MX records by preference, equal preferences in random
 // order, each exchanger's IPv4 then IPv6 addresses; without MX records the
 // domain's own addresses (the implicit MX, RFC 5321 section 5.1). An
 // address literal is used as it is. A name that does not exist is a
 // permanent failure; an exchanger without addresses is skipped.
-func resolveMX(ctx context.Context, r Resolver, domain string, rnd *rand.Rand) ([]Target, *Outcome) {
+func ResolveMX(ctx context.Context, r Resolver, domain string, rnd *rand.Rand) ([]Target, *Outcome) {
 	if ip, ok := ParseLiteral(domain); ok && domain[0] == '[' {
 		return []Target{{IP: ip}}, nil
 	}
@@ -61,7 +61,7 @@ func resolveMX(ctx context.Context, r Resolver, domain string, rnd *rand.Rand) (
 		return nil, &outDNSTemp
 	}
 	if err != nil || len(mxs) == 0 {
-		ts, o := resolveRelay(ctx, r, domain)
+		ts, o := ResolveRelay(ctx, r, domain)
 		if o != nil {
 			return nil, o
 		}
@@ -99,23 +99,11 @@ func resolveMX(ctx context.Context, r Resolver, domain string, rnd *rand.Rand) (
 	return out, nil
 }
 
-// IPMe lists this host's addresses, as qmail's ipme: every interface
-// address, 0.0.0.0 and ::, and control/moreipme.
+// IPMe is the set of this host's addresses (mta/ipme): 0.0.0.0 and ::,
+// the addresses of the interfaces that are up, and control/moreipme.
 func IPMe(more []netip.Addr) map[netip.Addr]bool {
-	me := map[netip.Addr]bool{netip.IPv4Unspecified(): true, netip.IPv6Unspecified(): true}
-	if addrs, err := net.InterfaceAddrs(); err == nil {
-		for _, a := range addrs {
-			if n, ok := a.(*net.IPNet); ok {
-				if ip, ok := netip.AddrFromSlice(n.IP); ok {
-					me[ip.Unmap()] = true
-				}
-			}
-		}
-	}
-	for _, a := range more {
-		me[a] = true
-	}
-	return me
+	list, _ := ipme.List(more)
+	return ipme.Set(list)
 }
 
 // dropSelf applies qmail-remote's rule against mail loops: when one of the

@@ -121,10 +121,10 @@ func deliver(inv *cli.Invocation, rep *Report, pid int) Outcome {
 	var targets []Target
 	var o *Outcome
 	if rt.set {
-		targets, o = resolveRelay(ctx, res, rt.relay.Host)
+		targets, o = ResolveRelay(ctx, res, rt.relay.Host)
 	} else {
 		rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(pid)))
-		targets, o = resolveMX(ctx, res, host, rnd)
+		targets, o = ResolveMX(ctx, res, host, rnd)
 		if o == nil {
 			targets, o = dropSelf(targets, IPMe(cfg.MoreIPMe))
 		}

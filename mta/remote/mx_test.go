@@ -103,7 +103,7 @@ func TestMXOrder(t *testing.T) {
 	seen := map[string]bool{}
 	rnd := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 50; i++ {
-		ts, o := resolveMX(context.Background(), r, "d.test", rnd)
+		ts, o := ResolveMX(context.Background(), r, "d.test", rnd)
 		if o != nil {
 			t.Fatal(o.Text)
 		}

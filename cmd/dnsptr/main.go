@@ -1,0 +1,11 @@
+// Command dnsptr is qmail 1.03's dnsptr; see package mta/diag.
+package main
+
+import (
+	"os"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/mta/diag"
+)
+
+func main() { os.Exit(diag.DNSPtr(cli.FromOS("dnsptr"))) }
