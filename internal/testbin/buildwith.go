@@ -3,7 +3,10 @@ package testbin
 import (
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
+
+	"github.com/quail-mta/quail/internal/rtlimit"
 )
 
 // BuildWith builds the named program with extra -X settings (each
@@ -17,7 +20,8 @@ func BuildWith(t testing.TB, program string, settings ...string) string {
 	if err != nil {
 		t.Fatalf("testbin: %v", err)
 	}
-	ldflags := ""
+	// Linked as Path and the Makefile link every program.
+	ldflags := rtlimit.LinkFlags(runtime.GOOS, runtime.GOARCH)
 	for _, s := range settings {
 		ldflags += " -X " + s
 	}
