@@ -71,17 +71,28 @@ func outcomeError(inv *cli.Invocation, name string, o *remote.Outcome) int {
 	return inv.Fatal(cli.ExitPermanent, "unable to look up %s: hard error: %s", name, text)
 }
 
-// setup reads the name argument and the DNS configuration.
-func setup(inv *cli.Invocation, what string) (string, *dnsclient.Resolver, context.Context, context.CancelFunc, int) {
+// run is one program's lookup: its argument, the resolver and the time
+// the lookups may take.
+type run struct {
+	arg string
+	r   *dnsclient.Resolver
+	ctx context.Context
+}
+
+// start reads the argument (synopsis names it) and the DNS configuration
+// and hands them to do; a usage or configuration error ends the program
+// first.
+func start(inv *cli.Invocation, synopsis string, do func(run) int) int {
 	if len(inv.Args) < 2 {
-		return "", nil, nil, nil, inv.Usage(what)
+		return inv.Usage(synopsis)
 	}
 	r, err := dnsclient.FromEnv(inv.Getenv)
 	if err != nil {
-		return "", nil, nil, nil, inv.Fatal(cli.ExitTemporary, "unable to read DNS configuration: %v", err)
+		return inv.Fatal(cli.ExitTemporary, "unable to read DNS configuration: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	return inv.Args[1], r, ctx, cancel, -1
+	defer cancel()
+	return do(run{inv.Args[1], r, ctx})
 }
 
 func printLines(inv *cli.Invocation, lines []string) int {
@@ -123,59 +134,47 @@ func CNAME(ctx context.Context, r *dnsclient.Resolver, name string) (string, err
 
 // DNSCname is dnscname name.
 func DNSCname(inv *cli.Invocation) int {
-	name, r, ctx, cancel, code := setup(inv, "name")
-	if code >= 0 {
-		return code
-	}
-	defer cancel()
-	end, err := CNAME(ctx, r, name)
-	if err != nil {
-		if errors.Is(err, dnsclient.ErrCNAMELoop) {
-			return inv.Fatal(cli.ExitPermanent, "unable to look up %s: hard error: %s", name, dnsclient.ErrCNAMELoop)
+	return start(inv, "name", func(l run) int {
+		end, err := CNAME(l.ctx, l.r, l.arg)
+		if err != nil {
+			return lookupError(inv, l.arg, err)
 		}
-		return lookupError(inv, name, err)
-	}
-	return printLines(inv, []string{end})
+		return printLines(inv, []string{end})
+	})
 }
 
 // DNSPtr is dnsptr ip: the first PTR name of an IPv4 or IPv6 address.
 func DNSPtr(inv *cli.Invocation) int {
-	arg, r, ctx, cancel, code := setup(inv, "ip")
-	if code >= 0 {
-		return code
-	}
-	defer cancel()
-	ip, err := netip.ParseAddr(arg)
-	if err != nil {
-		return inv.Fatal(cli.ExitPermanent, "unable to parse IP address %s", arg)
-	}
-	names, err := r.PTR(ctx, ip)
-	if err == nil && len(names) == 0 {
-		err = &dnsclient.Error{Name: arg, Type: "PTR", Err: dnsclient.ErrNoData}
-	}
-	if err != nil {
-		return lookupError(inv, arg, err)
-	}
-	return printLines(inv, names[:1])
+	return start(inv, "ip", func(l run) int {
+		ip, err := netip.ParseAddr(l.arg)
+		if err != nil {
+			return inv.Fatal(cli.ExitPermanent, "unable to parse IP address %s", l.arg)
+		}
+		names, err := l.r.PTR(l.ctx, ip)
+		if err == nil && len(names) == 0 {
+			err = &dnsclient.Error{Name: l.arg, Type: "PTR", Err: dnsclient.ErrNoData}
+		}
+		if err != nil {
+			return lookupError(inv, l.arg, err)
+		}
+		return printLines(inv, names[:1])
+	})
 }
 
 // DNSIP is dnsip name: the addresses qmail-remote would use for name as a
 // relay (an address literal as it is, else its A then AAAA records).
 func DNSIP(inv *cli.Invocation) int {
-	name, r, ctx, cancel, code := setup(inv, "name")
-	if code >= 0 {
-		return code
-	}
-	defer cancel()
-	ts, o := remote.ResolveRelay(ctx, r, name)
-	if o != nil {
-		return outcomeError(inv, name, o)
-	}
-	lines := make([]string, len(ts))
-	for i, t := range ts {
-		lines[i] = t.IP.String()
-	}
-	return printLines(inv, lines)
+	return start(inv, "name", func(l run) int {
+		ts, o := remote.ResolveRelay(l.ctx, l.r, l.arg)
+		if o != nil {
+			return outcomeError(inv, l.arg, o)
+		}
+		lines := make([]string, len(ts))
+		for i, t := range ts {
+			lines[i] = t.IP.String()
+		}
+		return printLines(inv, lines)
+	})
 }
 
 // DNSMXIP is dnsmxip name: the addresses qmail-remote would try for mail
@@ -183,21 +182,18 @@ func DNSIP(inv *cli.Invocation) int {
 // try them (equal preferences shuffled, as the program's time and pid
 // seed qmail's choice).
 func DNSMXIP(inv *cli.Invocation) int {
-	name, r, ctx, cancel, code := setup(inv, "name")
-	if code >= 0 {
-		return code
-	}
-	defer cancel()
-	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
-	ts, o := remote.ResolveMX(ctx, r, name, rnd)
-	if o != nil {
-		return outcomeError(inv, name, o)
-	}
-	lines := make([]string, len(ts))
-	for i, t := range ts {
-		lines[i] = fmt.Sprintf("%s %d", t.IP, t.Pref)
-	}
-	return printLines(inv, lines)
+	return start(inv, "name", func(l run) int {
+		rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
+		ts, o := remote.ResolveMX(l.ctx, l.r, l.arg, rnd)
+		if o != nil {
+			return outcomeError(inv, l.arg, o)
+		}
+		lines := make([]string, len(ts))
+		for i, t := range ts {
+			lines[i] = fmt.Sprintf("%s %d", t.IP, t.Pref)
+		}
+		return printLines(inv, lines)
+	})
 }
 
 // FQ is dnsfq's answer for name: the first of the names the search list
@@ -238,16 +234,13 @@ func FQ(ctx context.Context, r *dnsclient.Resolver, name string) (string, error)
 
 // DNSFQ is dnsfq name.
 func DNSFQ(inv *cli.Invocation) int {
-	name, r, ctx, cancel, code := setup(inv, "name")
-	if code >= 0 {
-		return code
-	}
-	defer cancel()
-	fq, err := FQ(ctx, r, name)
-	if err != nil {
-		return lookupError(inv, name, err)
-	}
-	return printLines(inv, []string{fq})
+	return start(inv, "name", func(l run) int {
+		fq, err := FQ(l.ctx, l.r, l.arg)
+		if err != nil {
+			return lookupError(inv, l.arg, err)
+		}
+		return printLines(inv, []string{fq})
+	})
 }
 
 // IPMePrint is ipmeprint: the addresses of mta/ipme, with the qmail home's
