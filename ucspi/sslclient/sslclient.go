@@ -37,6 +37,7 @@ package sslclient
 import (
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -44,6 +45,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/pathexec"
@@ -53,9 +56,9 @@ import (
 )
 
 // Options adds sslclient's letters to tcpclient's.
-const Options = client.Options + "a:A:c:k:z:V:3eEsSnNxXmMw:"
+const Options = client.Options + "a:A:c:k:z:V:3eEsSnNxXmMyYw:"
 
-const synopsis = "[ -46hHrRdDqQv3eEsSnNxXmM ] [ -i localip ] [ -p localport ] [ -T timeoutconn ] [ -l localname ] [ -t timeoutinfo ] [ -I interface ] [ -a cafile ] [ -A cadir ] [ -c certfile ] [ -z ciphers ] [ -k keyfile ] [ -V verifydepth ] [ -w progtimeout ] host port program"
+const synopsis = "[ -46hHrRdDqQv3eEsSnNxXmMyY ] [ -i localip ] [ -p localport ] [ -T timeoutconn ] [ -l localname ] [ -t timeoutinfo ] [ -I interface ] [ -a cafile ] [ -A cadir ] [ -c certfile ] [ -z ciphers ] [ -k keyfile ] [ -V verifydepth ] [ -w progtimeout ] host port program"
 
 // settings are sslclient's own options.
 type settings struct {
@@ -66,6 +69,7 @@ type settings struct {
 	checkName  bool              // -n
 	sni        bool              // -m
 	keyFromFD3 bool              // -3
+	delayed    bool              // -y
 	idle       time.Duration     // -w
 }
 
@@ -105,6 +109,8 @@ func Main(inv *cli.Invocation) int {
 				st.sni = c == 'm'
 			case '3':
 				st.keyFromFD3 = true
+			case 'y', 'Y':
+				st.delayed = c == 'y'
 			case 'w':
 				n, err := strconv.ParseUint(arg, 10, 31)
 				if err != nil {
@@ -151,12 +157,6 @@ func (st *settings) launch(inv *cli.Invocation, c client.Connection) int {
 	if err != nil {
 		return inv.Fatal(cli.ExitTemporary, "%v", err)
 	}
-	f := os.NewFile(uintptr(c.FD), "socket")
-	conn, err := net.FileConn(f)
-	f.Close()
-	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to use socket: %v", err)
-	}
 	opts := tlsproxy.Options{
 		Config:           cc.TLS,
 		HandshakeTimeout: c.Timeouts.First + c.Timeouts.Second,
@@ -170,47 +170,85 @@ func (st *settings) launch(inv *cli.Invocation, c client.Connection) int {
 		}
 		opts.Verify = func(cs tls.ConnectionState) error { return cc.VerifyServer(cs, check) }
 	}
-	sess, err := tlsproxy.Immediate(conn, opts)
-	if err != nil {
-		var ve *tlsconf.VerifyError
-		if errors.As(err, &ve) {
-			return inv.Fatal(cli.ExitTemporary, "%v", ve)
-		}
-		return inv.Fatal(cli.ExitTemporary, "unable to SSL connect: %s", strings.TrimPrefix(err.Error(), "TLS handshake failed: "))
-	}
 	if c.Verbose {
-		inv.Stderr.Write([]byte("sslclient: ssl connect\n"))
+		opts.Handshaken = func(tls.ConnectionState) { io.WriteString(inv.Stderr, "sslclient: ssl connect\n") }
 	}
-	child := sess.Child()
+	socket := os.NewFile(uintptr(c.FD), "socket")
+	var sess *tlsproxy.Session
+	var extra []*os.File
 	env := connVars(c, st.tcpEnv)
-	path, err := pathexec.Lookup(c.Argv[0], env)
-	if err != nil {
-		sess.CloseChildSide()
-		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", c.Argv[0], err)
-	}
-	cmd := &exec.Cmd{
-		Path:   path,
-		Args:   c.Argv,
-		Env:    append(env, child.Env...),
-		Stdin:  inv.Stdin,
-		Stdout: inv.Stdout,
-		Stderr: inv.Stderr,
+	if st.delayed {
+		// The program talks in cleartext on the socket itself (6 and 7)
+		// and starts TLS through UCSPI-TLS on 3, 4 and 5.
+		ours, err := dupCloexec(c.FD)
+		if err != nil {
+			return inv.Fatal(cli.ExitTemporary, "unable to duplicate socket: %v", err)
+		}
+		if sess, err = tlsproxy.Delayed(ours, opts); err != nil {
+			ours.Close()
+			return inv.Fatal(cli.ExitTemporary, "%v", err)
+		}
+		child := sess.Child()
+		extra = append(child.Extra, socket, socket)
+		env = append(env, child.Env...)
+	} else {
+		conn, err := net.FileConn(socket)
+		socket.Close()
+		if err != nil {
+			return inv.Fatal(cli.ExitTemporary, "unable to use socket: %v", err)
+		}
+		if sess, err = tlsproxy.Immediate(conn, opts); err != nil {
+			return handshakeFailed(inv, err)
+		}
+		child := sess.Child()
 		// descriptors 3, 4 and 5 closed; 6 and 7 the cleartext
-		ExtraFiles: []*os.File{nil, nil, nil, child.Stdin, child.Stdout},
+		extra = []*os.File{nil, nil, nil, child.Stdin, child.Stdout}
+		env = append(env, child.Env...)
 	}
-	if err := cmd.Start(); err != nil {
-		sess.CloseChildSide()
-		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", c.Argv[0], err)
+	path, err := pathexec.Lookup(c.Argv[0], env)
+	if err == nil {
+		cmd := &exec.Cmd{Path: path, Args: c.Argv, Env: env, Stdin: inv.Stdin, Stdout: inv.Stdout, Stderr: inv.Stderr, ExtraFiles: extra}
+		if err = cmd.Start(); err == nil {
+			sess.CloseChildSide()
+			socket.Close()
+			werr := cmd.Wait()
+			sess.ProgramExited()
+			if err := sess.Wait(); err != nil {
+				var he *tlsproxy.HandshakeError
+				if errors.As(err, &he) {
+					return handshakeFailed(inv, err)
+				}
+				// As ucspi-ssl's TLS process ends when its I/O fails (an
+				// alert from the server, the idle timeout), whatever the
+				// program did.
+				return inv.Fatal(cli.ExitTemporary, "unable to speak SSL: %v", err)
+			}
+			return exitCode(werr)
+		}
 	}
 	sess.CloseChildSide()
-	werr := cmd.Wait()
+	socket.Close()
 	sess.ProgramExited()
-	if err := sess.Wait(); err != nil {
-		// As ucspi-ssl's TLS process ends when its I/O fails (an alert
-		// from the server, the idle timeout), whatever the program did.
-		return inv.Fatal(cli.ExitTemporary, "unable to speak SSL: %v", err)
+	return inv.Fatal(cli.ExitTemporary, "unable to run %s: %v", c.Argv[0], err)
+}
+
+// handshakeFailed reports a session that ended before any data: the
+// certificate check's own message, or the handshake's cause.
+func handshakeFailed(inv *cli.Invocation, err error) int {
+	var ve *tlsconf.VerifyError
+	if errors.As(err, &ve) {
+		return inv.Fatal(cli.ExitTemporary, "%v", ve)
 	}
-	return exitCode(werr)
+	return inv.Fatal(cli.ExitTemporary, "unable to SSL connect: %s", strings.TrimPrefix(err.Error(), "TLS handshake failed: "))
+}
+
+// dupCloexec gives sslclient its own descriptor of the socket.
+func dupCloexec(fd int) (*os.File, error) {
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(nfd), "socket"), nil
 }
 
 // exitCode is the program's exit code, 111 when it did not exit by itself.

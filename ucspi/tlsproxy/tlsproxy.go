@@ -46,7 +46,18 @@ type Options struct {
 	// Verify, when set, runs after the handshake (client certificate name
 	// checks of -z); an error ends the connection.
 	Verify func(tls.ConnectionState) error
+	// Handshaken, when set, is told of each session that passed the
+	// handshake and Verify (sslserver -v logs it).
+	Handshaken func(tls.ConnectionState)
 }
+
+// HandshakeError is a session that failed before any data passed: in
+// the handshake, or in the check of Options.Verify (its error is kept as
+// it is, for the caller's message).
+type HandshakeError struct{ Err error }
+
+func (e *HandshakeError) Error() string { return e.Err.Error() }
+func (e *HandshakeError) Unwrap() error { return e.Err }
 
 // Child is what the program for the connection is given.
 type Child struct {
@@ -132,13 +143,16 @@ func (o *Options) handshake(conn net.Conn) (*tls.Conn, []string, error) {
 		defer cancel()
 	}
 	if err := tc.HandshakeContext(ctx); err != nil {
-		return nil, nil, fmt.Errorf("TLS handshake failed: %w", err)
+		return nil, nil, &HandshakeError{fmt.Errorf("TLS handshake failed: %w", err)}
 	}
 	st := tc.ConnectionState()
 	if o.Verify != nil {
 		if err := o.Verify(st); err != nil {
-			return nil, nil, err
+			return nil, nil, &HandshakeError{err}
 		}
+	}
+	if o.Handshaken != nil {
+		o.Handshaken(st)
 	}
 	side := tlsenv.ServerSide
 	if !o.Server {
