@@ -17,8 +17,8 @@ import (
 )
 
 // Cert is a self-signed ECDSA P-256 certificate for TLS tests, valid from
-// an hour ago to an hour from now. It is its own CA, so that a client may
-// trust it by its PEM file, and fit for server authentication.
+// an hour ago to an hour from now. It is its own CA, so that a peer may
+// trust it by its PEM file, and fit for server and client authentication.
 type Cert struct {
 	DER []byte
 	Key *ecdsa.PrivateKey
@@ -48,7 +48,7 @@ func NewCert(t testing.TB, names []string, ips ...net.IP) *Cert {
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {

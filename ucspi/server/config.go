@@ -99,4 +99,7 @@ type Session struct {
 	// not started after all (the address's limit was reached meanwhile,
 	// or exec failed): it must release what Prepare set up.
 	Abort func()
+	// Log writes a line to the server's log when it is verbose (-v),
+	// prefixed with the server's name as every line is.
+	Log func(line string)
 }

@@ -105,7 +105,7 @@ func (s *Server) handle(fd int, local, remote netip.AddrPort) {
 		overLimit()
 		return
 	}
-	sess := &Session{FD: fd, Info: info, Env: env, Stdin: -1, Stdout: -1}
+	sess := &Session{FD: fd, Info: info, Env: env, Stdin: -1, Stdout: -1, Log: s.log.info}
 	if c.Prepare != nil {
 		if err := c.Prepare(sess); err != nil {
 			s.log.warn("dropping connection, " + err.Error())

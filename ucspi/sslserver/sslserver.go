@@ -34,13 +34,14 @@ import (
 	"github.com/quail-mta/quail/ucspi/server"
 	"github.com/quail-mta/quail/ucspi/tcpserver"
 	"github.com/quail-mta/quail/ucspi/tlsconf"
+	"github.com/quail-mta/quail/ucspi/tlsenv"
 	"github.com/quail-mta/quail/ucspi/tlsproxy"
 )
 
 // Options adds ucspi-ssl's letters to tcpserver's.
-const Options = tcpserver.Options + "3eEsSnNzZmw:T:"
+const Options = tcpserver.Options + "3eEsSnNzZmVw:T:"
 
-const synopsis = "[ -461UXpPhHrRoOdDqQvnNsSeEzZm ] [ -c limit ] [ -C maxconip ] [ -x rules.cdb ] [ -B banner ] [ -g gid ] [ -u uid ] [ -b backlog ] [ -l localname ] [ -t timeout ] [ -T handshake ] [ -w idle ] [ -I interface ] host port program"
+const synopsis = "[ -461UXpPhHrRoOdDqQvVnNsSeEzZm ] [ -c limit ] [ -C maxconip ] [ -x rules.cdb ] [ -B banner ] [ -g gid ] [ -u uid ] [ -b backlog ] [ -l localname ] [ -t timeout ] [ -T handshake ] [ -w idle ] [ -I interface ] host port program"
 
 // settings are the TLS options.
 type settings struct {
@@ -50,6 +51,26 @@ type settings struct {
 	auth      tlsconf.ClientAuth
 	handshake time.Duration
 	idle      time.Duration
+	tlsInfo   bool // -V
+}
+
+// configs are the TLS configurations a connection may get: the one the
+// options and the environment make, and the ones its rules can ask for
+// (CCAVERIFY, CCAFILE=-).
+type configs struct {
+	base    *tls.Config
+	require *tls.Config // a verified client certificate required; nil without CAs
+	noAsk   *tls.Config // no client certificate asked for
+}
+
+func newConfigs(base *tls.Config) configs {
+	c := configs{base: base, noAsk: base.Clone()}
+	c.noAsk.ClientAuth = tls.NoClientCert
+	if base.ClientCAs != nil {
+		c.require = base.Clone()
+		c.require.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return c
 }
 
 // Main runs sslserver and returns its exit code.
@@ -82,6 +103,8 @@ func Main(inv *cli.Invocation) int {
 				st.auth = tlsconf.ClientCertRequired
 			case '3':
 				keyFromFD3 = true
+			case 'V':
+				st.tlsInfo = true
 			case 'T', 'w':
 				n, err := strconv.Atoi(arg)
 				if err != nil || n < 0 {
@@ -103,7 +126,10 @@ func Main(inv *cli.Invocation) int {
 			if err != nil {
 				return err
 			}
-			cfg.Prepare = st.prepare(tc)
+			if st.tlsInfo && !cfg.Quiet {
+				cfg.Verbose = true // -V is -v and more
+			}
+			cfg.Prepare = st.prepare(newConfigs(tc))
 			return nil
 		},
 	}
@@ -111,17 +137,28 @@ func Main(inv *cli.Invocation) int {
 }
 
 // prepare returns the hook that gives each connection its TLS side.
-func (st settings) prepare(tc *tls.Config) func(*server.Session) error {
+func (st settings) prepare(cs configs) func(*server.Session) error {
 	return func(s *server.Session) error {
 		s.Env = sslVars(s.Env, st.tcpEnv)
 		opts := tlsproxy.Options{
-			Config:           tc,
+			Config:           cs.base,
 			Server:           true,
 			HandshakeTimeout: st.handshake,
 			IdleTimeout:      st.idle,
 			Env:              st.sslEnv,
 		}
-		if st.auth == tlsconf.ClientCertRequiredName {
+		// A connection's rules may ask for a verified client certificate
+		// (CCAVERIFY) or for none at all (CCAFILE=-), as in sslserver(1).
+		noAsk := false
+		if v, ok := cli.Lookup(s.Env, "CCAFILE"); ok && v == "-" {
+			opts.Config, noAsk = cs.noAsk, true
+		} else if _, ok := cli.Lookup(s.Env, "CCAVERIFY"); ok {
+			if cs.require == nil {
+				return fmt.Errorf("unable to verify client certificate (CCAVERIFY): no CAFILE or CADIR")
+			}
+			opts.Config = cs.require
+		}
+		if st.auth == tlsconf.ClientCertRequiredName && !noAsk {
 			host, _ := lookup(s.Env, "TCPREMOTEHOST", "SSLREMOTEHOST")
 			opts.Verify = func(cs tls.ConnectionState) error {
 				if host == "" {
@@ -133,11 +170,15 @@ func (st settings) prepare(tc *tls.Config) func(*server.Session) error {
 				return cs.PeerCertificates[0].VerifyHostname(host)
 			}
 		}
+		// -v logs each session's handshake with the program's pid, -V
+		// with its protocol and cipher, as sslserver 0.12 does.
+		pid := make(chan int, 1)
 		own, err := dupCloexec(s.FD)
 		if err != nil {
 			return fmt.Errorf("unable to duplicate socket: %v", err)
 		}
 		if st.delayed {
+			opts.Handshaken = func(cst tls.ConnectionState) { s.Log(st.tlsLine(<-pid, cst)) }
 			sess, err := tlsproxy.Delayed(own, opts)
 			if err != nil {
 				own.Close()
@@ -148,11 +189,13 @@ func (st settings) prepare(tc *tls.Config) func(*server.Session) error {
 				s.Extra = append(s.Extra, int(f.Fd()))
 			}
 			s.Env = append(s.Env, child.Env...)
-			s.Started = func(int) { sess.CloseChildSide() }
+			s.Started = func(p int) { pid <- p; sess.CloseChildSide() }
 			s.Finished = func(int) { sess.ProgramExited() }
 			s.Abort = sess.CloseChildSide
 			return nil
 		}
+		var state tls.ConnectionState
+		opts.Handshaken = func(cst tls.ConnectionState) { state = cst }
 		conn, err := net.FileConn(own)
 		own.Close()
 		if err != nil {
@@ -166,11 +209,21 @@ func (st settings) prepare(tc *tls.Config) func(*server.Session) error {
 		s.Stdin = int(child.Stdin.Fd())
 		s.Stdout = int(child.Stdout.Fd())
 		s.Env = append(s.Env, child.Env...)
-		s.Started = func(int) { sess.CloseChildSide() }
+		s.Started = func(p int) { s.Log(st.tlsLine(p, state)); sess.CloseChildSide() }
 		s.Finished = func(int) { sess.ProgramExited() }
 		s.Abort = sess.CloseChildSide
 		return nil
 	}
+}
+
+// tlsLine is the log line of a session's handshake: "tls PID accept", and
+// with -V ":PROTOCOL:CIPHER" after it (sslserver 0.12's verbosity 3).
+func (st settings) tlsLine(pid int, cs tls.ConnectionState) string {
+	line := "tls " + strconv.Itoa(pid) + " accept"
+	if st.tlsInfo {
+		line += " " + tlsenv.ProtocolName(cs.Version) + ":" + tlsenv.CipherName(cs.CipherSuite)
+	}
+	return line
 }
 
 func unwrapTLS(err error) error {

@@ -5,12 +5,16 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/quail-mta/quail/internal/testbin"
+	"github.com/quail-mta/quail/ucspi/tlsenv"
 )
 
 // startServer starts sslserver on 127.0.0.1 with a free port (-1 prints
@@ -148,5 +152,140 @@ func TestOpenSSLImplicit(t *testing.T) {
 	}
 	if msgs := qq.Queued(t); len(msgs) != 1 {
 		t.Fatalf("%d messages", len(msgs))
+	}
+}
+
+// startLogged is startServer that also returns the server, for its log.
+func startLogged(t *testing.T, env []string, args ...string) *testbin.Server {
+	t.Helper()
+	return testbin.StartServer(t, testbin.Path(t, "sslserver"), env, append([]string{"-R", "-H", "-l", "mx.test"}, args...)...)
+}
+
+// TestVerboseTLSLines: -v logs "tls PID accept" for each session's
+// handshake, with the program's pid, and -V adds the protocol and the
+// cipher (sslserver 0.12's verbosity 3), for immediate and delayed TLS.
+func TestVerboseTLSLines(t *testing.T) {
+	pidLine := regexp.MustCompile(`sslserver: pid (\d+) from 127\.0\.0\.1\n`)
+	for _, c := range []struct {
+		why, flag string
+		info      bool
+	}{
+		{"-v", "-v", false},
+		{"-V", "-V", true},
+	} {
+		srv := startLogged(t, baseEnv(t), c.flag, "127.0.0.1", "0", "echo", "hi")
+		tc, err := tls.Dial("tcp", srv.Addr("127.0.0.1"), &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(tc)
+		cs := tc.ConnectionState()
+		tc.Close()
+		var pid string
+		if !testbin.Eventually(10*time.Second, func() bool {
+			m := pidLine.FindStringSubmatch(srv.Stderr.String())
+			if m != nil {
+				pid = m[1]
+			}
+			return m != nil && strings.Contains(srv.Stderr.String(), "sslserver: tls "+pid+" accept")
+		}) {
+			t.Fatalf("%s: no tls line in\n%s", c.why, srv.Stderr.String())
+		}
+		want := "sslserver: tls " + pid + " accept\n"
+		if c.info {
+			want = "sslserver: tls " + pid + " accept " + tlsenv.ProtocolName(cs.Version) + ":" + tlsenv.CipherName(cs.CipherSuite) + "\n"
+		}
+		if !strings.Contains(srv.Stderr.String(), want) {
+			t.Errorf("%s: want %q in\n%s", c.why, want, srv.Stderr.String())
+		}
+	}
+
+	// Delayed TLS: the line comes when the program starts TLS.
+	openssl := testbin.Peer(t, "openssl")
+	home, _ := testbin.SMTPHome(t, "mx.test", "test")
+	srv := startLogged(t, append(baseEnv(t), "QMAILHOME="+home, "UCSPITLS="), "-V", "-n", "127.0.0.1", "0", testbin.Path(t, "qmail-smtpd"))
+	cmd := exec.Command(openssl, "s_client", "-quiet", "-starttls", "smtp", "-connect", srv.Addr("127.0.0.1"))
+	cmd.Stdin = strings.NewReader("QUIT\r\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("openssl: %v\n%s", err, out)
+	}
+	if !testbin.Eventually(10*time.Second, func() bool {
+		m := pidLine.FindStringSubmatch(srv.Stderr.String())
+		return m != nil && regexp.MustCompile(`sslserver: tls `+m[1]+` accept TLSv1\.[23]:\S+\n`).MatchString(srv.Stderr.String())
+	}) {
+		t.Fatalf("delayed TLS: no tls line in\n%s", srv.Stderr.String())
+	}
+}
+
+// TestClientCertificatePerConnection: a rule's CCAVERIFY makes sslserver
+// require a verified client certificate from the addresses it covers,
+// without -z or -m, and CCAFILE=- turns the request off even under -m
+// (sslserver(1)).
+func TestClientCertificatePerConnection(t *testing.T) {
+	dir := t.TempDir()
+	clientCert := testbin.NewCert(t, []string{"client.test"})
+	ca := filepath.Join(dir, "client-ca.pem")
+	if err := os.WriteFile(ca, clientCert.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rules := func(line string) string {
+		cdb := filepath.Join(t.TempDir(), "rules.cdb")
+		cmd := exec.Command(testbin.Path(t, "tcprules"), cdb, cdb+".tmp")
+		cmd.Stdin = strings.NewReader(line + "\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("tcprules: %v %s", err, out)
+		}
+		return cdb
+	}
+	show := []string{"sh", "-c", `echo "$SSL_CLIENT_VERIFY"`}
+	dial := func(addr string, withCert bool) string {
+		cfg := &tls.Config{InsecureSkipVerify: true}
+		if withCert {
+			cfg.Certificates = []tls.Certificate{clientCert.TLS()}
+		}
+		c, err := tls.Dial("tcp", addr, cfg)
+		if err != nil {
+			return "refused"
+		}
+		defer c.Close()
+		b, err := io.ReadAll(c)
+		if err != nil && len(b) == 0 {
+			return "refused" // TLS 1.3: the refusal comes after the client's side of the handshake
+		}
+		return strings.TrimSpace(string(b))
+	}
+	env := append(baseEnv(t), "CAFILE="+ca)
+	cases := []struct {
+		why      string
+		args     []string
+		withCert bool
+		want     string
+	}{
+		{"no rule: a certificate is optional", nil, false, "NONE"},
+		{"no rule: a given one is verified", nil, true, "SUCCESS"},
+		{"CCAVERIFY: none given", []string{"-x", rules(`127.0.0.1:allow,CCAVERIFY=""`)}, false, "refused"},
+		{"CCAVERIFY: a verified one", []string{"-x", rules(`127.0.0.1:allow,CCAVERIFY=""`)}, true, "SUCCESS"},
+		{"CCAVERIFY for other addresses only", []string{"-x", rules("10.0.0.1:allow,CCAVERIFY=\"\"\n:allow")}, false, "NONE"},
+		{"-m: none given", []string{"-m"}, false, "refused"},
+		{"CCAFILE=- under -m: not asked", []string{"-m", "-x", rules(`127.0.0.1:allow,CCAFILE="-"`)}, true, "NONE"},
+	}
+	for _, c := range cases {
+		args := append(append([]string{"-s"}, c.args...), "127.0.0.1", "0")
+		addr := startServer(t, env, append(args, show...)...)
+		if got := dial(addr, c.withCert); got != c.want {
+			t.Errorf("%s: got %q, want %q", c.why, got, c.want)
+		}
+	}
+
+	// CCAVERIFY without any CA to verify with drops the connection with
+	// a warning; the server goes on.
+	srv := startLogged(t, baseEnv(t), "-x", rules(`127.0.0.1:allow,CCAVERIFY=""`), "127.0.0.1", "0", "echo", "hi")
+	if got := dial(srv.Addr("127.0.0.1"), true); got != "refused" {
+		t.Errorf("CCAVERIFY without CAs: got %q", got)
+	}
+	if !testbin.Eventually(10*time.Second, func() bool {
+		return strings.Contains(srv.Stderr.String(), "sslserver: warning: dropping connection, unable to verify client certificate (CCAVERIFY): no CAFILE or CADIR\n")
+	}) {
+		t.Errorf("no warning in %q", srv.Stderr.String())
 	}
 }

@@ -6,6 +6,8 @@
 //	CERTCHAINFILE  certificate followed by its chain; wins over CERTFILE
 //	CAFILE, CADIR  trusted CAs for verifying the peer's certificate
 //	CCAFILE        "-" stops the server from asking for client certificates
+//	               (even with -z or -m); sslserver also honours it, and
+//	               CCAVERIFY, per connection
 //	CIPHERS        TLS 1.2 cipher suites, ':'-separated (OpenSSL or IANA names)
 //	VERIFYDEPTH    longest accepted peer chain below the root (default 1)
 //	DHFILE         accepted and ignored: Go negotiates ECDHE only
@@ -84,7 +86,9 @@ func Server(lookup func(string) (string, bool), auth ClientAuth) (*tls.Config, e
 	}
 	ask := pool != nil
 	if v, ok := lookup("CCAFILE"); ok && v == "-" {
-		ask = false
+		// "-" asks for no client certificate, and wins over -z and -m as
+		// in sslserver.c.
+		ask, auth = false, ClientCertOptional
 	}
 	switch {
 	case auth != ClientCertOptional:

@@ -184,3 +184,16 @@ func TestVerifyServer(t *testing.T) {
 		}
 	}
 }
+
+// TestCCAFILEDashWins: CCAFILE=- asks no client certificate even when -m
+// or -z would require one, as sslserver.c drops flagclientcert for it.
+func TestCCAFILEDashWins(t *testing.T) {
+	d := t.TempDir()
+	writeCert(t, filepath.Join(d, "ok.pem"), "ok.example")
+	for _, auth := range []ClientAuth{ClientCertRequired, ClientCertRequiredName} {
+		cfg, err := Server(env(map[string]string{"CERTFILE": filepath.Join(d, "ok.pem"), "CAFILE": filepath.Join(d, "ok.pem"), "CCAFILE": "-"}), auth)
+		if err != nil || cfg.ClientAuth != tls.NoClientCert {
+			t.Errorf("auth %d with CCAFILE=-: %v, client auth %v", auth, err, cfg)
+		}
+	}
+}
