@@ -44,6 +44,7 @@ package dnstest
 import (
 	"fmt"
 	"net"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -155,6 +156,30 @@ func StartAt(t testing.TB, addr, zone string) (*Server, error) {
 	}
 	t.Cleanup(s.shutdown)
 	return s, nil
+}
+
+// StartForPeers is Start on port 53 of a spare loopback address, for
+// differential tests: Debian's ucspi-tcp programs take $DNSCACHEIP as an
+// address only. Binding port 53 needs root; without it, or without a
+// spare address, the test is skipped with the reason. Point both
+// programs at it with DNSCACHEIP=srv.IP.
+func StartForPeers(t testing.TB, zone string) *Server {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the differential test needs root: Debian's ucspi-tcp only talks to port 53")
+	}
+	var lastErr error
+	for i := range 8 {
+		pid := os.Getpid()
+		addr := fmt.Sprintf("127.53.%d.%d:53", (pid>>8)%250+1, (pid+i*37)%250+2)
+		srv, err := StartAt(t, addr, zone)
+		if err == nil {
+			return srv
+		}
+		lastErr = err
+	}
+	t.Skipf("no spare loopback address for a DNS server on port 53: %v", lastErr)
+	return nil
 }
 
 func (s *Server) shutdown() {

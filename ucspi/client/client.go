@@ -172,7 +172,7 @@ func Run(inv *cli.Invocation, prog Program) int {
 	ctx := context.Background()
 	addrs, err := hostAddrs(ctx, host, c.v4only, resolver)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "temporarily unable to figure out IP address for %s: %s", host, djberr.Text(err))
+		return inv.Fatal(cli.ExitTemporary, "%v", err)
 	}
 	var ifindex int
 	if c.iface != "" {
@@ -283,8 +283,9 @@ func literal(host string) bool {
 }
 
 // hostAddrs is the list of addresses to try: "0" and "" mean this machine
-// (::1 as Debian's tcpclient has it, 127.0.0.1 under -4); an address is
-// itself; a name gives its AAAA and A records (only A under -4).
+// (::1 as Debian's tcpclient has it, 127.0.0.1 under -4); anything else is
+// read as the IPv6 patch reads it (tcpenv.HostAddrs), only its IPv4
+// addresses under -4.
 func hostAddrs(ctx context.Context, host string, v4only bool, r *dnsclient.Resolver) ([]netip.Addr, error) {
 	if host == "" || host == "0" {
 		if v4only {
@@ -292,38 +293,25 @@ func hostAddrs(ctx context.Context, host string, v4only bool, r *dnsclient.Resol
 		}
 		return []netip.Addr{netip.IPv6Loopback()}, nil
 	}
-	if a, err := netip.ParseAddr(host); err == nil {
-		a = a.Unmap()
-		if v4only && !a.Is4() {
-			return nil, errNoAddress
-		}
-		return []netip.Addr{a}, nil
+	var lookup tcpenv.Resolver
+	if r != nil {
+		lookup = r
 	}
-	var lastErr error = errNoAddress
-	for _, name := range r.Qualify(host) {
-		found, err := r.IP(ctx, name)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		var out []netip.Addr
-		for _, a := range found {
-			if a = a.Unmap(); !v4only || a.Is4() {
-				out = append(out, a)
-			}
-		}
-		if len(out) > 0 {
-			return out, nil
+	addrs, err := tcpenv.HostAddrs(ctx, host, lookup)
+	if err != nil || !v4only {
+		return addrs, err
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		if a.Is4() {
+			out = append(out, a)
 		}
 	}
-	return nil, lastErr
+	if len(out) == 0 {
+		return nil, &tcpenv.HostError{Host: host}
+	}
+	return out, nil
 }
-
-type clientError string
-
-func (e clientError) Error() string { return string(e) }
-
-const errNoAddress = clientError("no usable address")
 
 func firstName(ctx context.Context, r *dnsclient.Resolver, a netip.Addr) *string {
 	if r == nil {

@@ -2,9 +2,12 @@ package rules
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
+	"syscall"
 
 	"github.com/colinmarc/cdb"
 )
@@ -37,7 +40,8 @@ type Decision struct {
 
 // LookupFile opens the cdb at path, looks q up and closes it, as tcpserver
 // does once per connection so that a rebuilt cdb applies at once. A missing
-// file gives an error satisfying errors.Is(err, fs.ErrNotExist).
+// file gives an error satisfying errors.Is(err, fs.ErrNotExist); every
+// error carries the errno djb's cdb code would leave (see cdbError).
 func LookupFile(path string, q Query) (Decision, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -46,13 +50,28 @@ func LookupFile(path string, q Query) (Decision, error) {
 	defer f.Close()
 	db, err := cdb.New(f, nil)
 	if err != nil {
-		return Decision{}, fmt.Errorf("read %s: %w", path, err)
+		return Decision{}, cdbError(f, err)
 	}
 	d, err := Lookup(db, q)
 	if err != nil {
-		return Decision{}, fmt.Errorf("read %s: %w", path, err)
+		return Decision{}, cdbError(f, err)
 	}
 	return d, nil
+}
+
+// cdbError is err, from reading the cdb open on f, as the errno that djb's
+// cdb_read leaves: a read past the end of the file is a format error,
+// EPROTO ("protocol error"), except in an empty file, which cdb_init fails
+// to map, leaving mmap's EINVAL ("invalid argument"); Debian's tcpserver
+// and tcprulescheck report those two.
+func cdbError(f *os.File, err error) error {
+	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return err
+	}
+	if fi, serr := f.Stat(); serr == nil && fi.Size() == 0 {
+		return syscall.EINVAL
+	}
+	return syscall.EPROTO
 }
 
 // Lookup tries the keys for q in tcpserver's order and decodes the first

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"net/netip"
 	"strconv"
@@ -23,7 +22,9 @@ type Rule struct {
 	CIDR  []netip.Prefix // the prefixes among Keys, for the CIDR index
 }
 
-// ParseError names the rules line tcprules refuses.
+// ParseError names the rules line tcprules refuses. Its text is the
+// original's, "unable to parse this line: LINE", whatever the reason; Line
+// and Reason are for callers that want to say more.
 type ParseError struct {
 	Line   int
 	Text   string // the line, trailing white space removed
@@ -31,10 +32,7 @@ type ParseError struct {
 }
 
 func (e *ParseError) Error() string {
-	if e.Reason != "" {
-		return fmt.Sprintf("unable to parse line %d (%s): %s", e.Line, e.Reason, e.Text)
-	}
-	return fmt.Sprintf("unable to parse line %d: %s", e.Line, e.Text)
+	return "unable to parse this line: " + e.Text
 }
 
 // Parse reads rules text and hands each rule to emit in order. Reading stops

@@ -111,7 +111,7 @@ func TestParseErrors(t *testing.T) {
 		if pe.Line != tc.line || pe.Reason != tc.reason {
 			t.Errorf("%s: got line %d reason %q, want line %d reason %q", tc.why, pe.Line, pe.Reason, tc.line, tc.reason)
 		}
-		if strings.ContainsAny(pe.Text, "\n") || !strings.HasPrefix(pe.Error(), "unable to parse line ") {
+		if strings.ContainsAny(pe.Text, "\n") || pe.Error() != "unable to parse this line: "+pe.Text {
 			t.Errorf("%s: message %q", tc.why, pe.Error())
 		}
 	}

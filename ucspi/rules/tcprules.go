@@ -2,11 +2,12 @@ package rules
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/durable"
 )
 
@@ -25,7 +26,7 @@ func TCPRules(inv *cli.Invocation) int {
 
 	f, err := os.OpenFile(tmpPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0644)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to create %s: %v", tmpPath, cause(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to create %s: %s", tmpPath, djberr.Text(err))
 	}
 	fail := func(code int, format string, a ...any) int {
 		f.Close()
@@ -40,37 +41,25 @@ func TCPRules(inv *cli.Invocation) int {
 	case errors.As(err, &perr):
 		return fail(cli.ExitPermanent, "%v", perr)
 	case errors.As(err, &werr):
-		return fail(cli.ExitTemporary, "unable to write %s: %v", tmpPath, cause(werr.Err))
+		return fail(cli.ExitTemporary, "unable to write %s: %s", tmpPath, djberr.Text(werr.Err))
 	case err != nil:
-		return fail(cli.ExitTemporary, "unable to read input: %v", cause(err))
+		return fail(cli.ExitTemporary, "unable to read input: %s", djberr.Text(err))
 	}
 	if err := f.Sync(); err != nil {
-		return fail(cli.ExitTemporary, "unable to write %s: %v", tmpPath, cause(err))
+		return fail(cli.ExitTemporary, "unable to write %s: %s", tmpPath, djberr.Text(err))
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(tmpPath)
-		return inv.Fatal(cli.ExitTemporary, "unable to write %s: %v", tmpPath, cause(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to write %s: %s", tmpPath, djberr.Text(err))
 	}
-	if err := os.Rename(tmpPath, cdbPath); err != nil {
+	// rename(2) itself: os.Rename turns a directory in the way into
+	// EEXIST, where the original reports rename's EISDIR.
+	if err := syscall.Rename(tmpPath, cdbPath); err != nil {
 		os.Remove(tmpPath)
-		return inv.Fatal(cli.ExitTemporary, "unable to move %s to %s: %v", tmpPath, cdbPath, cause(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to move %s to %s: %s", tmpPath, cdbPath, djberr.Text(err))
 	}
 	// Best effort: the new database is in place already, and some file
 	// systems refuse to sync a directory (tcprules 0.88 does not try).
 	durable.SyncDir(filepath.Dir(cdbPath))
 	return cli.ExitOK
-}
-
-// cause strips the operation and path os errors repeat, since the
-// diagnostic already names the file.
-func cause(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
 }

@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	"github.com/colinmarc/cdb"
+
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 )
 
 // TCPRulesCheck is tcprulescheck(1): tcprulescheck rules.cdb. It looks up
@@ -42,16 +44,16 @@ func TCPRulesCheck(inv *cli.Invocation) int {
 
 	f, err := os.Open(path)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to read %s: %v", path, cause(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to read %s: %s", path, djberr.Text(err))
 	}
 	defer f.Close()
 	db, err := cdb.New(f, nil)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to read %s: %v", path, cause(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to read %s: %s", path, djberr.Text(cdbError(f, err)))
 	}
 	key, value, found, err := find(db.Get, ip, host, info)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to read %s: %v", path, cause(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to read %s: %s", path, djberr.Text(cdbError(f, err)))
 	}
 
 	out := bufio.NewWriter(inv.Stdout)
@@ -61,7 +63,7 @@ func TCPRulesCheck(inv *cli.Invocation) int {
 		writeCheck(out, key, value)
 	}
 	if err := out.Flush(); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to write output: %v", cause(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to write output: %s", djberr.Text(err))
 	}
 	return cli.ExitOK
 }

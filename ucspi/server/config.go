@@ -52,9 +52,6 @@ type Config struct {
 	// UID and GID, when nonzero, are taken after binding (-u, -g, -U).
 	UID, GID int
 
-	// PortOut receives the bound port and a newline (-1); nil = not asked.
-	PortOut io.Writer
-
 	Argv []string // the program and its arguments
 	Env  []string // the environment the program starts from
 

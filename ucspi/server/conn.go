@@ -3,12 +3,10 @@ package server
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"net/netip"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/quail-mta/quail/internal/cli"
@@ -74,13 +72,7 @@ func (s *Server) handle(fd int, local, remote netip.AddrPort) {
 		switch {
 		case err != nil && c.AllowMissingRules && errors.Is(err, fs.ErrNotExist):
 		case err != nil:
-			// The rules package names the file itself; say it once. A cdb
-			// cut short reads as djb's cdb reports it.
-			cause := strings.TrimPrefix(djberr.Text(err), "read "+c.Rules+": ")
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				cause = "protocol error"
-			}
-			s.log.warn("dropping connection, unable to read " + c.Rules + ": " + cause)
+			s.log.warn("dropping connection, unable to read " + c.Rules + ": " + djberr.Text(err))
 			return
 		case d.Deny:
 			s.log.info(connLine("deny", 0, info))

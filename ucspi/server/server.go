@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"strconv"
@@ -106,9 +105,6 @@ func (s *Server) Serve() error {
 	}
 
 	s.log.status(0, s.cfg.Limit)
-	if s.cfg.PortOut != nil {
-		fmt.Fprintf(s.cfg.PortOut, "%d\n", s.Port)
-	}
 
 	accepted := make(chan error, 1)
 	go func() { accepted <- s.acceptLoop() }()

@@ -11,8 +11,12 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/quail-mta/quail/dnsclient"
 	"github.com/quail-mta/quail/internal/cli"
@@ -20,6 +24,7 @@ import (
 	"github.com/quail-mta/quail/internal/ownprog"
 	"github.com/quail-mta/quail/ucspi/reuse"
 	"github.com/quail-mta/quail/ucspi/server"
+	"github.com/quail-mta/quail/ucspi/tcpenv"
 )
 
 // Options is tcpserver 0.88's getopt string with the IPv6 patch's -4, -6
@@ -194,13 +199,10 @@ func Run(inv *cli.Invocation, prog Program) int {
 	}
 	addr, dual, err := ListenAddr(context.Background(), host, v4only, lookup)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "temporarily unable to figure out IP address for %s: %v", host, err)
+		return inv.Fatal(cli.ExitTemporary, "%v", err)
 	}
 	cfg.Listen = netip.AddrPortFrom(addr, portNum)
 	cfg.DualStack = dual
-	if printPort {
-		cfg.PortOut = inv.Stdout
-	}
 	if prog.Setup != nil {
 		if err := prog.Setup(&cfg); err != nil {
 			return inv.Fatal(cli.ExitTemporary, "%v", err)
@@ -214,10 +216,34 @@ func Run(inv *cli.Invocation, prog Program) int {
 	if err := srv.DropPrivileges(); err != nil {
 		return inv.Fatal(cli.ExitTemporary, "%s", err)
 	}
+	// As the original: the port (-1), then standard input and output
+	// let go of, then the first status line. A script reading the port
+	// from a pipe sees the end of it.
+	if printPort {
+		fmt.Fprintf(inv.Stdout, "%d\n", srv.Port)
+	}
+	releaseStdio(inv.Stdin, inv.Stdout)
 	if err := srv.Serve(); err != nil {
 		return inv.Fatal(cli.ExitTemporary, "%s", err)
 	}
 	return cli.ExitOK
+}
+
+// releaseStdio stands for the original's close(0) and close(1): the
+// descriptors are pointed at /dev/null rather than closed, so that no
+// socket opened later can take their numbers, and whoever held the other
+// end of them (a pipe reading the port) sees its end.
+func releaseStdio(files ...*os.File) {
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return
+	}
+	defer null.Close()
+	for _, f := range files {
+		if f != nil {
+			unix.Dup3(int(null.Fd()), int(f.Fd()), 0)
+		}
+	}
 }
 
 // reusers are the programs that can serve connections one after another
@@ -240,7 +266,7 @@ func parsePort(s string) (uint16, error) {
 }
 
 func isLiteral(host string) bool {
-	if host == "" || host == "0" {
+	if host == "" || host == "0" || host == ":0" {
 		return true
 	}
 	_, err := netip.ParseAddr(host)
@@ -248,56 +274,34 @@ func isLiteral(host string) bool {
 }
 
 // Lookup resolves a host name to addresses (dnsclient.Resolver has it).
-type Lookup interface {
-	IP(ctx context.Context, name string) ([]netip.Addr, error)
-	Qualify(name string) []string
-}
+type Lookup = tcpenv.Resolver
 
 // ListenAddr turns tcpserver's host argument into the address to bind:
 // "" and "0" mean every address, IPv4 and IPv6 on one socket (IPv4 only
-// under -4); "::" means every IPv6 address only; an address is taken as it
-// is; a name is looked up and its first address used.
+// under -4), and so does ":0", fehcom ucspi-tcp6's name for that socket;
+// "::" means every IPv6 address only; anything else is read as the IPv6
+// patch reads it (tcpenv.HostAddrs) and its first address used, under -4
+// its first IPv4 one. An IPv6 address under -4 fails as the original's
+// bind does.
 func ListenAddr(ctx context.Context, host string, v4only bool, r Lookup) (addr netip.Addr, dualStack bool, err error) {
 	switch host {
-	case "", "0":
+	case "", "0", ":0":
 		if v4only {
 			return netip.IPv4Unspecified(), false, nil
 		}
 		return netip.IPv6Unspecified(), true, nil
 	}
-	if a, err := netip.ParseAddr(host); err == nil {
-		if a.Is4In6() {
-			a = a.Unmap()
-		}
-		if v4only && !a.Is4() {
-			return netip.Addr{}, false, errNoV4
-		}
-		return a, false, nil
+	addrs, err := tcpenv.HostAddrs(ctx, host, r)
+	if err != nil {
+		return netip.Addr{}, false, err
 	}
-	if r == nil {
-		return netip.Addr{}, false, errNoV4
+	if !v4only {
+		return addrs[0], false, nil
 	}
-	var lastErr error = errNoAddr
-	for _, name := range r.Qualify(host) {
-		addrs, err := r.IP(ctx, name)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		for _, a := range addrs {
-			if a = a.Unmap(); !v4only || a.Is4() {
-				return a, false, nil
-			}
+	for _, a := range addrs {
+		if a.Is4() {
+			return a, false, nil
 		}
 	}
-	return netip.Addr{}, false, lastErr
+	return netip.Addr{}, false, &server.OpError{Op: "bind", Err: syscall.EAFNOSUPPORT}
 }
-
-type hostError string
-
-func (e hostError) Error() string { return string(e) }
-
-const (
-	errNoV4   = hostError("no IPv4 address")
-	errNoAddr = hostError("no address")
-)
