@@ -76,14 +76,14 @@ func (rm *Remote) Deliver(r spawn.Request) (byte, string) {
 	}
 	mess, err := os.Open(rm.Queue.Mess(r.ID))
 	if err != nil {
-		return spawn.Deferral, "Unable to open the message file. (#4.3.0)"
+		return spawn.Deferral, "Unable to open the message file. (#4.3.0)\n"
 	}
 	defer mess.Close()
 	out := &spawn.Capped{}
 	args := []string{rm.Program, host, r.Sender, r.Recip}
 	if rm.own.InProcess(rm.Program) {
 		if !rm.runOwn(args, mess, out) {
-			return spawn.Deferral, "qmail-remote crashed. (#4.3.0)"
+			return spawn.Deferral, "qmail-remote crashed. (#4.3.0)\n"
 		}
 		return spawn.RemoteResult([]byte(out.String()))
 	}

@@ -74,7 +74,7 @@ func TestOtherProgramRunsAsProcess(t *testing.T) {
 		t.Fatalf("a copy of quail's qmail-remote: %c %q, %d inside", res, text, rm.inside.Load())
 	}
 	// A wrapper replaces it: a new file under the same name.
-	wrapper := "#!/bin/sh\nprintf 'rfine\\0Kwrapped %s\\0' \"$1\"\n"
+	wrapper := "#!/bin/sh\nprintf 'r\\0Kwrapped %s\\n\\0' \"$1\"\n"
 	tmp := prog + ".new"
 	if err := os.WriteFile(tmp, []byte(wrapper), 0o755); err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestOtherProgramRunsAsProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, text := rm.Deliver(req)
-	if res != spawn.Success || text != "wrapped far.example" {
+	if res != spawn.Success || text != "wrapped far.example\n" {
 		t.Errorf("the wrapper: %c %q", res, text)
 	}
 	if n := rm.inside.Load(); n != 1 {

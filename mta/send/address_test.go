@@ -112,9 +112,3 @@ func TestBounceEnvelope(t *testing.T) {
 		t.Error("empty doublebounceto must discard double bounces")
 	}
 }
-
-func TestSafe(t *testing.T) {
-	if got := Safe("a\nb\x01c\x7f"); got != "a/b_c_" {
-		t.Errorf("got %q", got)
-	}
-}

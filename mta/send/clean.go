@@ -46,12 +46,12 @@ func (c *cleaner) do(kind string, id queue.ID) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, err := c.w.Write([]byte(kind + "/" + id.String() + "\x00")); err != nil {
-		c.lost(fmt.Errorf("qmail-clean: %w", err))
+		c.lost(errLost{clean: true, err: fmt.Errorf("qmail-clean: %w", err)})
 		return err
 	}
 	b, err := c.r.ReadByte()
 	if err != nil {
-		c.lost(fmt.Errorf("qmail-clean: %w", err))
+		c.lost(errLost{clean: true, err: fmt.Errorf("qmail-clean: %w", err)})
 		return err
 	}
 	if b != queue.CleanDone {

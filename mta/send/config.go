@@ -31,32 +31,50 @@ func lowerSet(lines []string) map[string]bool {
 	return m
 }
 
+// ControlError is a control file ReadConfig could not read.
+type ControlError struct {
+	Name string // "control/locals"
+	Err  error
+}
+
+func (e *ControlError) Error() string { return e.Err.Error() }
+func (e *ControlError) Unwrap() error { return e.Err }
+
 // ReadConfig reads qmail-send's control files with their defaults:
 // control/me is required; locals defaults to me; concurrencylocal 10,
 // concurrencyremote 20 (at most MaxConcurrency); queuelifetime 604800
 // seconds; bouncefrom MAILER-DAEMON; bouncehost, doublebouncehost and
 // envnoathost default to me; doublebounceto to postmaster.
 func ReadConfig(home string) (*Config, error) {
+	c, name, err := readConfig(home)
+	if err != nil {
+		return nil, &ControlError{Name: "control/" + name, Err: err}
+	}
+	return c, nil
+}
+
+// readConfig is ReadConfig that names the file it could not read.
+func readConfig(home string) (*Config, string, error) {
 	d := control.Open(home)
 	me, err := d.Required("me")
 	if err != nil {
-		return nil, err
+		return nil, "me", err
 	}
 	c := &Config{Me: me}
 	locals, err := d.Lines("locals")
 	if err != nil {
-		return nil, err
+		return nil, "locals", err
 	}
 	if locals == nil {
 		locals = []string{me}
 	}
 	ph, err := d.Lines("percenthack")
 	if err != nil {
-		return nil, err
+		return nil, "percenthack", err
 	}
 	vd, err := d.Lines("virtualdomains")
 	if err != nil {
-		return nil, err
+		return nil, "virtualdomains", err
 	}
 	c.Router = Router{Locals: lowerSet(locals), Percenthack: lowerSet(ph), Virtual: ParseVirtualDomains(vd)}
 	for _, s := range []struct {
@@ -71,7 +89,7 @@ func ReadConfig(home string) (*Config, error) {
 		{&c.DoubleBounceHost, "doublebouncehost", me},
 	} {
 		if *s.p, _, err = d.Line(s.name, s.def); err != nil {
-			return nil, err
+			return nil, s.name, err
 		}
 	}
 	for ch, s := range []struct {
@@ -80,14 +98,14 @@ func ReadConfig(home string) (*Config, error) {
 	}{{"concurrencylocal", 10}, {"concurrencyremote", 20}} {
 		n, err := d.Int(s.name, s.def)
 		if err != nil {
-			return nil, err
+			return nil, s.name, err
 		}
 		c.Concurrency[ch] = min(max(n, 0), MaxConcurrency)
 	}
 	life, err := d.Int("queuelifetime", 604800)
 	if err != nil {
-		return nil, err
+		return nil, "queuelifetime", err
 	}
 	c.Lifetime = time.Duration(life) * time.Second
-	return c, nil
+	return c, "", nil
 }

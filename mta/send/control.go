@@ -1,6 +1,7 @@
 package send
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"syscall"
@@ -30,7 +31,14 @@ func (s *Sender) signal(sig os.Signal) {
 		}
 		cfg, err := s.Reload()
 		if err != nil {
-			s.log.line("alert: unable to reread controls: " + Safe(err.Error()))
+			// qmail names the file it could not reread (control/locals,
+			// control/virtualdomains, the only ones it rereads).
+			line := alertReread
+			var ce *ControlError
+			if errors.As(err, &ce) {
+				line = "alert: unable to reread " + Safe(ce.Name)
+			}
+			s.log.line(line)
 			return
 		}
 		s.cfg.Store(cfg)
@@ -56,13 +64,13 @@ func (s *Sender) tool(line string) {
 		return
 	}
 	if len(f) != 2 {
-		s.log.line("warning: qmail-qtool request not understood")
+		s.log.line(warnQtoolBad)
 		return
 	}
 	id, ok := queue.ParseID(f[1])
 	m := s.msgs[id]
 	if !ok || m == nil {
-		s.log.line("warning: qmail-qtool: no msg " + Safe(f[1]) + " in delivery")
+		s.log.line(warnQtoolNoMsg(f[1]))
 		return
 	}
 	switch f[0] {
@@ -76,7 +84,7 @@ func (s *Sender) tool(line string) {
 		if m.removed {
 			return
 		}
-		s.log.line("remove msg " + id.String())
+		s.log.line(lineRemoveMsg(id))
 		m.removed = true
 		for ch := range m.r {
 			for _, r := range m.r[ch] {
@@ -88,6 +96,6 @@ func (s *Sender) tool(line string) {
 		}
 		s.maybeDone(m)
 	default:
-		s.log.line("warning: qmail-qtool request not understood")
+		s.log.line(warnQtoolBad)
 	}
 }

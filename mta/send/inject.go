@@ -3,10 +3,10 @@ package send
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"time"
 
 	"github.com/quail-mta/quail/mta/qqueue"
@@ -23,17 +23,19 @@ func (s *Sender) injectBounce(m *message) bool {
 	sender := BounceSender(m.sender)
 	from, to, double, ok := cfg.BounceEnvelope(sender)
 	if !ok {
-		s.log.line("triple bounce: discarding bounce/" + m.id.String())
+		s.log.line(lineTripleBounce(m.id))
 		return true
 	}
+	// qmail-send reads bounce/N and mess/N into qmail-queue, and says
+	// the same whichever of them it cannot read.
 	reports, err := os.ReadFile(s.Q.Bounce(m.id))
 	if err != nil {
-		s.log.line("warning: unable to read bounce/" + m.id.String() + ": " + Safe(err.Error()))
+		s.log.line(warnInjectBounce)
 		return false
 	}
 	mess, err := os.Open(s.Q.Mess(m.id))
 	if err != nil {
-		s.log.line("warning: unable to open msg " + m.id.String() + ": " + Safe(err.Error()))
+		s.log.line(warnInjectBounce)
 		return false
 	}
 	defer mess.Close()
@@ -43,12 +45,19 @@ func (s *Sender) injectBounce(m *message) bool {
 	head.Write(BounceBreak(sender))
 	pid, err := runQueue(s.QueueProg, s.QueueEnv, io.MultiReader(&head, mess), from, []string{to})
 	if err != nil {
-		s.log.line("warning: trouble injecting bounce message, will try later: " + Safe(err.Error()))
+		if errors.Is(err, errQueueStart) {
+			s.log.line(warnStartQueue)
+		} else {
+			s.log.line(warnInjectBounce)
+		}
 		return false
 	}
-	s.log.line("bounce msg " + m.id.String() + " qp " + strconv.Itoa(pid))
+	s.log.line(lineBounceMsg(m.id, pid))
 	return true
 }
+
+// errQueueStart is qmail-queue that could not be started.
+var errQueueStart = errors.New("unable to start qmail-queue")
 
 // runQueue runs qmail-queue with the message from msg and returns its
 // pid once it exited 0.
@@ -64,7 +73,7 @@ func runQueue(prog string, env []string, msg io.Reader, sender string, recips []
 	if err := cmd.Start(); err != nil {
 		envR.Close()
 		envW.Close()
-		return 0, err
+		return 0, fmt.Errorf("%w: %v", errQueueStart, err)
 	}
 	envR.Close()
 	go func() {

@@ -30,17 +30,18 @@ type instance struct {
 	waited  chan error
 }
 
-// remoteStandIn answers by domain: fail.example refuses the recipient
-// for good, defer.example defers unless the file ok exists in the qmail
-// home, anything else is accepted.
+// remoteStandIn answers by domain, with texts ended by newlines as
+// qmail-remote's are: fail.example refuses the recipient for good,
+// defer.example defers unless the file ok exists in the qmail home,
+// anything else is accepted.
 const remoteStandIn = `#!/bin/sh
 cat >/dev/null
 case "$1" in
-fail.example) printf 'hSorry, %s refuses %s.\0DGiving up.\0' "$1" "$3" ;;
+fail.example) printf 'hSorry, %s refuses %s.\n\0DGiving up.\n\0' "$1" "$3" ;;
 defer.example)
-  if [ -f "$QMAILHOME/ok" ]; then printf 'rOK\0Kaccepted by %s\0' "$1"
-  else printf 'sTry again later.\0Zdeferred\0'; fi ;;
-*) printf 'rOK\0Kaccepted by %s\0' "$1" ;;
+  if [ -f "$QMAILHOME/ok" ]; then printf 'r\0Kaccepted by %s\n\0' "$1"
+  else printf 'sTry again later.\n\0Zdeferred\n\0'; fi ;;
+*) printf 'r\0Kaccepted by %s\n\0' "$1" ;;
 esac
 `
 

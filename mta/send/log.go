@@ -19,15 +19,20 @@ func (l *logger) line(s string) {
 	l.w.Write([]byte(s + "\n"))
 }
 
-// Safe makes a report fit on one log line as qmail-send does: newlines
-// become '/', other control bytes '_'.
+// Safe makes text fit in one field of a log line as qmail-send's
+// logsafe does (qsutil.c): a newline becomes '/', and every byte that is
+// '%', below 33 (space and control characters) or above 126 (DEL and
+// every byte of 128 and above, which C's signed char takes for
+// negative) becomes '_'. qmail-send passes report texts, senders and
+// recipients through it, so that qmailanalog can split a line at its
+// spaces.
 func Safe(text string) string {
 	b := []byte(text)
 	for i, c := range b {
 		switch {
 		case c == '\n':
 			b[i] = '/'
-		case c < 32 || c == 127:
+		case c == '%' || c < 33 || c > 126:
 			b[i] = '_'
 		}
 	}

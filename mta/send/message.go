@@ -98,24 +98,46 @@ func loadMessage(q *queue.Queue, id queue.ID) (*message, error) {
 	info := q.Info(id)
 	b, err := os.ReadFile(info)
 	if err != nil {
-		return nil, err
+		return nil, &loadError{path: info, info: true, err: err}
 	}
 	fi, err := os.Stat(info)
 	if err != nil {
-		return nil, err
+		return nil, &loadError{path: info, info: true, err: err}
 	}
 	sender, ok := queue.ParseInfo(b)
 	if !ok {
-		return nil, errors.New("malformed info file")
+		return nil, &loadError{path: info, info: true, err: errors.New("malformed info file")}
 	}
 	m := &message{id: id, birth: fi.ModTime(), sender: sender}
 	for ch, path := range [2]string{Local: q.Local(id), Remote: q.Remote(id)} {
 		if m.r[ch], m.next[ch], err = readRecips(path); err != nil {
-			return nil, err
+			return nil, &loadError{path: path, err: err}
 		}
 	}
 	return m, nil
 }
+
+// loadError is a file of a message in S5 that could not be read: its
+// info file, or its local or remote file.
+type loadError struct {
+	path string
+	info bool
+	err  error
+}
+
+func (e *loadError) Error() string { return e.path + ": " + e.err.Error() }
+func (e *loadError) Unwrap() error { return e.err }
+
+// fileTrouble is a queue file qmail-send could not write, with what went
+// wrong in todo_do's words: "unable to create", "trouble writing to",
+// "trouble fsyncing", "unable to unlink".
+type fileTrouble struct {
+	trouble, path string
+	err           error
+}
+
+func (e *fileTrouble) Error() string { return e.trouble + " " + e.path + ": " + e.err.Error() }
+func (e *fileTrouble) Unwrap() error { return e.err }
 
 // writeSync writes a whole file and makes its data durable.
 func writeSync(path string, data []byte) error {
@@ -135,31 +157,34 @@ func writeSyncStat(path string, data []byte, mtime time.Time) (time.Time, error)
 func writeFileSync(path string, data []byte, mtime time.Time, stat bool) (time.Time, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, &fileTrouble{"unable to create", path, err}
 	}
-	fail := func(err error) (time.Time, error) {
+	fail := func(trouble string, err error) (time.Time, error) {
 		f.Close()
-		return time.Time{}, err
+		return time.Time{}, &fileTrouble{trouble, path, err}
 	}
 	if _, err := f.Write(data); err != nil {
-		return fail(err)
+		return fail("trouble writing to", err)
 	}
 	if !mtime.IsZero() {
 		if err := os.Chtimes(path, mtime, mtime); err != nil {
-			return fail(err)
+			return fail("trouble writing to", err)
 		}
 	}
 	if err := f.Sync(); err != nil {
-		return fail(err)
+		return fail("trouble fsyncing", err)
 	}
 	if stat && mtime.IsZero() {
 		fi, err := f.Stat()
 		if err != nil {
-			return fail(err)
+			return fail("trouble writing to", err)
 		}
 		mtime = fi.ModTime()
 	}
-	return mtime, f.Close()
+	if err := f.Close(); err != nil {
+		return time.Time{}, &fileTrouble{"trouble writing to", path, err}
+	}
+	return mtime, nil
 }
 
 func removeSync(path string, syncDir bool) error {

@@ -47,25 +47,26 @@ func QmailSend(inv *cli.Invocation) int {
 			fds[i] = n
 		}
 	}
-	fatal := func(what string, err error) int {
-		inv.Stderr.Write([]byte("alert: cannot start: " + what + ": " + Safe(err.Error()) + "\n"))
+	// qmail's words, which name the trouble but not its cause.
+	fatal := func(what string) int {
+		inv.Stderr.Write([]byte(alertCannotStart + what + "\n"))
 		return cli.ExitTemporary
-	}
-	q, err := queue.Open(home)
-	if err != nil {
-		return fatal("unable to open queue", err)
 	}
 	cfg, err := ReadConfig(home)
 	if err != nil {
-		return fatal("unable to read controls", err)
+		return fatal(startControls)
+	}
+	q, err := queue.Open(home)
+	if err != nil {
+		return fatal(startQueueDir)
 	}
 	mutex, err := os.OpenFile(q.SendMutex(), os.O_RDWR, 0)
 	if err != nil {
-		return fatal("unable to open lock/sendmutex", err)
+		return fatal(startMutex)
 	}
 	defer mutex.Close()
 	if err := syscall.Flock(int(mutex.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return fatal("qmail-send is already running", err)
+		return fatal(startRunning)
 	}
 	// qmail-start handed the pipes on without close-on-exec; the
 	// programs qmail-send runs (qmail-queue for bounces) must not hold

@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -45,6 +46,11 @@ type Sender struct {
 	repc     chan reply
 	lostc    chan error
 	msgs     map[queue.ID]*message
+	// order keeps a bounce's "new msg" after its message's "end msg".
+	order sync.Mutex
+	// reload holds messages whose files could not be read at start, and
+	// when to try again.
+	reload map[queue.ID]time.Time
 	// unwritten is what the todo goroutine must pass over.
 	unwritten    unwrittenSet
 	maxUnwritten int // tests; 0: MaxUnwritten
@@ -113,10 +119,22 @@ func (s *Sender) now() time.Time {
 	return time.Now()
 }
 
-// errLost ends qmail-send when a daemon it needs went away.
-type errLost struct{ err error }
+// errLost ends qmail-send when a daemon it needs went away: qmail-clean,
+// or a spawn daemon.
+type errLost struct {
+	clean bool
+	err   error
+}
 
 func (e errLost) Error() string { return e.err.Error() }
+
+// alert is the line qmail-send logs when the daemon went away.
+func (e errLost) alert() string {
+	if e.clean {
+		return alertLostClean
+	}
+	return alertLostSpawn
+}
 
 // Run is qmail-send's main loop. It returns nil after SIGTERM once the
 // deliveries under way are over, or an error if a daemon it talks to
@@ -142,9 +160,9 @@ func (s *Sender) Run(cfg *Config, l Links) error {
 		// never writes: an end or a byte means it is gone or confused.
 		go func() {
 			if _, err := s.clean.r.ReadByte(); err != nil {
-				lost(fmt.Errorf("qmail-clean: %w", err))
+				lost(errLost{clean: true, err: fmt.Errorf("qmail-clean: %w", err)})
 			} else {
-				lost(errors.New("qmail-clean: answer to no request"))
+				lost(errLost{clean: true, err: errors.New("qmail-clean: answer to no request")})
 			}
 		}()
 	}
@@ -183,7 +201,7 @@ func (s *Sender) Run(cfg *Config, l Links) error {
 		if err != nil {
 			// A queue made before lock/qtool existed still works; only
 			// qmail-qtool's requests go unheard.
-			s.log.line("warning: unable to open lock/qtool, qmail-qtool requests will not be heard: " + Safe(err.Error()))
+			s.log.line(warnQtoolFIFO)
 		} else {
 			go listenTool(f, stop, func(line string) {
 				select {
@@ -208,7 +226,7 @@ func (s *Sender) Run(cfg *Config, l Links) error {
 			return err
 		}
 		if s.stopped && s.active() == 0 {
-			s.log.line("status: exiting")
+			s.log.line(lineExiting)
 			return nil
 		}
 		select {
@@ -228,11 +246,12 @@ func (s *Sender) Run(cfg *Config, l Links) error {
 		case line := <-toolc:
 			s.tool(line)
 		case err := <-s.lostc:
-			if err == errCrash {
-				return err
+			var el errLost
+			if !errors.As(err, &el) {
+				return err // errCrash
 			}
-			s.log.line("alert: lost connection to a daemon, exiting: " + Safe(err.Error()))
-			return errLost{err}
+			s.log.line(el.alert())
+			return el
 		}
 	}
 }
@@ -245,7 +264,7 @@ func (s *Sender) readReplies(ch Channel, r io.Reader, lost func(error)) {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			lost(errors.New("qmail-" + map[Channel]string{Local: "lspawn", Remote: "rspawn"}[ch] + ": " + err.Error()))
+			lost(errLost{err: errors.New("qmail-" + map[Channel]string{Local: "lspawn", Remote: "rspawn"}[ch] + ": " + err.Error())})
 			return
 		}
 		s.repc <- reply{ch, rep}
@@ -320,17 +339,37 @@ func (s *Sender) recover() error {
 		return err
 	}
 	for _, id := range infos {
-		if inTodo[id] {
-			continue
+		if !inTodo[id] {
+			s.load(id)
 		}
-		m, err := loadMessage(s.Q, id)
-		if err != nil {
-			s.log.line("warning: unable to read msg " + id.String() + ": " + Safe(err.Error()))
-			continue
-		}
-		s.add(m)
 	}
 	return nil
+}
+
+// SleepSysfail is how long a message whose files could not be read
+// waits before qmail-send tries again (qmail-send.c's SLEEP_SYSFAIL).
+const SleepSysfail = 123 * time.Second
+
+// load takes a message in S5 into delivery from its files, or, if they
+// cannot be read, tries again after SleepSysfail, as qmail-send does.
+func (s *Sender) load(id queue.ID) {
+	m, err := loadMessage(s.Q, id)
+	if err == nil {
+		s.add(m)
+		return
+	}
+	var le *loadError
+	if errors.As(err, &le) && !le.info {
+		s.log.line(warnReadingLater(s.queueName(le.path)))
+	} else {
+		s.log.line(warnStatLater(s.queueName(s.Q.Info(id))))
+	}
+	if s.reload == nil {
+		s.reload = map[queue.ID]time.Time{}
+	}
+	t := s.now().Add(SleepSysfail)
+	s.reload[id] = t
+	s.wakeBy(t)
 }
 
 // SleepCleanup is how often messages a dead qmail-queue left (S2, S3
@@ -342,11 +381,13 @@ const SleepCleanup = 10 * time.Minute
 func (s *Sender) cleanStale() error {
 	stale, err := s.Q.Stale(s.now())
 	if err != nil {
-		s.log.line("warning: unable to scan the queue for stale messages: " + Safe(err.Error()))
+		s.log.line(warnStale)
 		return err
 	}
 	for _, id := range stale {
-		s.clean.do("foop", id)
+		if s.clean.do("foop", id) == errCleanRefused {
+			s.log.line(warnCleanUp("foop/" + id.String()))
+		}
 	}
 	return nil
 }
@@ -416,6 +457,14 @@ func (s *Sender) startRound(m *message, ch Channel) {
 func (s *Sender) due() {
 	now := s.now()
 	var next time.Time
+	for id, t := range s.reload {
+		if !t.After(now) {
+			delete(s.reload, id)
+			s.load(id)
+		} else if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
 	for _, m := range s.msgs {
 		for ch := range m.next {
 			t := m.next[ch]
@@ -484,25 +533,25 @@ func (s *Sender) start(ch Channel, j job) error {
 		c.active[d] = j
 		j.r.state = inflight
 		j.m.inflight[ch]++
-		return s.handle(reply{ch, spawn.Reply{Delnum: d, Result: spawn.Failure, Text: "Address too long. (#5.1.3)"}})
+		return s.handle(reply{ch, spawn.Reply{Delnum: d, Result: spawn.Failure, Text: "Address too long. (#5.1.3)\n"}})
 	}
 	req := spawn.AppendRequest(nil, spawn.Request{Delnum: d, ID: j.m.id, Sender: sender, Recip: j.r.Addr})
 	if _, err := s.spawnW[ch].Write(req); err != nil {
-		s.log.line("alert: lost connection to qmail-" + map[Channel]string{Local: "lspawn", Remote: "rspawn"}[ch] + ", exiting")
-		return errLost{err}
+		s.log.line(alertLostSpawn)
+		return errLost{err: err}
 	}
 	c.active[d] = j
 	j.r.state = inflight
 	j.m.inflight[ch]++
-	s.log.line("starting delivery " + itoa(j.delid) + ": msg " + j.m.id.String() + " to " + ch.String() + " " + Safe(j.r.Addr))
+	s.log.line(lineStarting(j.delid, j.m.id, ch, j.r.Addr))
 	s.status()
 	return nil
 }
 
 func (s *Sender) status() {
 	cfg := s.cfg.Load()
-	s.log.line("status: local " + itoa(len(s.chans[Local].active)) + "/" + itoa(cfg.Concurrency[Local]) +
-		" remote " + itoa(len(s.chans[Remote].active)) + "/" + itoa(cfg.Concurrency[Remote]))
+	s.log.line(lineStatus(len(s.chans[Local].active), cfg.Concurrency[Local],
+		len(s.chans[Remote].active), cfg.Concurrency[Remote], s.stopped))
 }
 
 // handle books the outcome of one delivery: the recipient is marked done
@@ -511,7 +560,7 @@ func (s *Sender) handle(r reply) error {
 	c := s.chans[r.ch]
 	j, ok := c.active[r.Delnum]
 	if !ok {
-		s.log.line("warning: unexpected report for delivery slot " + itoa(r.Delnum))
+		s.log.line(warnReportRange)
 		return nil
 	}
 	if s.crashAt(stepReplied) {
@@ -524,7 +573,7 @@ func (s *Sender) handle(r reply) error {
 	result := r.Result
 	if result == spawn.Deferral && !s.now().Before(m.birth.Add(s.cfg.Load().Lifetime)) {
 		result = spawn.Failure
-		text = strings.TrimRight(text, "\n") + "\nGiving up: the message has been in the queue longer than queuelifetime."
+		text += giveUpText
 	}
 	if m.unwritten && result != spawn.Success {
 		// A deferral must be remembered, a failure bounced: the message
@@ -532,26 +581,23 @@ func (s *Sender) handle(r reply) error {
 		if err := s.writeDown(m); err == errCrash {
 			return err
 		} else if err != nil {
-			s.log.line("warning: unable to write the state of msg " + m.id.String() + ", it stays in todo: " + Safe(err.Error()))
+			s.log.line(warnWriteDown(m.id))
 			result = spawn.Deferral
 		}
 	}
-	d := "delivery " + itoa(j.delid) + ": "
+	s.log.line(lineDelivery(j.delid, result, text))
 	switch result {
 	case spawn.Success:
-		s.log.line(d + "success: " + Safe(text))
 		s.markDone(m, r.ch, j.r)
 	case spawn.Failure:
-		s.log.line(d + "failure: " + Safe(text))
 		if err := s.addBounce(m, j.r, text); err != nil {
-			s.log.line("warning: unable to append to bounce/" + m.id.String() + ": " + Safe(err.Error()))
+			s.log.line(alertAppendBounce)
 			j.r.state = pending
 			m.deferred[r.ch] = true
 		} else {
 			s.markDone(m, r.ch, j.r)
 		}
 	default:
-		s.log.line(d + "deferral: " + Safe(text))
 		j.r.state = pending
 		m.deferred[r.ch] = true
 	}
@@ -602,7 +648,7 @@ func (s *Sender) markDone(m *message, ch Channel, r *rcpt) {
 	}()
 	if err != nil {
 		// The delivery will be repeated: better twice than never.
-		s.log.line("warning: unable to mark delivery done in " + Safe(path) + ": " + Safe(err.Error()))
+		s.log.line(warnMarking(s.queueName(path)))
 		r.state = pending
 		m.deferred[ch] = true
 		return
@@ -667,12 +713,18 @@ func (s *Sender) maybeDone(m *message) {
 // messDone sends the bounce if there is one, then takes the message out
 // of the queue: bounce, local, remote, info (or, for a message delivered
 // straight from todo/, todo), then intd and mess through qmail-clean.
+//
+// The bounce's "new msg" line comes after this message's "end msg", as
+// in qmail, where one loop does both: the todo goroutine waits for
+// s.order before it logs a new message.
 func (s *Sender) messDone(m *message) {
 	id := m.id
 	done := s.removeState
 	if m.unwritten {
 		done = s.bookUnwritten
 	}
+	s.order.Lock()
+	defer s.order.Unlock()
 	if !done(m) {
 		return
 	}
@@ -683,7 +735,7 @@ func (s *Sender) messDone(m *message) {
 	m.finished = true
 	delete(s.msgs, id)
 	s.toRemove <- id
-	s.log.line("end msg " + id.String())
+	s.log.line(lineEndMsg(id))
 }
 
 // removeState queues the bounce, if any, and removes the files of a
@@ -706,14 +758,14 @@ func (s *Sender) removeState(m *message) bool {
 		}
 	}
 	if err := removeSync(q.Bounce(id), true); err != nil {
-		s.log.line("warning: unable to remove bounce/" + id.String() + ": " + Safe(err.Error()))
+		s.log.line(warnUnlink("bounce/" + id.String()))
 		m.bounceRetry = s.now().Add(time.Minute)
 		s.wakeBy(m.bounceRetry)
 		return false
 	}
 	for _, p := range []string{q.Local(id), q.Remote(id), q.Info(id)} {
 		if err := removeSync(p, false); err != nil {
-			s.log.line("warning: unable to remove " + Safe(p) + ": " + Safe(err.Error()))
+			s.log.line(warnUnlink(s.queueName(p)))
 		}
 	}
 	return true
@@ -729,7 +781,7 @@ func (s *Sender) removeState(m *message) bool {
 func (s *Sender) bookUnwritten(m *message) bool {
 	id := m.id
 	if err := syscall.Unlink(s.Q.Todo(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		s.log.line("warning: unable to remove todo/" + id.String() + ": " + Safe(err.Error()))
+		s.log.line(warnUnlink("todo/" + id.String()))
 		m.finished = true
 		delete(s.msgs, id)
 		return false
@@ -751,7 +803,7 @@ func (s *Sender) removeFinished(done chan<- struct{}) {
 		// Any other error means qmail-clean is gone, which the main loop
 		// hears of through lostc.
 		if err := s.clean.do("foop", id); err == errCleanRefused {
-			s.log.line("warning: qmail-clean unable to clean up msg " + id.String())
+			s.log.line(warnCleanUp("foop/" + id.String()))
 		}
 	}
 }

@@ -84,11 +84,11 @@ func (h *harness) deliver(r spawn.Request) (byte, string) {
 	h.count[r.Recip]++
 	switch {
 	case strings.HasPrefix(r.Recip, "fail@"):
-		return spawn.Failure, "No such user."
+		return spawn.Failure, "No such user.\n"
 	case strings.HasPrefix(r.Recip, "defer@"), strings.HasPrefix(r.Recip, "flaky@") && h.count[r.Recip] == 1:
-		return spawn.Deferral, "Try again later."
+		return spawn.Deferral, "Try again later.\n"
 	}
-	return spawn.Success, "ok"
+	return spawn.Success, "ok\n"
 }
 
 func (h *harness) delivered(addr string) int {
@@ -307,7 +307,7 @@ func TestAddressTooLongForSpawn(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(h.log.String(), "failure: Address too long. (#5.1.3)") {
+	if !strings.Contains(h.log.String(), "failure: Address_too_long._(#5.1.3)/\n") {
 		t.Errorf("log: %s", h.log.String())
 	}
 }

@@ -26,8 +26,11 @@ func (s *Sender) todoLoop(wake <-chan struct{}, stop <-chan struct{}) {
 	defer tick.Stop()
 	for {
 		ids, err := s.Q.Todos()
+		var pause <-chan time.Time
 		if err != nil {
-			s.log.line("warning: unable to scan todo: " + Safe(err.Error()))
+			// As qmail-send's pausedir: look again in 10 seconds.
+			s.log.line(alertOpendirTodo)
+			pause = time.After(SleepPause)
 		}
 		if !s.todoPass(ids, stop) {
 			return
@@ -35,11 +38,16 @@ func (s *Sender) todoLoop(wake <-chan struct{}, stop <-chan struct{}) {
 		select {
 		case <-wake:
 		case <-tick.C:
+		case <-pause:
 		case <-stop:
 			return
 		}
 	}
 }
+
+// SleepPause is how long qmail-send waits before it looks again at a
+// directory it could not read.
+const SleepPause = 10 * time.Second
 
 // TodoWorkers is how many messages are preprocessed at once. Each one
 // waits for several fsyncs; running a few side by side lets the file
@@ -68,7 +76,12 @@ func (s *Sender) todoPass(ids []queue.ID, stop <-chan struct{}) bool {
 					continue
 				}
 				if err != nil {
-					s.log.line("warning: trouble with todo/" + id.String() + ": " + Safe(err.Error()))
+					var t trouble
+					if errors.As(err, &t) {
+						s.log.line(string(t))
+					}
+					// Otherwise qmail-clean is gone or qmail-send is
+					// ending: the main loop knows.
 					continue
 				}
 				if m != nil {
@@ -117,21 +130,24 @@ func (s *Sender) preprocess(id queue.ID) (*message, error) {
 	if s.unwritten.skip(id) {
 		return nil, nil
 	}
+	todo := "todo/" + id.String()
 	b, err := rawsys.ReadFile(q.Todo(id), maxTodo)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, trouble(warnTodo("unable to open", todo))
 	}
-	s.log.line("new msg " + id.String())
+	s.order.Lock()
+	s.log.line(lineNewMsg(id))
+	s.order.Unlock()
 	t, err := queue.ParseTodo(b)
 	if err != nil {
-		return nil, err
+		return nil, trouble(warnTodo("trouble reading", todo))
 	}
 	fi, err := os.Stat(q.Mess(id))
 	if err != nil {
-		return nil, err
+		return nil, trouble(warnTodo("unable to stat", s.queueName(q.Mess(id))))
 	}
 	cfg := s.cfg.Load()
 	var lists [2][]string
@@ -142,12 +158,12 @@ func (s *Sender) preprocess(id queue.ID) (*message, error) {
 	// A bounce file cannot belong to a message still in todo: any found is
 	// debris of an older message with the same inode.
 	if err := removeSync(q.Bounce(id), true); err != nil {
-		return nil, err
+		return nil, trouble(warnTodo("unable to unlink", "bounce/"+id.String()))
 	}
 	info := append(append([]byte{'F'}, t.Sender...), 0)
 	m := &message{id: id}
 	m.sender, _ = queue.ParseInfo(info)
-	infoLine := "info msg " + id.String() + ": bytes " + itoa(int(fi.Size())) + " from <" + Safe(t.Sender) + "> qp " + t.PID + " uid " + t.UID
+	infoLine := lineInfoMsg(id, fi.Size(), t.Sender, t.PID, t.UID)
 	if s.mayLeaveUnwritten(id, len(t.Recips)) {
 		m.unwritten = true
 		m.birth = s.now()
@@ -160,6 +176,10 @@ func (s *Sender) preprocess(id queue.ID) (*message, error) {
 		return m, nil
 	}
 	if err := s.writeState(m, lists, info, time.Time{}); err != nil {
+		var ft *fileTrouble
+		if errors.As(err, &ft) {
+			return nil, trouble(warnTodo(ft.trouble, s.queueName(ft.path)))
+		}
 		return nil, err
 	}
 	s.log.line(infoLine)
@@ -167,6 +187,9 @@ func (s *Sender) preprocess(id queue.ID) (*message, error) {
 		return nil, errCrash
 	}
 	if err := s.clean.do("todo", id); err != nil {
+		if err == errCleanRefused {
+			return nil, trouble(warnCleanUp(todo))
+		}
 		return nil, err
 	}
 	return m, nil
@@ -210,7 +233,9 @@ func (s *Sender) writeState(m *message, lists [2][]string, info []byte, birth ti
 			if _, err := os.Lstat(files[ch]); err != nil {
 				continue
 			}
-			err = removeSync(files[ch], false)
+			if err = removeSync(files[ch], false); err != nil {
+				err = &fileTrouble{"unable to unlink", files[ch], err}
+			}
 		} else {
 			b := queue.FormatRecips(l)
 			rs := rcptsOf(b)
@@ -240,7 +265,7 @@ func (s *Sender) writeState(m *message, lists [2][]string, info []byte, birth ti
 	}
 	for _, f := range changed {
 		if err := durable.SyncDir(filepath.Dir(f)); err != nil {
-			return err
+			return &fileTrouble{"trouble fsyncing", filepath.Dir(f), err}
 		}
 	}
 	return nil

@@ -98,7 +98,7 @@ func TestDeferralWritesState(t *testing.T) {
 	id := h.inject("Fs@remote.example\x00Tdefer@localhost\x00\x00")
 	sigs := make(chan os.Signal, 1)
 	done := h.run(stepNone, sigs)
-	if !testbin.Eventually(30*time.Second, func() bool { return strings.Contains(h.log.String(), "deferral: Try again later.") }) {
+	if !testbin.Eventually(30*time.Second, func() bool { return strings.Contains(h.log.String(), "deferral: Try_again_later./") }) {
 		t.Fatalf("no deferral; log:\n%s", h.log.String())
 	}
 	h.stop(sigs, done)

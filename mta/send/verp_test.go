@@ -1,9 +1,7 @@
 package send
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -98,13 +96,7 @@ func FuzzVERPSender(f *testing.F) {
 func TestVERPEndToEnd(t *testing.T) {
 	sink := testbin.StartSMTPSink(t)
 	in := newInstance(t, map[string]string{"smtproutes": "far.example:127.0.0.1:" + sink.Port()})
-	for _, p := range []string{"qmail-remote", "qmail-queue"} {
-		link := filepath.Join(in.home, "bin", p)
-		os.Remove(link)
-		if err := os.Symlink(testbin.Path(t, p), link); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in.useReal("qmail-remote", "qmail-queue")
 	in.start()
 	cmd := exec.Command(testbin.Path(t, "qmail-inject"), "a@far.example", "b@far.example", "refuse@far.example", "joe@localhost")
 	cmd.Env = append(in.env(), "QMAILINJECT=r", "QMAILUSER=owner", "QMAILHOST=localhost", "DNSCACHEIP=127.0.0.1:1")

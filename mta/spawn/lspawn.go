@@ -67,7 +67,11 @@ func QmailLspawn(inv *cli.Invocation) int {
 	return 0
 }
 
-// Deliver runs one local delivery and returns its result and report.
+// Deliver runs one local delivery and returns its result and report:
+// qmail-local's output as it wrote it ("did 1+0+0\n", or its error
+// message and newline), or qmail-lspawn's own message, newline ended as
+// qmail-lspawn's are, so that qmail-send's log line ends in '/' as
+// qmail's does.
 func (l *Local) Deliver(r Request) (byte, string) {
 	local, domain := r.Recip, ""
 	if i := strings.LastIndexByte(r.Recip, '@'); i >= 0 {
@@ -75,25 +79,25 @@ func (l *Local) Deliver(r Request) (byte, string) {
 	}
 	a, ok, err := l.Lookup(l.Home, local)
 	if err != nil {
-		return Deferral, "Unable to look up the recipient's user. (#4.3.0)"
+		return Deferral, "Unable to look up the recipient's user. (#4.3.0)\n"
 	}
 	if !ok {
-		return Failure, "Sorry, no mailbox here by that name. (#5.1.1)"
+		return Failure, "Sorry, no mailbox here by that name. (#5.1.1)\n"
 	}
 	var cred *syscall.Credential
 	if !l.SingleUser {
 		if a.UID == 0 {
-			return Deferral, "Mail to uid 0 is not delivered. (#4.3.0)"
+			return Deferral, "Mail to uid 0 is not delivered. (#4.3.0)\n"
 		}
 		if os.Getuid() == 0 {
 			cred = &syscall.Credential{Uid: uint32(a.UID), Gid: uint32(a.GID), Groups: []uint32{}}
 		} else if a.UID != os.Getuid() {
-			return Deferral, "Unable to switch to the recipient's uid. (#4.3.0)"
+			return Deferral, "Unable to switch to the recipient's uid. (#4.3.0)\n"
 		}
 	}
 	mess, err := rawsys.OpenOS(l.Queue.Mess(r.ID), os.O_RDONLY, 0)
 	if err != nil {
-		return Deferral, "Unable to open the message file. (#4.3.0)"
+		return Deferral, "Unable to open the message file. (#4.3.0)\n"
 	}
 	defer mess.Close()
 	out := &Capped{}
@@ -103,9 +107,9 @@ func (l *Local) Deliver(r Request) (byte, string) {
 		// program start per delivery.
 		code, ok := l.runOwn(args, mess, out)
 		if !ok {
-			return Deferral, "qmail-local crashed. (#4.3.0)"
+			return Deferral, "qmail-local crashed. (#4.3.0)\n"
 		}
-		return ExitResult(code, strings.TrimRight(out.String(), "\n"), "qmail-local")
+		return ExitResult(code, out.String(), "qmail-local")
 	}
 	cmd := exec.Command(l.Program, args...)
 	cmd.Env = l.Env
@@ -114,8 +118,7 @@ func (l *Local) Deliver(r Request) (byte, string) {
 	cmd.Stderr = out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	err = cmd.Run()
-	text := strings.TrimRight(out.String(), "\n")
-	return CommandResult(err, text, "qmail-local")
+	return CommandResult(err, out.String(), "qmail-local")
 }
 
 func (l *Local) ownLocal() bool { return l.own != nil && l.own.InProcess(l.Program) }
@@ -138,11 +141,11 @@ func CommandResult(err error, text, prog string) (byte, string) {
 	}
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
-		return Deferral, "Unable to run " + prog + ". (#4.3.0)"
+		return Deferral, "Unable to run " + prog + ". (#4.3.0)\n"
 	}
 	ws, ok := ee.Sys().(syscall.WaitStatus)
 	if !ok || !ws.Exited() {
-		return Deferral, prog + " crashed. (#4.3.0)"
+		return Deferral, prog + " crashed. (#4.3.0)\n"
 	}
 	return ExitResult(ws.ExitStatus(), text, prog)
 }
@@ -154,12 +157,12 @@ func ExitResult(code int, text, prog string) (byte, string) {
 		return Success, text
 	case 64, 65, 70, 76, 77, 78, 100, 112:
 		if text == "" {
-			text = prog + " failed permanently. (#5.3.0)"
+			text = prog + " failed permanently. (#5.3.0)\n"
 		}
 		return Failure, text
 	}
 	if text == "" {
-		text = prog + " failed temporarily. (#4.3.0)"
+		text = prog + " failed temporarily. (#4.3.0)\n"
 	}
 	return Deferral, text
 }

@@ -113,17 +113,28 @@ func TestRemoteResult(t *testing.T) {
 		res  byte
 		text string
 	}{
-		{"accepted and delivered", "rok\x00Kthanks\x00", Success, "thanks"},
-		{"accepted, message refused for good", "rok\x00Dno\x00", Failure, "no"},
-		{"accepted, message deferred", "rok\x00Zlater\x00", Deferral, "later"},
-		{"recipient refused for good", "hnobody\x00Dgiving up\x00", Failure, "nobody"},
-		{"recipient refused for now", "sbusy\x00Dx\x00", Deferral, "busy"},
-		{"no output at all", "", Deferral, "qmail-remote produced no report. (#4.3.0)"},
-		{"gave up before any recipient, for good", "DSorry, I couldn't find any host named nx.example. (#5.1.2)\x00", Failure, "Sorry, I couldn't find any host named nx.example. (#5.1.2)"},
-		{"gave up before any recipient, for now", "ZSorry, I wasn't able to establish an SMTP connection. (#4.4.1)\x00", Deferral, "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)"},
-		{"delivered without a recipient report is not trusted", "Kthanks\x00", Deferral, "qmail-remote produced no recipient report. (#4.3.0)"},
-		{"no message report", "rok\x00", Deferral, "qmail-remote produced no message report. (#4.3.0)"},
-		{"unknown letter", "qwhat\x00Kx\x00", Deferral, "qmail-remote produced a malformed report. (#4.3.0)"},
+		// What qmail-remote writes, and what qmail-rspawn.c's report
+		// makes of it: the recipient's text, then the message's where its
+		// result is no better than the recipient's.
+		{"accepted and delivered: the message's text", "r\x00K127.0.0.1 accepted message.\nRemote host said: 250 ok\n\x00",
+			Success, "127.0.0.1 accepted message.\nRemote host said: 250 ok\n"},
+		{"accepted, message refused for good", "r\x00D127.0.0.1 failed after I sent the message.\nRemote host said: 554 no\n\x00",
+			Failure, "127.0.0.1 failed after I sent the message.\nRemote host said: 554 no\n"},
+		{"accepted, message deferred", "r\x00Z127.0.0.1 failed on DATA command.\nRemote host said: 451 later\n\x00",
+			Deferral, "127.0.0.1 failed on DATA command.\nRemote host said: 451 later\n"},
+		{"recipient refused for good: both texts", "h127.0.0.1 does not like recipient.\nRemote host said: 550 no\n\x00DGiving up on 127.0.0.1.\n\x00",
+			Failure, "127.0.0.1 does not like recipient.\nRemote host said: 550 no\nGiving up on 127.0.0.1.\n"},
+		{"recipient refused for now, message given up: both texts", "s127.0.0.1 does not like recipient.\nRemote host said: 450 busy\n\x00DGiving up on 127.0.0.1.\n\x00",
+			Deferral, "127.0.0.1 does not like recipient.\nRemote host said: 450 busy\nGiving up on 127.0.0.1.\n"},
+		{"recipient refused for now, message deferred: both texts", "sbusy\n\x00Zlater\n\x00", Deferral, "busy\nlater\n"},
+		{"recipient refused for good, message deferred: the message's is better", "hno\n\x00Zlater\n\x00", Failure, "no\n"},
+		{"recipient refused, no message report", "hno\n\x00", Failure, "no\n"},
+		{"no output at all", "", Deferral, "qmail-remote produced no report. (#4.3.0)\n"},
+		{"gave up before any recipient, for good", "DSorry, I couldn't find any host named nx.example. (#5.1.2)\n\x00", Failure, "Sorry, I couldn't find any host named nx.example. (#5.1.2)\n"},
+		{"gave up before any recipient, for now", "ZSorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n\x00", Deferral, "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n"},
+		{"delivered without a recipient report is not trusted", "Kthanks\x00", Deferral, "qmail-remote produced no recipient report. (#4.3.0)\n"},
+		{"no message report", "r\x00", Deferral, "qmail-remote produced no message report. (#4.3.0)\n"},
+		{"unknown letter", "qwhat\x00Kx\x00", Deferral, "qmail-remote produced a malformed report. (#4.3.0)\n"},
 	} {
 		res, text := RemoteResult([]byte(c.out))
 		if res != c.res || text != c.text {
