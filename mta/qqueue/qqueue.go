@@ -112,6 +112,7 @@ type Queue struct {
 	env      io.WriteCloser // the envelope's pipe
 	custom   *os.File       // our end of descriptor 6 (a process only)
 	done     chan error     // the goroutine's verdict (in this process only)
+	qp       int            // the message's qp (in this process only)
 	writeErr error
 }
 
@@ -169,9 +170,11 @@ func startInProcess(env []string) *Queue {
 	envR, envW := io.Pipe()
 	done := make(chan error, 1)
 	getenv := func(name string) (string, bool) { return cli.Lookup(env, name) }
+	// This process's pid would repeat for every message it queues.
+	qp := queue.InProcessQP(os.Getpid())
 	go func() {
 		var err error
-		if !ownprog.Run("qmail-queue", func() { err = queue.Enqueue(getenv, os.Getpid(), msgR, envR) }) {
+		if !ownprog.Run("qmail-queue", func() { err = queue.Enqueue(getenv, qp, msgR, envR) }) {
 			// Fails this message only, as a crashed qmail-queue would
 			// (temporarily), and qmail-smtpd's session goes on.
 			err = &queue.Error{Code: queue.ExitBug, Err: errCrashed}
@@ -181,7 +184,7 @@ func startInProcess(env []string) *Queue {
 		envR.CloseWithError(errFinished)
 		done <- err
 	}()
-	return &Queue{msg: msgW, env: envW, done: done}
+	return &Queue{msg: msgW, env: envW, done: done, qp: qp}
 }
 
 // StartCmd runs a queue program the caller has prepared (its path,
@@ -221,11 +224,13 @@ func StartCmd(cmd *exec.Cmd) (*Queue, error) {
 	return &Queue{cmd: cmd, msg: msg, env: envW, custom: customR}, nil
 }
 
-// Pid is the queue program's process id (qmail-smtpd reports it as "qp"):
-// this process's when the message is queued in it.
+// Pid is the message's qp, which qmail-smtpd reports and the Received
+// line and qmail-send's info msg line give: the queue program's process
+// id, or, when the message is queued in this process, the number
+// queue.InProcessQP gave it.
 func (q *Queue) Pid() int {
 	if q.cmd == nil {
-		return os.Getpid()
+		return q.qp
 	}
 	return q.cmd.Process.Pid
 }

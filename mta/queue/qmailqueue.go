@@ -42,10 +42,11 @@ var InfectedText = ErrInfected.Error() + " (#5.7.1)"
 // Enqueue is one run of qmail-queue by the calling process, for its uids
 // and the environment getenv reads (QMAILHOME, the UCSPI variables for the
 // Received line, the QHPSI scanner): the message from msg, then the
-// envelope from env. pid stands for qmail-queue's process id in the
-// Received line and the envelope. The error carries the exit code
+// envelope from env. qp is the message's qp, written in the Received
+// line and the todo file: qmail-queue's process id, or InProcessQP's for
+// a caller that runs this code itself. The error carries the exit code
 // qmail-queue would give (Code).
-func Enqueue(getenv func(string) (string, bool), pid int, msg, env io.Reader) error {
+func Enqueue(getenv func(string) (string, bool), qp int, msg, env io.Reader) error {
 	home := qmailhome.Dir(getenv)
 	if fi, err := rawsys.Stat(home); err != nil || !fi.IsDir() {
 		if err == nil {
@@ -66,7 +67,7 @@ func Enqueue(getenv func(string) (string, bool), pid int, msg, env io.Reader) er
 			caller = FromNet
 		}
 	}
-	in := &Injector{Q: q, PID: pid, UID: uid, Caller: caller}
+	in := &Injector{Q: q, PID: qp, UID: uid, Caller: caller}
 	// A set-uid qmail-queue must not run a program a local user chose:
 	// the scanner comes from the environment only of a program that is
 	// not set-uid, or of qmaild's network services.
