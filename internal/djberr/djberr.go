@@ -182,3 +182,15 @@ func Wrap(what string, err error) error {
 	}
 	return &Step{What: what, Err: err}
 }
+
+// QmailText is Text for qmail 1.03's programs. qmail's error_str (its
+// error_str.c) is the older table: the same words for every number but
+// ERANGE, which it lists early as error_range, "numerical result out of
+// range", where daemontools and ucspi-tcp say "output out of range".
+func QmailText(err error) string {
+	var no syscall.Errno
+	if errors.As(err, &no) && no == syscall.ERANGE {
+		return "numerical result out of range"
+	}
+	return Text(err)
+}

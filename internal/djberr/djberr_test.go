@@ -111,3 +111,15 @@ func TestWrap(t *testing.T) {
 		t.Error("Wrap of nil is not nil")
 	}
 }
+
+func TestQmailText(t *testing.T) {
+	if got := QmailText(syscall.ERANGE); got != "numerical result out of range" {
+		t.Errorf("qmail's ERANGE: %q", got)
+	}
+	if got := Text(syscall.ERANGE); got != "output out of range" {
+		t.Errorf("daemontools' ERANGE: %q", got)
+	}
+	if got := QmailText(&os.PathError{Op: "open", Path: "x", Err: syscall.ENOENT}); got != "file does not exist" {
+		t.Errorf("qmail's ENOENT: %q", got)
+	}
+}

@@ -21,15 +21,15 @@ func Predate(inv *cli.Invocation) int {
 	}
 	path, err := pathexec.Lookup(inv.Args[1], inv.Env)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", inv.Args[1], djberr.Text(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", inv.Args[1], djberr.QmailText(err))
 	}
 	cmd := &exec.Cmd{Path: path, Args: inv.Args[1:], Env: inv.Env, Stdout: inv.Stdout, Stderr: inv.Stderr}
 	w, err := cmd.StdinPipe()
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to create pipe: %s", djberr.Text(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to create pipe: %s", djberr.QmailText(err))
 	}
 	if err := cmd.Start(); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", inv.Args[1], djberr.Text(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to run %s: %s", inv.Args[1], djberr.QmailText(err))
 	}
 	_, err = io.WriteString(w, "Date: "+time.Now().Format("2 Jan 2006 15:04:05 -0700")+"\n")
 	if err == nil {
@@ -38,7 +38,7 @@ func Predate(inv *cli.Invocation) int {
 	w.Close()
 	werr := cmd.Wait()
 	if err != nil && !errors.Is(err, syscall.EPIPE) {
-		return inv.Fatal(cli.ExitTemporary, "unable to copy message: %s", djberr.Text(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to copy message: %s", djberr.QmailText(err))
 	}
 	if werr == nil {
 		return 0

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/mta/maildir"
 	"github.com/quail-mta/quail/mta/mbox"
 	"github.com/quail-mta/quail/mta/qqclient"
@@ -134,7 +135,7 @@ func (d *Delivery) Run() *failure {
 func (d *Delivery) checkHome() *failure {
 	st, err := os.Stat(d.Home)
 	if err != nil {
-		return tempf("Unable to switch to %s: %s. (#4.3.0)", d.Home, errText(err))
+		return tempf("Unable to switch to %s: %s. (#4.3.0)", d.Home, djberr.QmailText(err))
 	}
 	if !st.IsDir() {
 		return tempf("Unable to switch to %s: not a directory. (#4.3.0)", d.Home)
@@ -164,7 +165,7 @@ func (d *Delivery) checkLoop() *failure {
 	}
 	loop, err := HasLine(d.Msg, d.dtline)
 	if err != nil {
-		return tempf("Unable to read message: %s. (#4.3.0)", errText(err))
+		return tempf("Unable to read message: %s. (#4.3.0)", djberr.QmailText(err))
 	}
 	if loop {
 		return permf("This message is looping: it already has my Delivered-To line. (#5.4.6)")
@@ -287,13 +288,13 @@ func (d *Delivery) mbox(file string) *failure {
 	case errors.Is(err, mbox.ErrLockTimeout):
 		return tempf("File has been locked for 30 seconds straight. (#4.3.0)")
 	case errors.As(err, &re):
-		return tempf("Unable to read message: %s. (#4.3.0)", errText(re.Err))
+		return tempf("Unable to read message: %s. (#4.3.0)", djberr.QmailText(re.Err))
 	case errors.As(err, &me) && me.Op == "open":
-		return tempf("Unable to open %s: %s. (#4.2.1)", file, errText(me.Err))
+		return tempf("Unable to open %s: %s. (#4.2.1)", file, djberr.QmailText(me.Err))
 	case errors.As(err, &me):
-		return tempf("Unable to %s %s: %s. (#4.3.0)", me.Op, file, errText(me.Err))
+		return tempf("Unable to %s %s: %s. (#4.3.0)", me.Op, file, djberr.QmailText(me.Err))
 	}
-	return tempf("Unable to write %s: %s. (#4.3.0)", file, errText(err))
+	return tempf("Unable to write %s: %s. (#4.3.0)", file, djberr.QmailText(err))
 }
 
 // PermanentExit lists the delivery program exit codes qmail-command(8)
@@ -314,7 +315,7 @@ func (d *Delivery) program(command string) (stop bool, f *failure) {
 	cmd.Stdout = d.Stdout
 	cmd.Stderr = d.Stderr
 	if err := cmd.Start(); err != nil {
-		return false, tempf("Unable to run /bin/sh: %s. (#4.3.0)", errText(err))
+		return false, tempf("Unable to run /bin/sh: %s. (#4.3.0)", djberr.QmailText(err))
 	}
 	err := cmd.Wait()
 	var ee *exec.ExitError
@@ -326,7 +327,7 @@ func (d *Delivery) program(command string) (stop bool, f *failure) {
 	case errors.As(err, &ee):
 		return false, tempf("Aack, child crashed. (#4.3.0)")
 	default:
-		return false, tempf("Unable to run /bin/sh: %s. (#4.3.0)", errText(err))
+		return false, tempf("Unable to run /bin/sh: %s. (#4.3.0)", djberr.QmailText(err))
 	}
 	switch {
 	case code == 0:

@@ -309,7 +309,7 @@ func TestRefusals(t *testing.T) {
 		{"not a maildir", func(r *rig) { r.file(".qmail-x", "./nomaildir/\n", 0o600) },
 			nil, 111, "Unable to chdir to maildir. (#4.2.1)\n"},
 		{"mbox in a missing directory", func(r *rig) { r.file(".qmail-x", "./no/mbox\n", 0o600) },
-			nil, 111, "Unable to open ./no/mbox: no such file or directory. (#4.2.1)\n"},
+			nil, 111, "Unable to open ./no/mbox: file does not exist. (#4.2.1)\n"},
 		{"forward refused permanently by qmail-queue", func(r *rig) { r.file(".qmail-x", "&a@b\n", 0o600) },
 			[]string{"QQEXIT=31"}, 100, "Unable to forward message: mail server permanently rejected message (#5.3.0).\n"},
 		{"forward refused temporarily by qmail-queue", func(r *rig) { r.file(".qmail-x", "&a@b\n", 0o600) },

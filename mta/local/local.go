@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/getopt"
 	"github.com/quail-mta/quail/internal/qmailhome"
 )
@@ -92,7 +93,7 @@ func Run(inv *cli.Invocation, out io.Writer) int {
 	}
 	msg, cleanup, err := seekable(inv.Stdin)
 	if err != nil {
-		fmt.Fprintf(inv.Stderr, "Unable to read message: %s. (#4.3.0)\n", errText(err))
+		fmt.Fprintf(inv.Stderr, "Unable to read message: %s. (#4.3.0)\n", djberr.QmailText(err))
 		return ExitTemporary
 	}
 	defer cleanup()

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/mta/internal/tempfail"
 )
 
@@ -93,14 +94,14 @@ func readQmailFile(path, name string) ([]byte, os.FileMode, bool, *failure) {
 	f, err := os.Open(path)
 	if err != nil {
 		if tempfail.Temporary(err) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM) {
-			return nil, 0, false, tempf("Unable to open %s: %s. (#4.3.0)", name, errText(err))
+			return nil, 0, false, tempf("Unable to open %s: %s. (#4.3.0)", name, djberr.QmailText(err))
 		}
 		return nil, 0, false, nil
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, 0, false, tempf("Unable to open %s: %s. (#4.3.0)", name, errText(err))
+		return nil, 0, false, tempf("Unable to open %s: %s. (#4.3.0)", name, djberr.QmailText(err))
 	}
 	if !st.Mode().IsRegular() {
 		return nil, 0, false, nil
@@ -110,7 +111,7 @@ func readQmailFile(path, name string) ([]byte, os.FileMode, bool, *failure) {
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxDotQmail+1))
 	if err != nil {
-		return nil, 0, false, tempf("Unable to read %s: %s. (#4.3.0)", name, errText(err))
+		return nil, 0, false, tempf("Unable to read %s: %s. (#4.3.0)", name, djberr.QmailText(err))
 	}
 	if len(b) > maxDotQmail {
 		return nil, 0, false, tempf("Uh-oh: %s is too large. (#4.2.1)", name)
@@ -128,16 +129,7 @@ func exists(home, name string) (bool, *failure) {
 		return true, nil
 	}
 	if tempfail.Temporary(err) {
-		return false, tempf("Unable to open %s: %s. (#4.3.0)", name, errText(err))
+		return false, tempf("Unable to open %s: %s. (#4.3.0)", name, djberr.QmailText(err))
 	}
 	return false, nil
-}
-
-// errText is the system's words for err's errno, or err's text.
-func errText(err error) string {
-	var no syscall.Errno
-	if errors.As(err, &no) {
-		return no.Error()
-	}
-	return err.Error()
 }

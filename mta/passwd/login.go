@@ -79,7 +79,7 @@ func switchUser(acct Account) error {
 func enter(inv *cli.Invocation, acct Account, sub []string, login bool) int {
 	if !login {
 		err := pathexec.Exec(sub, cli.Setenv(inv.Env, "USER", acct.Name))
-		return inv.Fatal(ExitTemporary, "unable to run %s: %s", sub[0], djberr.Text(err))
+		return inv.Fatal(ExitTemporary, "unable to run %s: %s", sub[0], djberr.QmailText(err))
 	}
 	if err := switchUser(acct); err != nil {
 		var r *errRefused
@@ -90,7 +90,7 @@ func enter(inv *cli.Invocation, acct Account, sub []string, login bool) int {
 		return inv.Fatal(ExitTemporary, "%v", err)
 	}
 	if err := os.Chdir(acct.Home); err != nil {
-		return inv.Fatal(ExitTemporary, "unable to chdir to %s: %s", acct.Home, djberr.Text(err))
+		return inv.Fatal(ExitTemporary, "unable to chdir to %s: %s", acct.Home, djberr.QmailText(err))
 	}
 	env := cli.Setenv(inv.Env, "USER", acct.Name)
 	env = cli.Setenv(env, "HOME", acct.Home)
@@ -98,7 +98,7 @@ func enter(inv *cli.Invocation, acct Account, sub []string, login bool) int {
 		env = cli.Setenv(env, "SHELL", acct.Shell)
 	}
 	err := pathexec.Exec(sub, env)
-	return inv.Fatal(ExitTemporary, "unable to run %s: %s", sub[0], djberr.Text(err))
+	return inv.Fatal(ExitTemporary, "unable to run %s: %s", sub[0], djberr.QmailText(err))
 }
 
 // readFD3 reads the login from descriptor 3.
@@ -116,7 +116,7 @@ func readFD3(inv *cli.Invocation) (Input, int) {
 		return Input{}, ExitBad
 	}
 	if err != nil {
-		return Input{}, inv.Fatal(ExitMisuse, "unable to read descriptor 3: %s", djberr.Text(err))
+		return Input{}, inv.Fatal(ExitMisuse, "unable to read descriptor 3: %s", djberr.QmailText(err))
 	}
 	return in, 0
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/durable"
 	"github.com/quail-mta/quail/mta/maildir"
 	"github.com/quail-mta/quail/mta/mbox"
@@ -23,21 +24,14 @@ func MaildirMake(inv *cli.Invocation) int {
 	}
 	name := inv.Args[1]
 	if err := os.Mkdir(name, 0o700); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to mkdir %s: %v", name, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to mkdir %s: %v", name, djberr.QmailText(err))
 	}
 	for _, s := range maildir.Subdirs {
 		if err := os.Mkdir(name+"/"+s, 0o700); err != nil {
-			return inv.Fatal(cli.ExitTemporary, "unable to mkdir %s/%s: %v", name, s, errText(err))
+			return inv.Fatal(cli.ExitTemporary, "unable to mkdir %s/%s: %v", name, s, djberr.QmailText(err))
 		}
 	}
 	return 0
-}
-
-func errText(err error) string {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // Maildir2mbox is maildir2mbox(1): it moves the messages of $MAILDIR
@@ -62,7 +56,7 @@ func Maildir2mbox(inv *cli.Invocation) int {
 		if err == nil {
 			err = fmt.Errorf("not a directory")
 		}
-		return inv.Fatal(cli.ExitTemporary, "unable to chdir to %s: %v", dir, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to chdir to %s: %v", dir, djberr.QmailText(err))
 	}
 	now := time.Now()
 	maildir.Clean(dir, now)
@@ -75,7 +69,7 @@ func Maildir2mbox(inv *cli.Invocation) int {
 	}
 	lock, err := os.OpenFile(mail, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to lock %s: %v", mail, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to lock %s: %v", mail, djberr.QmailText(err))
 	}
 	defer lock.Close()
 	if err := mbox.Lock(lock, mbox.LockTimeout); err != nil {
@@ -83,17 +77,17 @@ func Maildir2mbox(inv *cli.Invocation) int {
 	}
 	old, err := os.Open(mail)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to read %s: %v", mail, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to read %s: %v", mail, djberr.QmailText(err))
 	}
 	defer old.Close()
 	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to create %s: %v", tmp, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to create %s: %v", tmp, djberr.QmailText(err))
 	}
 	defer out.Close()
 	bw := bufio.NewWriterSize(out, 64<<10)
 	if _, err := io.Copy(bw, old); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to copy %s to %s: %v", mail, tmp, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to copy %s to %s: %v", mail, tmp, djberr.QmailText(err))
 	}
 	for _, m := range msgs {
 		if err := appendMessage(bw, m); err != nil {
@@ -101,16 +95,16 @@ func Maildir2mbox(inv *cli.Invocation) int {
 		}
 	}
 	if err := bw.Flush(); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to write to %s: %v", tmp, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to write to %s: %v", tmp, djberr.QmailText(err))
 	}
 	if err := out.Sync(); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to write to %s: %v", tmp, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to write to %s: %v", tmp, djberr.QmailText(err))
 	}
 	if err := out.Close(); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to write to %s: %v", tmp, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to write to %s: %v", tmp, djberr.QmailText(err))
 	}
 	if err := os.Rename(tmp, mail); err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to move %s to %s: %v", tmp, mail, errText(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to move %s to %s: %v", tmp, mail, djberr.QmailText(err))
 	}
 	// The new mbox must be durable before the messages go.
 	if err := durable.SyncDir(filepath.Dir(mail)); err != nil {
@@ -118,7 +112,7 @@ func Maildir2mbox(inv *cli.Invocation) int {
 	}
 	for _, m := range msgs {
 		if err := os.Remove(m.Path); err != nil {
-			inv.Warn("$MAILDIR/%s/%s will be delivered twice; unable to unlink: %v", m.Subdir, m.Name, errText(err))
+			inv.Warn("$MAILDIR/%s/%s will be delivered twice; unable to unlink: %v", m.Subdir, m.Name, djberr.QmailText(err))
 		}
 	}
 	return 0
@@ -131,7 +125,7 @@ func Maildir2mbox(inv *cli.Invocation) int {
 func appendMessage(w io.Writer, m maildir.Message) error {
 	f, err := os.Open(m.Path)
 	if err != nil {
-		return fmt.Errorf("unable to read $MAILDIR/%s/%s: %v", m.Subdir, m.Name, errText(err))
+		return fmt.Errorf("unable to read $MAILDIR/%s/%s: %v", m.Subdir, m.Name, djberr.QmailText(err))
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 64<<10)

@@ -57,11 +57,11 @@ func Preline(inv *cli.Invocation) int {
 		if tempfail.Temporary(err) {
 			code = cli.ExitTemporary
 		}
-		return inv.Fatal(code, "unable to run %s: %s", argv[0], djberr.Text(err))
+		return inv.Fatal(code, "unable to run %s: %s", argv[0], djberr.QmailText(err))
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to create pipe: %s", djberr.Text(err))
+		return inv.Fatal(cli.ExitTemporary, "unable to create pipe: %s", djberr.QmailText(err))
 	}
 	cmd := exec.Command(path, argv[1:]...)
 	cmd.Args[0] = argv[0]
@@ -76,7 +76,7 @@ func Preline(inv *cli.Invocation) int {
 		if tempfail.Temporary(err) {
 			code = cli.ExitTemporary
 		}
-		return inv.Fatal(code, "unable to run %s: %s", argv[0], djberr.Text(err))
+		return inv.Fatal(code, "unable to run %s: %s", argv[0], djberr.QmailText(err))
 	}
 	pr.Close()
 	bw := bufio.NewWriterSize(pw, 64<<10)
@@ -92,7 +92,7 @@ func Preline(inv *cli.Invocation) int {
 	pw.Close()
 	code, crashed := waitCode(cmd.Wait())
 	if cerr != nil {
-		return inv.Fatal(cli.ExitTemporary, "unable to copy input: %s", djberr.Text(cerr))
+		return inv.Fatal(cli.ExitTemporary, "unable to copy input: %s", djberr.QmailText(cerr))
 	}
 	if crashed {
 		return inv.Fatal(cli.ExitTemporary, "child crashed")
