@@ -53,6 +53,9 @@ type Config struct {
 	UID, GID int
 
 	Argv []string // the program and its arguments
+	// Path, when set, is the file to run with Argv, whose Argv[0] is then
+	// only the name the program is given (sslprint runs itself so).
+	Path string
 	Env  []string // the environment the program starts from
 
 	// MaxUse, when above 0, lets one process of the program serve up to

@@ -109,7 +109,10 @@ func (s *Server) handle(fd int, local, remote netip.AddrPort) {
 			sess.Abort()
 		}
 	}
-	prog, err := pathexec.Lookup(c.Argv[0], sess.Env)
+	prog, err := c.Path, error(nil)
+	if prog == "" {
+		prog, err = pathexec.Lookup(c.Argv[0], sess.Env)
+	}
 	if err != nil {
 		abort()
 		s.log.warn("dropping connection, unable to run " + c.Argv[0] + ": " + djberr.Text(err))

@@ -75,12 +75,30 @@ func newConfigs(base *tls.Config) configs {
 
 // Main runs sslserver and returns its exit code.
 func Main(inv *cli.Invocation) int {
+	return Run(inv, Program{Name: "sslserver", Synopsis: synopsis})
+}
+
+// Program is a server built on sslserver: sslserver itself, or sslprint,
+// which runs a program of its own for every connection.
+type Program struct {
+	Name     string // for diagnostics and log lines
+	Synopsis string
+	// Argv and Path, when Argv is set, are the program every connection
+	// runs, and the command line ends with host and port.
+	Argv []string
+	Path string
+}
+
+// Run parses sslserver's options and serves as p.
+func Run(inv *cli.Invocation, p Program) int {
 	st := settings{tcpEnv: true, handshake: 26 * time.Second, idle: time.Hour}
 	keyFromFD3 := false
 	prog := tcpserver.Program{
-		Name:     "sslserver",
+		Name:     p.Name,
 		Options:  Options,
-		Synopsis: synopsis,
+		Synopsis: p.Synopsis,
+		Argv:     p.Argv,
+		Path:     p.Path,
 		Extra: func(c byte, arg string) bool {
 			switch c {
 			case 'n':

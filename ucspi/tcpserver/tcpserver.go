@@ -52,6 +52,12 @@ type Program struct {
 	// Setup runs after the options are read and before binding; an error
 	// is fatal (111).
 	Setup func(cfg *server.Config) error
+	// Argv and Path, when Argv is set, are the program every connection
+	// runs (server.Config's), and the command line names none: it ends
+	// with host and port, and words after them are ignored, as
+	// ucspi-ssl's sslprint ignores them.
+	Argv []string
+	Path string
 }
 
 // Main runs tcpserver and returns its exit code.
@@ -164,11 +170,14 @@ func Run(inv *cli.Invocation, prog Program) int {
 		}
 	}
 	rest := p.Rest()
-	if len(rest) < 3 {
+	if len(rest) < 3 && (prog.Argv == nil || len(rest) < 2) {
 		return inv.Usage(synopsis)
 	}
 	host, port := rest[0], rest[1]
 	cfg.Argv = rest[2:]
+	if prog.Argv != nil {
+		cfg.Argv, cfg.Path = prog.Argv, prog.Path
+	}
 	cfg.Env = inv.Env
 	maxUse, err := reuse.MaxUse(inv.Getenv)
 	if err != nil {
