@@ -2,6 +2,7 @@ package setup
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -69,6 +70,9 @@ func Check(c *Config, out io.Writer) (int, error) {
 		}
 	}
 	k.layout()
+	if !k.single {
+		k.hashes()
+	}
 	k.queue()
 	k.controls()
 	k.tables()
@@ -182,6 +186,60 @@ func (k *checker) copyCurrent(path string) {
 		k.problem(fmt.Sprintf("%s differs from %s", k.show(path), src),
 			"remove %s and run quail-setup to copy the installed one", k.show(path))
 	}
+}
+
+// hashes reports each account whose password hash checkpassword cannot
+// check (a scheme it does not know, or a yescrypt beyond its cost
+// bounds): the account's POP3 and SMTP AUTH logins would fail without a
+// word to the user. Root is left out (checkpassword refuses uid 0), as
+// are locked accounts; an unreadable shadow file (not root) is skipped.
+func (k *checker) hashes() {
+	for _, u := range uncheckable(k.c.path("etc/passwd"), k.c.path("etc/shadow")) {
+		k.problem(fmt.Sprintf("/etc/shadow: checkpassword cannot check the password of %s (%v)", u.name, u.err),
+			"set it again with passwd or chpasswd (both write yescrypt) or POP3 and SMTP AUTH logins fail for %s", u.name)
+	}
+}
+
+type badHash struct {
+	name string
+	err  error
+}
+
+// uncheckable lists, in passwd order, the accounts whose hash
+// passwd.ParseHash refuses for a reason other than a lock.
+func uncheckable(passwdPath, shadowPath string) []badHash {
+	pw, err := os.ReadFile(passwdPath)
+	if err != nil {
+		return nil
+	}
+	shadow := map[string]string{}
+	if sh, err := os.ReadFile(shadowPath); err == nil {
+		for _, l := range strings.Split(string(sh), "\n") {
+			if e, ok := passwd.ParseShadowLine(l); ok {
+				shadow[e.Name] = e.Hash
+			}
+		}
+	} else if !os.IsNotExist(err) {
+		return nil
+	}
+	var out []badHash
+	for _, l := range strings.Split(string(pw), "\n") {
+		u, ok := passwd.ParsePasswdLine(l)
+		if !ok || u.UID == 0 {
+			continue
+		}
+		h, inShadow := shadow[u.Name]
+		if !inShadow {
+			if u.Hash == "x" {
+				continue // no entry: checkpassword takes it as locked
+			}
+			h = u.Hash
+		}
+		if _, err := passwd.ParseHash(h); err != nil && !errors.Is(err, passwd.ErrLocked) {
+			out = append(out, badHash{u.Name, err})
+		}
+	}
+	return out
 }
 
 // queueParts are qmail's queue modes and owners (hier.c).

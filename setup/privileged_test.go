@@ -145,6 +145,27 @@ func TestPrivilegedInstallation(t *testing.T) {
 	if !strings.Contains(report.String(), "/var/qmail/queue/todo belongs to 0:0, not qmailq:qmail; chown qmailq:qmail /var/qmail/queue/todo") {
 		t.Errorf("check missed a queue directory owned by root:\n%s", report.String())
 	}
+
+	// An account whose hash checkpassword cannot check is named.
+	appendFile(t, filepath.Join(root, "etc", "passwd"), "bob:x:1001:1001::/home/bob:/bin/sh\n")
+	appendFile(t, filepath.Join(root, "etc", "shadow"), "bob:$2b$10$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyzABCDE:19000::::::\n")
+	report.Reset()
+	Check(privileged(root, bin), &report)
+	if !strings.Contains(report.String(), "quail-setup: problem: /etc/shadow: checkpassword cannot check the password of bob (unsupported password hash scheme: bcrypt); set it again with passwd or chpasswd (both write yescrypt) or POP3 and SMTP AUTH logins fail for bob\n") {
+		t.Errorf("check missed a bcrypt hash:\n%s", report.String())
+	}
+}
+
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestSystemdUnit is chosen over inittab where systemd runs the machine.

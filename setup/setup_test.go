@@ -372,3 +372,46 @@ func FuzzVirtualDomain(f *testing.F) {
 		}
 	})
 }
+
+// TestUncheckableHashes: quail-setup -c names the accounts whose
+// password hash checkpassword cannot check, and only those.
+func TestUncheckableHashes(t *testing.T) {
+	dir := t.TempDir()
+	const y = "$y$j75$LdJMENpBABJJ3hIHjB1Bi.$AwSWBvo9otG8BLH4EfD1adasacj5dqew9dxGW5j5f24"
+	write(t, filepath.Join(dir, "passwd"), strings.Join([]string{
+		"root:x:0:0::/root:/bin/sh",                                      // uid 0: checkpassword refuses it anyway
+		"alice:x:1000:1000::/home/alice:/bin/sh",                         // yescrypt: fine
+		"bob:x:1001:1001::/home/bob:/bin/sh",                             // bcrypt
+		"carol:x:1002:1002::/home/carol:/bin/sh",                         // DES
+		"dave:x:1003:1003::/home/dave:/bin/sh",                           // locked
+		"erin:x:1004:1004::/home/erin:/bin/sh",                           // gost-yescrypt
+		"frank:x:1005:1005::/home/frank:/bin/sh",                         // yescrypt beyond the bounds
+		"grace:$2b$05$abcdefghijklmnopqrstuu:1006:1006::/home/g:/bin/sh", // hash in passwd itself
+		"heidi:x:1007:1007::/home/heidi:/bin/sh",                         // no shadow entry
+		"ivan:x:1008:1008::/home/ivan:/bin/sh",                           // empty field
+	}, "\n")+"\n")
+	write(t, filepath.Join(dir, "shadow"), strings.Join([]string{
+		"root:$2b$10$abcdefghijklmnopqrstuu:19000::::::",
+		"alice:" + y + ":19000::::::",
+		"bob:$2b$10$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyzABCDE:19000::::::",
+		"carol:abJnggxhB/yWI:19000::::::",
+		"dave:!" + y + ":19000::::::",
+		"erin:$gy$j9T$PTG7pwtXsi9Kv8vJLJCQ5/$dyrcchn7uC15dUBzvo8SnAAsWLiKK4psgLPo.yVBiOD:19000::::::",
+		"frank:$y$jJT$abcdefgh$" + strings.Repeat("A", 43) + ":19000::::::",
+		"ivan::19000::::::",
+	}, "\n")+"\n")
+	var got []string
+	for _, u := range uncheckable(filepath.Join(dir, "passwd"), filepath.Join(dir, "shadow")) {
+		got = append(got, u.name+": "+u.err.Error())
+	}
+	want := []string{
+		"bob: unsupported password hash scheme: bcrypt",
+		"carol: unsupported password hash scheme: traditional DES crypt",
+		"erin: unsupported password hash scheme: gost-yescrypt",
+		"frank: hash too costly: yescrypt N=4194304 r=32 p=1 t=0 exceeds the bounds (1088 MiB of memory, 16777216 block mixes)",
+		"grace: unsupported password hash scheme: bcrypt",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("uncheckable:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -35,7 +35,8 @@ func fileFromEnv(inv *cli.Invocation, name, def string) string {
 
 // Checkpassword is checkpassword(8) for system users: descriptor 3 holds
 // user, password and timestamp; a good password for an account whose hash
-// is "$1$", "$5$" or "$6$" runs the subprogram as that user in its home.
+// is "$y$", "$7$", "$1$", "$5$" or "$6$" runs the subprogram as that user
+// in its home.
 //
 // It can check passwords only: a CRAM-MD5 response from qmail-smtpd
 // would need the password itself, which the system's files do not hold,
@@ -76,9 +77,10 @@ func Checkpassword(inv *cli.Invocation) int {
 	return enter(inv, Account{Name: u.Name, UID: u.UID, GID: u.GID, Home: u.Home, Shell: u.Shell}, inv.Args[1:], true)
 }
 
-// decoyHash is checked against for unknown users: a SHA-512 crypt with
-// the default rounds, the usual cost of a real entry.
-const decoyHash = "$6$decoydecoydecoy$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1"
+// decoyHash is checked against for unknown users: a yescrypt hash at
+// libxcrypt's default cost (made with mkpasswd -m yescrypt), the cost of
+// a real entry on Debian 12, whose passwd(1) writes these.
+const decoyHash = "$y$j9T$CHdURgmZFErXubOJ2SPJD1$a/kSats988tgJtPp/uU8cEYbrBCGMRjqAWgS7T7x2x2"
 
 // vpasswdCDB is the virtual-user table of the qmail home.
 func vpasswdCDB(inv *cli.Invocation) string {

@@ -25,7 +25,7 @@ var ErrBadSecret = errors.New("unknown password scheme")
 type Secret struct {
 	Plain string // SchemePlain: verifies USER/PASS, APOP and CRAM-MD5
 	Cram  []byte // SchemeCramMD5: 32 bytes; verifies USER/PASS and CRAM-MD5
-	Crypt string // "$1$", "$5$", "$6$": verifies USER/PASS only
+	Crypt string // "$1$", "$5$", "$6$", "$y$", "$7$": verifies USER/PASS only
 }
 
 // ParseSecret reads a password field.
