@@ -29,7 +29,7 @@ var controls = []entry{
 	{name: "badloadertypes", kind: list, def: "No executable types are refused.", pre: "Attachment loader type refused (with $BADLOADERTYPE): "},
 	{name: "badmailfrom", kind: list, def: "Any MAIL FROM is allowed.", post: " not accepted in MAIL FROM."},
 	{name: "badmailfromunknown", kind: list, def: "Any MAIL FROM is allowed from clients without a DNS name.", post: " not accepted in MAIL FROM from clients without a DNS name."},
-	{name: "badmimetypes", kind: list, def: "No MIME types are refused.", pre: "MIME type refused (with $BADMIMETYPE): "},
+	{name: "badmimetypes", kind: list, def: "No attachment contents are refused.", pre: "Base64 attachment start refused (with $BADMIMETYPE): "},
 	{name: "badrcptto", kind: list, def: "Any RCPT TO is allowed.", post: " not accepted in RCPT TO."},
 	{name: "bouncefrom", kind: line, def: "MAILER-DAEMON", pre: "Bounce user name is "},
 	{name: "bouncehost", kind: line, def: "bouncehost", fromMe: true, pre: "Bounce host name is "},

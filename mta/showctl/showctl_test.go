@@ -39,7 +39,7 @@ func TestShow(t *testing.T) {
 			[]string{"morercpthosts.cdb: Oops! morercpthosts.cdb exists but morercpthosts doesn't."}},
 		{"Warlord's compiled tables are qmail-smtpd's, not unknown files",
 			map[string]string{"badmimetypes.cdb": "", "badloadertypes.cdb": ""},
-			[]string{"badmimetypes: (Default.) No MIME types are refused."}},
+			[]string{"badmimetypes: (Default.) No attachment contents are refused."}},
 		{"quail's controls and unknown files",
 			map[string]string{"singleuser": "", "qmqpservers": "127.0.0.1\n", "mystery": "x"},
 			[]string{"singleuser: Single-user instance: every daemon runs as the invoking user.", "QMQP server: 127.0.0.1.",
