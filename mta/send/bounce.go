@@ -2,6 +2,8 @@ package send
 
 import (
 	"bytes"
+	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -60,6 +62,30 @@ func (c *Config) BounceHeader(to string, double bool, now time.Time) []byte {
 	b.WriteString("The message below could not be delivered to the addresses that follow.\n")
 	b.WriteString("The failure is permanent: there will be no further attempt.\n\n")
 	return b.Bytes()
+}
+
+// StrippedNote ends the copy of a message cut at bouncemaxbytes, in the
+// words of the patch that brought the control file (as sagredo's qmail
+// and indimail-mta write it).
+const StrippedNote = "\n\n--- End of message stripped.\n"
+
+// BounceCopy is the copy of the message a bounce carries: all of it, or,
+// with limit not negative (control/bouncemaxbytes), its first limit
+// bytes followed by StrippedNote when the message is longer. The patch
+// appends the note also to a message of exactly limit bytes, which
+// loses nothing; quail only when something was left out.
+func BounceCopy(mess *os.File, limit int64) (io.Reader, error) {
+	if limit < 0 {
+		return mess, nil
+	}
+	fi, err := mess.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() <= limit {
+		return mess, nil
+	}
+	return io.MultiReader(io.LimitReader(mess, limit), strings.NewReader(StrippedNote)), nil
 }
 
 // BounceBreak ends the reports and starts the copy of the message, with

@@ -18,10 +18,15 @@ type Config struct {
 	BounceHost       string
 	DoubleBounceTo   string
 	DoubleBounceHost string
+	// BounceMaxBytes is how much of a message its bounce quotes;
+	// negative: all of it (control/bouncemaxbytes absent).
+	BounceMaxBytes int64
 }
 
-// MaxConcurrency is the most deliveries one channel runs at once.
-const MaxConcurrency = 500
+// MaxConcurrency is the most deliveries one channel runs at once: what
+// the FreeBSD port's qmail allows (conf-spawn up to FD_SETSIZE/2 - 3,
+// 509 with FD_SETSIZE 1024), where qmail 1.03's conf-spawn is 120.
+const MaxConcurrency = 509
 
 func lowerSet(lines []string) map[string]bool {
 	m := make(map[string]bool, len(lines))
@@ -44,7 +49,9 @@ func (e *ControlError) Unwrap() error { return e.Err }
 // control/me is required; locals defaults to me; concurrencylocal 10,
 // concurrencyremote 20 (at most MaxConcurrency); queuelifetime 604800
 // seconds; bouncefrom MAILER-DAEMON; bouncehost, doublebouncehost and
-// envnoathost default to me; doublebounceto to postmaster.
+// envnoathost default to me; doublebounceto to postmaster;
+// bouncemaxbytes, the patch sets' limit on what a bounce quotes of the
+// message, to none, as qmail 1.03 quotes it all.
 func ReadConfig(home string) (*Config, error) {
 	c, name, err := readConfig(home)
 	if err != nil {
@@ -107,5 +114,10 @@ func readConfig(home string) (*Config, string, error) {
 		return nil, "queuelifetime", err
 	}
 	c.Lifetime = time.Duration(life) * time.Second
+	maxb, err := d.Int("bouncemaxbytes", -1)
+	if err != nil {
+		return nil, "bouncemaxbytes", err
+	}
+	c.BounceMaxBytes = int64(maxb)
 	return c, "", nil
 }

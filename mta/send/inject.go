@@ -23,7 +23,11 @@ func (s *Sender) injectBounce(m *message) bool {
 	sender := BounceSender(m.sender)
 	from, to, double, ok := cfg.BounceEnvelope(sender)
 	if !ok {
-		s.log.line(lineTripleBounce(m.id))
+		if sender == DoubleBounceSender {
+			s.log.line(lineTripleBounce(m.id))
+		} else {
+			s.log.line(lineDoubleBounce(m.id))
+		}
 		return true
 	}
 	// qmail-send reads bounce/N and mess/N into qmail-queue, and says
@@ -39,11 +43,16 @@ func (s *Sender) injectBounce(m *message) bool {
 		return false
 	}
 	defer mess.Close()
+	copied, err := BounceCopy(mess, cfg.BounceMaxBytes)
+	if err != nil {
+		s.log.line(warnInjectBounce)
+		return false
+	}
 	var head bytes.Buffer
 	head.Write(cfg.BounceHeader(to, double, s.now()))
 	head.Write(reports)
 	head.Write(BounceBreak(sender))
-	pid, err := runQueue(s.QueueProg, s.QueueEnv, io.MultiReader(&head, mess), from, []string{to})
+	pid, err := runQueue(s.QueueProg, s.QueueEnv, io.MultiReader(&head, copied), from, []string{to})
 	if err != nil {
 		if errors.Is(err, errQueueStart) {
 			s.log.line(warnStartQueue)

@@ -66,6 +66,11 @@ func lineBounceMsg(id queue.ID, qp int) string {
 // lineTripleBounce: injectbounce, the bounce of a double bounce.
 func lineTripleBounce(id queue.ID) string { return "triple bounce: discarding bounce/" + id.String() }
 
+// lineDoubleBounce: a double bounce thrown away because doublebounceto
+// is empty, in the words of the doublebounce-trim patch (qmail 1.03
+// sends it to "@doublebouncehost").
+func lineDoubleBounce(id queue.ID) string { return "double bounce: discarding bounce/" + id.String() }
+
 // lineEndMsg: messdone, the message has left the queue.
 func lineEndMsg(id queue.ID) string { return "end msg " + id.String() }
 

@@ -65,6 +65,7 @@ func TestLogLines(t *testing.T) {
 		{"injectbounce", lineBounceMsg(123, 4567), "bounce msg 123 qp 4567"},
 		{"injectbounce: a double bounce's bounce", lineTripleBounce(123), "triple bounce: discarding bounce/123"},
 		{"messdone", lineEndMsg(123), "end msg 123"},
+		{"injectbounce, with the doublebounce-trim patch", lineDoubleBounce(123), "double bounce: discarding bounce/123"},
 		{"pqfinish", warnUtime("remote/3/123"), "warning: unable to utime remote/3/123; message will be retried too soon"},
 		{"markdone", warnMarking("local/3/123"), "warning: trouble marking local/3/123; message will be delivered twice!"},
 		{"messdone, cleanup_do", warnCleanUp("foop/123"), "warning: qmail-clean unable to clean up foop/123"},
@@ -279,5 +280,18 @@ func TestLostSpawnAlert(t *testing.T) {
 	}
 	if !strings.HasSuffix(h.log.String(), "\nalert: oh no! lost spawn connection! dying...\n") {
 		t.Errorf("log:\n%s", h.log.String())
+	}
+}
+
+// TestDoubleBounceDiscarded: with an empty doublebounceto the bounce of a
+// bounce is thrown away with the doublebounce-trim patch's line.
+func TestDoubleBounceDiscarded(t *testing.T) {
+	in := newInstance(t, map[string]string{"doublebounceto": ""})
+	in.start()
+	in.inject("Subject: b\n\n", "", "x@fail.example")
+	id := in.waitLog(`double bounce: discarding bounce/(\d+)\n`)[1]
+	in.waitLog(`end msg ` + id + `\n`)
+	if strings.Contains(in.log(), "triple bounce") || len(in.mail()) != 0 {
+		t.Errorf("log:\n%s", in.log())
 	}
 }

@@ -33,6 +33,7 @@ var controls = []entry{
 	{name: "badrcptto", kind: list, def: "Any RCPT TO is allowed.", post: " not accepted in RCPT TO."},
 	{name: "bouncefrom", kind: line, def: "MAILER-DAEMON", pre: "Bounce user name is "},
 	{name: "bouncehost", kind: line, def: "bouncehost", fromMe: true, pre: "Bounce host name is "},
+	{name: "bouncemaxbytes", kind: number, def: "all", pre: "Bytes of the message copied into a bounce: "},
 	{name: "concurrencylocal", kind: number, def: "10", pre: "Local concurrency is "},
 	{name: "concurrencyremote", kind: number, def: "20", pre: "Remote concurrency is "},
 	{name: "databytes", kind: number, def: "0", pre: "SMTP DATA limit is ", post: " bytes"},
