@@ -90,9 +90,6 @@ func warnCleanUp(request string) string {
 	return "warning: qmail-clean unable to clean up " + request // messdone, todo_do, cleanup_do
 }
 func warnUnlink(name string) string { return "warning: unable to unlink " + name } // injectbounce
-func warnUnlinkLater(name string) string {
-	return "warning: unable to unlink " + name + "; will try again later" // messdone, job_close
-}
 func warnStatLater(name string) string {
 	return "warning: unable to stat " + name + "; will try again later" // pqadd, messdone
 }

@@ -71,7 +71,6 @@ func TestLogLines(t *testing.T) {
 		{"messdone, cleanup_do", warnCleanUp("foop/123"), "warning: qmail-clean unable to clean up foop/123"},
 		{"todo_do", warnCleanUp("todo/123"), "warning: qmail-clean unable to clean up todo/123"},
 		{"injectbounce", warnUnlink("bounce/123"), "warning: unable to unlink bounce/123"},
-		{"messdone", warnUnlinkLater("info/3/123"), "warning: unable to unlink info/3/123; will try again later"},
 		{"pqadd", warnStatLater("info/3/123"), "warning: unable to stat info/3/123; will try again later"},
 		{"pass_dochan", warnReadingLater("remote/3/123"), "warning: trouble reading remote/3/123; will try again later"},
 		{"todo_do", warnTodo("unable to open", "todo/123"), "warning: unable to open todo/123"},
