@@ -20,7 +20,8 @@
 //	-e / -E      also set the TCP* variables / do not (the default)
 //	-s / -S      give the program the SSL_* variables / do not (the default)
 //	-w n         end the session after n idle seconds (3600)
-//	-3           read a NUL-terminated key password from descriptor 3
+//	-3           read a NUL-terminated key password from descriptor 3 (for a
+//	             PKCS #8 PBES2 or traditional encrypted PEM key)
 //	-y / -Y      delayed TLS: the program starts in cleartext and starts TLS
 //	             through UCSPI-TLS (Scott Gifford's patch for sslclient) /
 //	             TLS at once (the default)
@@ -49,6 +50,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/pathexec"
 	"github.com/quail-mta/quail/ucspi/client"
 	"github.com/quail-mta/quail/ucspi/tlsconf"
@@ -69,8 +71,10 @@ type settings struct {
 	checkName  bool              // -n
 	sni        bool              // -m
 	keyFromFD3 bool              // -3
-	delayed    bool              // -y
-	idle       time.Duration     // -w
+	password   []byte            // read from descriptor 3 for -3
+	pwErr      error
+	delayed    bool          // -y
+	idle       time.Duration // -w
 }
 
 // fileOptions map -a -A -c -k -z -V to the variables they override.
@@ -108,6 +112,9 @@ func Main(inv *cli.Invocation) int {
 			case 'm', 'M':
 				st.sni = c == 'm'
 			case '3':
+				if !st.keyFromFD3 {
+					st.password, st.pwErr = tlsconf.ReadPasswordFD3()
+				}
 				st.keyFromFD3 = true
 			case 'y', 'Y':
 				st.delayed = c == 'y'
@@ -145,15 +152,15 @@ func hostName(c client.Connection) string {
 }
 
 func (st *settings) launch(inv *cli.Invocation, c client.Connection) int {
-	if st.keyFromFD3 {
-		return inv.Fatal(cli.ExitTemporary, "unable to load key pair: encrypted keys (-3) are not supported; decrypt the key file")
+	if st.pwErr != nil {
+		return inv.Fatal(cli.ExitTemporary, "unable to read password: %s", djberr.Text(st.pwErr))
 	}
 	name := hostName(c)
 	sni := ""
 	if st.sni {
 		sni = name
 	}
-	cc, err := tlsconf.Client(st.lookup(inv), sni)
+	cc, err := tlsconf.Client(st.lookup(inv), sni, st.password)
 	if err != nil {
 		return inv.Fatal(cli.ExitTemporary, "%v", err)
 	}

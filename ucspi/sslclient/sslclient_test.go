@@ -288,3 +288,47 @@ func TestOpenSSLServer(t *testing.T) {
 		t.Errorf("without the certificate the server wants: exit %d, %q, stderr %q", code, out, errs)
 	}
 }
+
+// TestEncryptedClientKey: -3 reads the password of an encrypted client
+// key (OpenSSL's default PKCS #8 form) from descriptor 3, and the client
+// certificate passes a server that demands one.
+func TestEncryptedClientKey(t *testing.T) {
+	openssl := testbin.Peer(t, "openssl")
+	dir := t.TempDir()
+	client := testbin.NewCert(t, []string{"client.test"})
+	clientCert, plain := client.WriteFiles(t, dir)
+	key := filepath.Join(dir, "key-encrypted.pem")
+	if out, err := exec.Command(openssl, "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", plain, "-out", key, "-passout", "pass:pw").CombinedOutput(); err != nil {
+		t.Fatalf("openssl pkcs8: %v %s", err, out)
+	}
+	for _, c := range []struct {
+		why      string
+		password string // "" = no descriptor 3
+		wantOut  string
+		wantErr  string
+	}{
+		{"the right password", "pw", "[olleh]\n", ""},
+		{"a wrong one", "nope", "", "sslclient: fatal: unable to load certificate " + clientCert + ": unable to decrypt key: "},
+		{"no descriptor 3", "", "", "sslclient: fatal: unable to read password: file descriptor not open\n"},
+	} {
+		port, ca := opensslServer(t, "-Verify", "1", "-CAfile", clientCert)
+		cmd := exec.Command(testbin.Path(t, "sslclient"), "-3", "-RH", "-a", ca, "-c", clientCert, "-k", key, "127.0.0.1", port,
+			"sh", "-c", `echo hello >&7; read line <&6; echo "[$line]"`)
+		cmd.Env = []string{"PATH=/bin:/usr/bin"}
+		if c.password != "" {
+			f := filepath.Join(t.TempDir(), "pw")
+			os.WriteFile(f, []byte(c.password+"\x00"), 0o600)
+			pwFile, err := os.Open(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pwFile.Close()
+			cmd.ExtraFiles = []*os.File{pwFile}
+		}
+		out, errs, code := testbin.Run(t, cmd)
+		if c.wantErr == "" && (out != c.wantOut || errs != "" || code != 0) ||
+			c.wantErr != "" && (code != 111 || !strings.HasPrefix(errs, c.wantErr)) {
+			t.Errorf("%s: exit %d, %q, stderr %q", c.why, code, out, errs)
+		}
+	}
+}

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/ucspi/server"
 	"github.com/quail-mta/quail/ucspi/tcpserver"
 	"github.com/quail-mta/quail/ucspi/tlsconf"
@@ -93,6 +94,8 @@ type Program struct {
 func Run(inv *cli.Invocation, p Program) int {
 	st := settings{tcpEnv: true, handshake: 26 * time.Second, idle: time.Hour}
 	keyFromFD3 := false
+	var password []byte
+	var pwErr error
 	prog := tcpserver.Program{
 		Name:     p.Name,
 		Options:  Options,
@@ -120,6 +123,10 @@ func Run(inv *cli.Invocation, p Program) int {
 			case 'm':
 				st.auth = tlsconf.ClientCertRequired
 			case '3':
+				// Read now, before anything else opens a descriptor.
+				if !keyFromFD3 {
+					password, pwErr = tlsconf.ReadPasswordFD3()
+				}
 				keyFromFD3 = true
 			case 'V':
 				st.tlsInfo = true
@@ -137,10 +144,10 @@ func Run(inv *cli.Invocation, p Program) int {
 			return true
 		},
 		Setup: func(cfg *server.Config) error {
-			if keyFromFD3 {
-				return fmt.Errorf("unable to load key: encrypted keys (-3) are not supported; decrypt the key file")
+			if pwErr != nil {
+				return fmt.Errorf("unable to read password: %s", djberr.Text(pwErr))
 			}
-			tc, err := tlsconf.Server(inv.Getenv, st.auth)
+			tc, err := tlsconf.Server(inv.Getenv, st.auth, password)
 			if err != nil {
 				return err
 			}

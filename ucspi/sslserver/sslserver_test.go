@@ -289,3 +289,66 @@ func TestClientCertificatePerConnection(t *testing.T) {
 		t.Errorf("no warning in %q", srv.Stderr.String())
 	}
 }
+
+// encryptedKey writes cert's key encrypted with password the way OpenSSL
+// 3 does by default (PKCS #8, PBES2, AES-256-CBC) and returns its file.
+func encryptedKey(t *testing.T, c *testbin.Cert, password string) string {
+	t.Helper()
+	openssl := testbin.Peer(t, "openssl")
+	dir := t.TempDir()
+	_, plain := c.WriteFiles(t, dir)
+	enc := filepath.Join(dir, "key-encrypted.pem")
+	cmd := exec.Command(openssl, "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", plain, "-out", enc, "-passout", "pass:"+password)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("openssl pkcs8: %v %s", err, out)
+	}
+	return enc
+}
+
+// withFD3 is a script that runs sslserver with file on descriptor 3.
+func withFD3(t *testing.T, file string) string {
+	t.Helper()
+	script := filepath.Join(t.TempDir(), "sslserver-fd3")
+	body := "#!/bin/sh\nexec " + testbin.Path(t, "sslserver") + ` "$@" 3<` + file + "\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return script
+}
+
+// TestKeyPasswordFromFD3: -3 reads a NUL-terminated password from
+// descriptor 3 and decrypts the key with it; a wrong password, or no
+// descriptor 3, is fatal at start.
+func TestKeyPasswordFromFD3(t *testing.T) {
+	dir := t.TempDir()
+	c := testbin.NewCert(t, []string{"mx.test"})
+	cert, _ := c.WriteFiles(t, dir)
+	key := encryptedKey(t, c, "s3cret pass")
+	env := []string{"PATH=/bin:/usr/bin", "CERTFILE=" + cert, "KEYFILE=" + key}
+	good := filepath.Join(dir, "good")
+	os.WriteFile(good, []byte("s3cret pass\x00ignored"), 0o600)
+	srv := testbin.StartServer(t, withFD3(t, good), env, "-3", "-RH", "-l", "mx.test", "127.0.0.1", "0", "echo", "hello")
+	tc, err := tls.Dial("tcp", srv.Addr("127.0.0.1"), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(tc); string(b) != "hello\n" {
+		t.Errorf("got %q", b)
+	}
+
+	bad := filepath.Join(dir, "bad")
+	os.WriteFile(bad, []byte("wrong\x00"), 0o600)
+	cmd := exec.Command(withFD3(t, bad), "-3", "127.0.0.1", "0", "true")
+	cmd.Env = env
+	_, errs, code := testbin.Run(t, cmd)
+	if code != 111 || !strings.HasPrefix(errs, "sslserver: fatal: unable to load certificate "+cert+": unable to decrypt key: ") {
+		t.Errorf("wrong password: exit %d, %q", code, errs)
+	}
+
+	cmd = exec.Command(testbin.Path(t, "sslserver"), "-3", "127.0.0.1", "0", "true")
+	cmd.Env = env
+	_, errs, code = testbin.Run(t, cmd)
+	if code != 111 || errs != "sslserver: fatal: unable to read password: file descriptor not open\n" {
+		t.Errorf("no descriptor 3: exit %d, %q", code, errs)
+	}
+}

@@ -48,15 +48,17 @@ const (
 
 // Server returns the configuration for sslserver. Every file is read now,
 // so a missing or bad one is a fatal error at start, not per connection.
-func Server(lookup func(string) (string, bool), auth ClientAuth) (*tls.Config, error) {
+//
+// password, when not nil, decrypts encrypted keys (-3).
+func Server(lookup func(string) (string, bool), auth ClientAuth, password []byte) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	def, err := defaultCertificate(lookup)
+	def, err := defaultCertificate(lookup, password)
 	if err != nil {
 		return nil, err
 	}
 	var byName map[string]*tls.Certificate
 	if dir, ok := lookup("CERTDIR"); ok && dir != "" {
-		byName, err = loadDir(dir)
+		byName, err = loadDir(dir, password)
 		if err != nil {
 			return nil, err
 		}
@@ -114,10 +116,11 @@ type ClientConfig struct {
 }
 
 // Client returns the configuration for sslclient. sni, when not empty,
-// is sent as the server name (-m).
-func Client(lookup func(string) (string, bool), sni string) (*ClientConfig, error) {
+// is sent as the server name (-m); password, when not nil, decrypts an
+// encrypted key (-3).
+func Client(lookup func(string) (string, bool), sni string, password []byte) (*ClientConfig, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: sni, InsecureSkipVerify: true}
-	cert, err := defaultCertificate(lookup)
+	cert, err := defaultCertificate(lookup, password)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +194,7 @@ func (c *ClientConfig) VerifyServer(st tls.ConnectionState, name string) error {
 	return nil
 }
 
-func defaultCertificate(lookup func(string) (string, bool)) (*tls.Certificate, error) {
+func defaultCertificate(lookup func(string) (string, bool), password []byte) (*tls.Certificate, error) {
 	certFile, _ := lookup("CERTFILE")
 	if chain, ok := lookup("CERTCHAINFILE"); ok && chain != "" {
 		certFile = chain
@@ -203,7 +206,7 @@ func defaultCertificate(lookup func(string) (string, bool)) (*tls.Certificate, e
 	if keyFile == "" {
 		keyFile = certFile
 	}
-	c, err := tls.LoadX509KeyPair(certFile, keyFile)
+	c, err := loadKeyPair(certFile, keyFile, password)
 	if err != nil {
 		return nil, fmt.Errorf("unable to load certificate %s: %w", certFile, err)
 	}
@@ -212,7 +215,7 @@ func defaultCertificate(lookup func(string) (string, bool)) (*tls.Certificate, e
 
 // loadDir indexes every *.pem file of dir by the DNS names its certificate
 // covers (SANs, or the CN when it has none).
-func loadDir(dir string) (map[string]*tls.Certificate, error) {
+func loadDir(dir string, password []byte) (map[string]*tls.Certificate, error) {
 	names, err := filepath.Glob(filepath.Join(dir, "*.pem"))
 	if err != nil {
 		return nil, err
@@ -223,7 +226,7 @@ func loadDir(dir string) (map[string]*tls.Certificate, error) {
 	sort.Strings(names)
 	out := map[string]*tls.Certificate{}
 	for _, file := range names {
-		c, err := tls.LoadX509KeyPair(file, file)
+		c, err := loadKeyPair(file, file, password)
 		if err != nil {
 			return nil, fmt.Errorf("unable to load certificate %s: %w", file, err)
 		}

@@ -44,7 +44,7 @@ func TestSNIChoosesTheDomainsCertificate(t *testing.T) {
 	os.Mkdir(certs, 0700)
 	writeCert(t, filepath.Join(certs, "a.pem"), "mx.a.example")
 	writeCert(t, filepath.Join(certs, "b.pem"), "*.b.example")
-	cfg, err := Server(env(map[string]string{"CERTFILE": filepath.Join(d, "default.pem"), "CERTDIR": certs}), ClientCertOptional)
+	cfg, err := Server(env(map[string]string{"CERTFILE": filepath.Join(d, "default.pem"), "CERTDIR": certs}), ClientCertOptional, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestStartErrors(t *testing.T) {
 		if i == len(cases)-1 {
 			auth = ClientCertRequired
 		}
-		_, err := Server(env(c.env), auth)
+		_, err := Server(env(c.env), auth, nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want an error about %q", c.why, err, c.want)
 		}
@@ -97,7 +97,7 @@ func TestCiphers(t *testing.T) {
 	writeCert(t, filepath.Join(d, "c.pem"), "c.example")
 	base := map[string]string{"CERTFILE": filepath.Join(d, "c.pem")}
 	base["CIPHERS"] = "HIGH:!aNULL:ECDHE-ECDSA-AES128-GCM-SHA256:TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
-	cfg, err := Server(env(base), ClientCertOptional)
+	cfg, err := Server(env(base), ClientCertOptional, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestCiphers(t *testing.T) {
 		t.Errorf("suites %v, want %v", cfg.CipherSuites, want)
 	}
 	base["CIPHERS"] = "HIGH:!aNULL"
-	cfg, err = Server(env(base), ClientCertOptional)
+	cfg, err = Server(env(base), ClientCertOptional, nil)
 	if err != nil || cfg.CipherSuites != nil {
 		t.Errorf("keywords only must keep Go's defaults: %v %v", cfg.CipherSuites, err)
 	}
@@ -115,13 +115,13 @@ func TestCiphers(t *testing.T) {
 func TestHandshakeWithSNI(t *testing.T) {
 	d := t.TempDir()
 	writeCert(t, filepath.Join(d, "a.pem"), "a.example")
-	srv, err := Server(env(map[string]string{"CERTDIR": d}), ClientCertOptional)
+	srv, err := Server(env(map[string]string{"CERTDIR": d}), ClientCertOptional, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	caPEM, _ := os.ReadFile(filepath.Join(d, "a.pem"))
 	os.WriteFile(filepath.Join(d, "ca.crt"), caPEM, 0600)
-	cli, err := Client(env(map[string]string{"CAFILE": filepath.Join(d, "ca.crt")}), "a.example")
+	cli, err := Client(env(map[string]string{"CAFILE": filepath.Join(d, "ca.crt")}), "a.example", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestVerifyServer(t *testing.T) {
 	good := testbin.NewCert(t, []string{"mx.example"}, net.IPv4(127, 0, 0, 1))
 	other := testbin.NewCert(t, []string{"mx.example"})
 	os.WriteFile(filepath.Join(d, "ca.pem"), good.CertPEM(), 0o600)
-	cc, err := Client(env(map[string]string{"CAFILE": filepath.Join(d, "ca.pem")}), "")
+	cc, err := Client(env(map[string]string{"CAFILE": filepath.Join(d, "ca.pem")}), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestCCAFILEDashWins(t *testing.T) {
 	d := t.TempDir()
 	writeCert(t, filepath.Join(d, "ok.pem"), "ok.example")
 	for _, auth := range []ClientAuth{ClientCertRequired, ClientCertRequiredName} {
-		cfg, err := Server(env(map[string]string{"CERTFILE": filepath.Join(d, "ok.pem"), "CAFILE": filepath.Join(d, "ok.pem"), "CCAFILE": "-"}), auth)
+		cfg, err := Server(env(map[string]string{"CERTFILE": filepath.Join(d, "ok.pem"), "CAFILE": filepath.Join(d, "ok.pem"), "CCAFILE": "-"}), auth, nil)
 		if err != nil || cfg.ClientAuth != tls.NoClientCert {
 			t.Errorf("auth %d with CCAFILE=-: %v, client auth %v", auth, err, cfg)
 		}
