@@ -1,9 +1,12 @@
 package supervise
 
 import (
+	"bufio"
 	"os"
+	"os/exec"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/quail-mta/quail/internal/testbin"
 )
@@ -57,4 +60,39 @@ func TestDiagnosticsMatchDebian(t *testing.T) {
 		{Why: "a file", Args: []string{"f"}, Setup: testbin.Fixtures},
 		{Why: "a symbolic link loop", Args: []string{"loop"}, Setup: testbin.Fixtures},
 	})
+}
+
+// A run file that cannot be started: 0.76's forked child dies with a
+// fatal line, which ours prints too (and goes on trying, as 0.76's
+// parent does).
+func TestStartFailureMatchesDebian(t *testing.T) {
+	for _, c := range []struct {
+		why  string
+		run  string // contents of sv/run, "" for none
+		want string
+	}{
+		{"no run file", "", "supervise: fatal: unable to start sv/run: file does not exist\n"},
+		{"a run file that is not executable", "#!/bin/sh\n", "supervise: fatal: unable to start sv/run: access denied\n"},
+	} {
+		for _, bin := range []string{testbin.Peer(t, "supervise"), testbin.Path(t, "supervise")} {
+			dir := t.TempDir()
+			testbin.Must(t, os.Mkdir(dir+"/sv", 0o755))
+			if c.run != "" {
+				testbin.Must(t, os.WriteFile(dir+"/sv/run", []byte(c.run), 0o644))
+			}
+			r, w, err := os.Pipe()
+			testbin.Must(t, err)
+			cmd := exec.Command(bin, "sv")
+			cmd.Dir, cmd.Stderr = dir, w
+			testbin.Start(t, cmd)
+			w.Close()
+			r.SetReadDeadline(time.Now().Add(10 * time.Second))
+			line, err := bufio.NewReader(r).ReadString('\n')
+			if line != c.want {
+				t.Errorf("%s, %s: first line %q (%v), want %q", c.why, bin, line, err, c.want)
+			}
+			cmd.Process.Kill()
+			r.Close()
+		}
+	}
 }

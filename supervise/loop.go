@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/djberr"
 )
 
@@ -143,10 +144,11 @@ func (s *supervisor) trystart() {
 			s.inv.Warn("unable to fork for %s, sleeping 60 seconds: %s", s.dir, djberr.Text(err))
 			s.notBefore = time.Now().Add(forkPause)
 		} else {
-			// 0.76's child dies with this message; here exec reports it
-			// to the parent. Either way the start is tried again after the
-			// pause when the service is wanted up.
-			s.inv.Warn("unable to start %s/run: %s", s.dir, djberr.Text(err))
+			// 0.76's child dies with this fatal line; here exec reports
+			// it to the parent, which prints the same line and goes on.
+			// Either way the start is tried again after the pause when
+			// the service is wanted up.
+			s.inv.Fatal(cli.ExitTemporary, "unable to start %s/run: %s", s.dir, djberr.Text(err))
 			s.notBefore = time.Now().Add(s.pause)
 		}
 		if s.want && s.wantUp {

@@ -81,7 +81,7 @@ func TestMissingRun(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "svc")
 	os.Mkdir(dir, 0755)
 	_, stderr := startSupervise(t, q.supervise, dir, fastRestart)
-	want := "supervise: warning: unable to start " + dir + "/run: file does not exist"
+	want := "supervise: fatal: unable to start " + dir + "/run: file does not exist"
 	waitFor(t, "two warnings", 10*time.Second, func() bool { return strings.Count(stderrText(stderr), want) >= 2 })
 	if st := readStatus(t, dir); st.PID != 0 || st.Want != 'u' {
 		t.Fatalf("status %+v without run", st)
