@@ -536,7 +536,11 @@ func (s *Session) cmdRcpt(arg string) error {
 		limit = MaxRecipientsCeiling
 	}
 	if len(s.rcpts) >= limit {
-		s.fail(452, "4.5.3", "sorry, too many recipients (#4.5.3)")
+		// RFC 5321 4.5.3.1.10: a temporary reply, and not a client
+		// error: the client is to send the rest in another transaction,
+		// and counting these toward MaxErrors would end the session
+		// with 421 and lose the recipients already accepted.
+		s.reply(452, "4.5.3", "sorry, too many recipients (#4.5.3)")
 		s.logf("Reject", "RCPT", "Maxrecipients", addr, "")
 		return nil
 	}
