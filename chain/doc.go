@@ -1,6 +1,6 @@
-// Package chain implements daemontools 0.76's chain-loading tools and its
-// two TAI64N filters, each as a function that takes a *cli.Invocation and
-// returns the exit code:
+// Package chain implements daemontools 0.76's chain-loading tools, each
+// as a function that takes a *cli.Invocation and returns the exit code
+// (its two TAI64N filters are in package tai64/filter):
 //
 //	envdir d child         set and unset variables from the files in d
 //	envuidgid acct child   put acct's numeric ids in $GID and $UID
@@ -10,8 +10,6 @@
 //	pgrphack child         run child in a new session
 //	fghack child           wait for a daemon that puts itself in the background
 //	readproctitle x...     show the tail of standard input in ps(1)
-//	tai64n                 prefix each line with a TAI64N label
-//	tai64nlocal            turn leading labels into local time
 //
 // Each follows the contract of the original's man page and source
 // (https://cr.yp.to/daemontools.html): the same arguments, environment,

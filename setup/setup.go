@@ -78,5 +78,5 @@ func RebuildRules(c *Config, out io.Writer) error {
 }
 
 func isSingleUser(c *Config) bool {
-	return c.SingleUser || exists(c.homePath("control", "singleuser"))
+	return c.SingleUser || qmailhome.SingleUser(c.homePath())
 }

@@ -16,7 +16,8 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
+
+	"github.com/quail-mta/quail/internal/pollable"
 
 	// Every program links the entry routine that checks its limits
 	// before the Go runtime starts (internal/rtlimit).
@@ -122,26 +123,12 @@ func Unsetenv(env []string, key string) []string {
 }
 
 // NetStdio returns standard input and output made pollable, so that read
-// deadlines work on them (a per-connection program's timeouts). tcpserver
-// hands the same socket on both, and a socket's blocking mode is shared by
-// every descriptor of it, so both are switched together. A descriptor that
-// was already non-blocking when the program started was made pollable by
-// the runtime itself (os.Stdin, os.Stdout); registering it a second time
-// would fail, so that file is used as it is.
+// deadlines work on them (a per-connection program's timeouts). Only a
+// socket is changed (package pollable): a terminal or a pipe is shared
+// with the shell or the pipeline that started the program (sendmail -bs
+// typed by hand) and stays as it is.
 func NetStdio() (in, out *os.File) {
-	return pollable(0, os.Stdin), pollable(1, os.Stdout)
+	return netFile(os.Stdin), netFile(os.Stdout)
 }
 
-func pollable(fd int, f *os.File) *os.File {
-	if f.SetDeadline(time.Time{}) == nil {
-		return f
-	}
-	// Only a socket is ours to change: a terminal or a pipe is shared
-	// with the shell or the pipeline that started us, which would be left
-	// with a non-blocking descriptor (sendmail -bs typed by hand).
-	if !isSocket(fd) {
-		return f
-	}
-	setNonblock(fd)
-	return os.NewFile(uintptr(fd), f.Name())
-}
+func netFile(f *os.File) *os.File { return pollable.File(f, f.Name(), pollable.Sockets) }

@@ -69,7 +69,7 @@ func TestNetStdioLeavesPipesAlone(t *testing.T) {
 	}
 	defer r.Close()
 	defer w.Close()
-	if got := pollable(int(r.Fd()), r); got != r {
+	if got := netFile(r); got != r {
 		t.Fatal("a pipe was replaced")
 	}
 	flags, _, _ := syscall.Syscall(syscall.SYS_FCNTL, r.Fd(), syscall.F_GETFL, 0)

@@ -5,7 +5,12 @@
 // the variable.
 package qmailhome
 
-import "os"
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/quail-mta/quail/internal/rawsys"
+)
 
 // Default is the qmail home chosen at build time.
 var Default = "/var/qmail"
@@ -19,4 +24,14 @@ func Dir(lookup func(string) (string, bool)) string {
 		return d
 	}
 	return Default
+}
+
+// SingleUser reports whether the qmail home is a single-user instance:
+// the file control/singleuser exists. Then every program runs as the
+// invoking user, root included, and deliveries go to that user's files
+// (quail-setup(8)). The stat is raw where the process asked for it
+// (package rawsys): qmail-queue asks for every message.
+func SingleUser(home string) bool {
+	_, err := rawsys.Stat(filepath.Join(home, "control", "singleuser"))
+	return err == nil
 }

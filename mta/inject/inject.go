@@ -16,7 +16,7 @@ import (
 	"github.com/quail-mta/quail/internal/qmailhome"
 	"github.com/quail-mta/quail/mta/control"
 	"github.com/quail-mta/quail/mta/qqueue"
-	"github.com/quail-mta/quail/mta/smtpd"
+	"github.com/quail-mta/quail/mta/received"
 )
 
 // Recipient strategies (qmail-inject's -a -A -h -H; -A is the default).
@@ -223,7 +223,7 @@ func (s *Settings) Prepare(fields []Field, now time.Time, pid int) *Message {
 		m.Fields = append(m.Fields, Field{Name: prefix + "Message-ID", Value: fmt.Sprintf(" <%s.%d.qmail@%s>", now.UTC().Format("20060102150405"), pid, s.IDHost)})
 	}
 	if !have[lp+"date"] {
-		m.Fields = append(m.Fields, Field{Name: prefix + "Date", Value: " " + smtpd.Date822(now)})
+		m.Fields = append(m.Fields, Field{Name: prefix + "Date", Value: " " + received.Date822(now)})
 	}
 	if !have[lp+"from"] {
 		m.Fields = append(m.Fields, Field{Name: prefix + "From", Value: " " + s.fromValue()})

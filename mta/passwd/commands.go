@@ -144,17 +144,10 @@ func virtual(inv *cli.Invocation, smtpOnly bool) int {
 	if smtpOnly {
 		return enter(inv, Account{Name: u.Name, UID: -1}, inv.Args[1:], false)
 	}
-	single := singleUser(qmailhome.Dir(inv.Getenv))
+	// In a single-user instance the mail of every virtual user belongs
+	// to the invoking user, root included.
+	single := qmailhome.SingleUser(qmailhome.Dir(inv.Getenv))
 	return enter(inv, Account{Name: u.Name, UID: u.UID, GID: u.GID, Home: u.Home, Stay: single}, inv.Args[1:], true)
-}
-
-// singleUser reports whether the qmail home is a single-user instance
-// (control/singleuser exists; the same test as spawn.SingleUser, not
-// imported to keep the checker small): then the mail of every virtual
-// user belongs to the invoking user, root included.
-func singleUser(home string) bool {
-	_, err := os.Stat(filepath.Join(home, "control", "singleuser"))
-	return err == nil
 }
 
 // QmailNewvpw compiles users/vpasswd into users/vpasswd.cdb, with the

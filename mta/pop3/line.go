@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/quail-mta/quail/mta/logfield"
 )
 
 // MaxLine bounds a command line. RFC 2449 allows 255 octets; long
@@ -81,19 +83,11 @@ func (b byteReader) Read(p []byte) (int, error) {
 	return b.r.Read(p)
 }
 
-// safeLog keeps a logged field on one line and free of spaces.
+// safeLog keeps a logged field on one line and free of spaces; an
+// empty one is "-".
 func safeLog(v string) string {
-	if len(v) > 100 {
-		v = v[:100] + "..."
-	}
-	b := []byte(v)
-	for i, c := range b {
-		if c <= ' ' || c >= 127 {
-			b[i] = '?'
-		}
-	}
-	if len(b) == 0 {
+	if v == "" {
 		return "-"
 	}
-	return string(b)
+	return logfield.Clean(v, 100)
 }

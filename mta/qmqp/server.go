@@ -19,7 +19,7 @@ import (
 
 	"github.com/quail-mta/quail/mta/netstring"
 	"github.com/quail-mta/quail/mta/qqueue"
-	"github.com/quail-mta/quail/mta/smtpd"
+	"github.com/quail-mta/quail/mta/received"
 )
 
 // MaxAddress is qmail's limit on an envelope address: one of this length
@@ -103,7 +103,7 @@ type packet struct {
 // reads the envelope.
 func receive(cfg *ServerConfig, now func() time.Time, q Queue, pkt *netstring.Section, msgLen int64) (packet, error) {
 	var p packet
-	io.WriteString(q, smtpd.ReceivedLine("QMQP", cfg.LocalHost, cfg.RemoteIP, cfg.RemoteHost, cfg.RemoteInfo, now()))
+	io.WriteString(q, received.Field("QMQP", "", received.Conn{LocalHost: cfg.LocalHost, RemoteIP: cfg.RemoteIP, RemoteHost: cfg.RemoteHost, RemoteInfo: cfg.RemoteInfo}, now()))
 	if _, err := io.CopyN(q, pkt, msgLen); err != nil {
 		return p, err
 	}

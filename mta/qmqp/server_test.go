@@ -17,7 +17,7 @@ import (
 
 var testNow = time.Date(2026, 11, 22, 3, 4, 5, 0, time.UTC)
 
-const received = "Received: from unknown (192.0.2.7)\n  by hub.example with QMQP; 22 Nov 2026 03:04:05 -0000\n"
+const receivedField = "Received: from unknown (192.0.2.7)\n  by hub.example with QMQP; 22 Nov 2026 03:04:05 -0000\n"
 
 func testConfig(f *queuetest.Queues) *ServerConfig {
 	return &ServerConfig{
@@ -47,19 +47,19 @@ func TestServe(t *testing.T) {
 		{why: "a message for two recipients",
 			in:     encodePacket("Subject: x\n\nbody\n", "a@client.example", "b@example.com", "c@elsewhere.example"),
 			want:   "22:Kok 1795316645 qp 4242,",
-			queued: received + "Subject: x\n\nbody\n|a@client.example|b@example.com|c@elsewhere.example"},
+			queued: receivedField + "Subject: x\n\nbody\n|a@client.example|b@example.com|c@elsewhere.example"},
 		{why: "the bounce sender and no recipients are passed on as they are",
 			in:     encodePacket("m\n", ""),
 			want:   "22:Kok 1795316645 qp 4242,",
-			queued: received + "m\n|"},
+			queued: receivedField + "m\n|"},
 		{why: "a permanent queue failure is D",
 			in: encodePacket("m\n", "a@x", "b@y"), queue: qqueue.Explain(31),
 			want:   string(netstring.Encode("Dmail server permanently rejected message (#5.3.0)")),
-			queued: received + "m\n|a@x|b@y"},
+			queued: receivedField + "m\n|a@x|b@y"},
 		{why: "a temporary queue failure is Z",
 			in: encodePacket("m\n", "a@x", "b@y"), queue: qqueue.Explain(53),
 			want:   string(netstring.Encode("Zqq write error or disk full (#4.3.0)")),
-			queued: received + "m\n|a@x|b@y"},
+			queued: receivedField + "m\n|a@x|b@y"},
 		{why: "a recipient with NUL refuses the whole message",
 			in:   encodePacket("m\n", "a@x", "b@y", "c\x00@y"),
 			want: string(netstring.Encode("Dsorry, I can't accept addresses like that (#5.1.3)"))},

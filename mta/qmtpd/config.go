@@ -1,10 +1,7 @@
 package qmtpd
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -12,12 +9,12 @@ import (
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/mta/control"
 	"github.com/quail-mta/quail/mta/qmqp"
-	"github.com/quail-mta/quail/mta/smtpd"
+	"github.com/quail-mta/quail/mta/rcpthosts"
 )
 
 // Config is what qmail-qmtpd reads at start.
 type Config struct {
-	Relay        *smtpd.Config              // rcpthosts and morercpthosts.cdb, as qmail-smtpd reads them
+	Rcpthosts    *rcpthosts.Hosts           // rcpthosts and morercpthosts.cdb, as qmail-smtpd reads them
 	RelayClient  *string                    // $RELAYCLIENT: relaying allowed, value appended to each recipient
 	Databytes    int64                      // control/databytes or $DATABYTES; 0 = no limit
 	QueueProgram string                     // $QMAILQUEUE or QMAILHOME/bin/qmail-queue
@@ -38,11 +35,10 @@ func LoadConfig(home string, env []string) (*Config, error) {
 	get := func(k string) (string, bool) { return cli.Lookup(env, k) }
 	ctl := control.Open(home)
 	c := &Config{ConnTimeout: qmqp.ConnectionLimit, QueueEnv: env, Now: time.Now}
-	relay, err := LoadRelay(ctl)
-	if err != nil {
+	var err error
+	if c.Rcpthosts, err = rcpthosts.Load(ctl); err != nil {
 		return nil, err
 	}
-	c.Relay = relay
 	if v, ok := get("RELAYCLIENT"); ok {
 		c.RelayClient = &v
 	}
@@ -70,28 +66,5 @@ func LoadConfig(home string, env []string) (*Config, error) {
 		c.QueueProgram = v
 	}
 	c.LocalHost, c.RemoteIP, c.RemoteHost, c.RemoteInfo = qmqp.Identify(get)
-	return c, nil
-}
-
-// LoadRelay reads control/rcpthosts and finds control/morercpthosts.cdb
-// into the part of qmail-smtpd's configuration that decides relaying.
-func LoadRelay(ctl control.Dir) (*smtpd.Config, error) {
-	c := &smtpd.Config{}
-	hosts, err := ctl.Lines("rcpthosts")
-	if err != nil {
-		return nil, err
-	}
-	if _, present, err := ctl.Line("rcpthosts", ""); err != nil {
-		return nil, err
-	} else if present {
-		c.Rcpthosts = smtpd.NewHostList(hosts)
-	}
-	more := filepath.Join(ctl.Path, "morercpthosts.cdb")
-	if f, err := os.Open(more); err == nil {
-		f.Close()
-		c.MoreRcpthosts = more
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("unable to read %s: %w", more, err)
-	}
 	return c, nil
 }

@@ -23,7 +23,7 @@ import (
 
 	"github.com/quail-mta/quail/mta/netstring"
 	"github.com/quail-mta/quail/mta/qmqp"
-	"github.com/quail-mta/quail/mta/smtpd"
+	"github.com/quail-mta/quail/mta/received"
 )
 
 // MaxAddress is qmail's limit on an envelope address: one of this length
@@ -106,7 +106,7 @@ func (s *server) pkg() error {
 				q.Abort()
 			}
 		}()
-		io.WriteString(q, smtpd.ReceivedLine("QMTP", s.cfg.LocalHost, s.cfg.RemoteIP, s.cfg.RemoteHost, s.cfg.RemoteInfo, s.cfg.Now()))
+		io.WriteString(q, received.Field("QMTP", "", received.Conn{LocalHost: s.cfg.LocalHost, RemoteIP: s.cfg.RemoteIP, RemoteHost: s.cfg.RemoteHost, RemoteInfo: s.cfg.RemoteInfo}, s.cfg.Now()))
 	}
 	switch {
 	case oversize:
@@ -244,7 +244,7 @@ func (s *server) allowed(addr string) (bool, error) {
 	if i < 0 {
 		return true, nil
 	}
-	ok, err := s.cfg.Relay.DomainAllowed(addr[i+1:])
+	ok, err := s.cfg.Rcpthosts.Allowed(addr[i+1:])
 	if err != nil {
 		return false, fmt.Errorf("unable to read controls: %w", err)
 	}

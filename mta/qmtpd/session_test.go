@@ -14,16 +14,16 @@ import (
 	"github.com/quail-mta/quail/mta/netstring"
 	"github.com/quail-mta/quail/mta/qmqp"
 	"github.com/quail-mta/quail/mta/qqueue"
-	"github.com/quail-mta/quail/mta/smtpd"
+	"github.com/quail-mta/quail/mta/rcpthosts"
 )
 
 var testNow = time.Date(2026, 11, 22, 3, 4, 5, 0, time.UTC)
 
-const received = "Received: from client.example (ident@192.0.2.7)\n  by hub.example with QMTP; 22 Nov 2026 03:04:05 -0000\n"
+const receivedField = "Received: from client.example (ident@192.0.2.7)\n  by hub.example with QMTP; 22 Nov 2026 03:04:05 -0000\n"
 
 func testConfig(f *queuetest.Queues) *Config {
 	return &Config{
-		Relay:      &smtpd.Config{Rcpthosts: smtpd.NewHostList([]string{"example.com", ".example.net"})},
+		Rcpthosts:  rcpthosts.New([]string{"example.com", ".example.net"}),
 		StartQueue: queuetest.Start[qmqp.Queue](f),
 		LocalHost:  "hub.example",
 		RemoteIP:   "192.0.2.7",
@@ -71,38 +71,38 @@ func TestSession(t *testing.T) {
 		{why: "one message, one local recipient",
 			in:     pkg("Subject: hi\n\nbody\n", "a@remote.example", "b@example.com"),
 			want:   replies(ok),
-			queued: []string{received + "Subject: hi\n\nbody\n|a@remote.example|b@example.com"}},
+			queued: []string{receivedField + "Subject: hi\n\nbody\n|a@remote.example|b@example.com"}},
 		{why: "no input: the client closed at once",
 			in: ""},
 		{why: "several messages in one connection, each answered in turn",
 			in:   pkg("one\n", "a@x", "b@example.com") + pkg("two\n", "", "c@sub.example.net", "d@EXAMPLE.COM"),
 			want: replies(ok) + replies(ok, ok),
-			queued: []string{received + "one\n|a@x|b@example.com",
-				received + "two\n||c@sub.example.net|d@EXAMPLE.COM"}},
+			queued: []string{receivedField + "one\n|a@x|b@example.com",
+				receivedField + "two\n||c@sub.example.net|d@EXAMPLE.COM"}},
 		{why: "relaying for others is refused per recipient; the rest is queued",
 			in:     pkg("m\n", "a@x", "b@example.com", "victim@elsewhere.example", "c"),
 			want:   replies(ok, "Dsorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", ok),
-			queued: []string{received + "m\n|a@x|b@example.com|c"}},
+			queued: []string{receivedField + "m\n|a@x|b@example.com|c"}},
 		{why: "every recipient refused: nothing is queued",
 			in:   pkg("m\n", "a@x", "victim@elsewhere.example"),
 			want: replies("Dsorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)")},
 		{why: "RELAYCLIENT allows relaying and is appended to each recipient",
 			in: pkg("m\n", "a@x", "v@elsewhere.example"), relay: ptr("@relay"),
-			want: replies(ok), queued: []string{received + "m\n|a@x|v@elsewhere.example@relay"}},
+			want: replies(ok), queued: []string{receivedField + "m\n|a@x|v@elsewhere.example@relay"}},
 		{why: "an oversize message is refused for every good recipient, and the session goes on",
 			in:        pkg("0123456789\n", "a@x", "b@example.com", "v@elsewhere.example") + pkg("short\n", "a@x", "b@example.com"),
 			databytes: 10,
 			want:      replies("Dsorry, that message size exceeds my databytes limit (#5.3.4)", "Dsorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)") + replies(ok),
-			queued:    []string{received + "short\n|a@x|b@example.com"}},
+			queued:    []string{receivedField + "short\n|a@x|b@example.com"}},
 		{why: "a message of exactly databytes is accepted",
 			in: pkg("012345678\n", "a@x", "b@example.com"), databytes: 10,
-			want: replies(ok), queued: []string{received + "012345678\n|a@x|b@example.com"}},
+			want: replies(ok), queued: []string{receivedField + "012345678\n|a@x|b@example.com"}},
 		{why: "CR LF ends become LF; a lone CR stays",
 			in:   pkgKind('\r', "Subject: x\r\n\r\na\rb\r\n\r", "a@x", "b@example.com"),
-			want: replies(ok), queued: []string{received + "Subject: x\n\na\rb\n\r|a@x|b@example.com"}},
+			want: replies(ok), queued: []string{receivedField + "Subject: x\n\na\rb\n\r|a@x|b@example.com"}},
 		{why: "databytes counts the converted message in CR LF mode",
 			in: pkgKind('\r', "12345678\r\n\r\n", "a@x", "b@example.com"), databytes: 10,
-			want: replies(ok), queued: []string{received + "12345678\n\n|a@x|b@example.com"}},
+			want: replies(ok), queued: []string{receivedField + "12345678\n\n|a@x|b@example.com"}},
 		{why: "databytes exceeded after conversion in CR LF mode",
 			in: pkgKind('\r', "123456789\r\n\r\n", "a@x", "b@example.com"), databytes: 10,
 			want: replies("Dsorry, that message size exceeds my databytes limit (#5.3.4)")},
@@ -115,18 +115,18 @@ func TestSession(t *testing.T) {
 		{why: "a recipient too long or with NUL is refused, the others queued",
 			in:     pkg("m\n", "a@x", long, "n\x00ul@example.com", "b@example.com"),
 			want:   replies("Dsorry, I can't handle that recipient (#5.1.3)", "Dsorry, I can't handle that recipient (#5.1.3)", ok),
-			queued: []string{received + "m\n|a@x|b@example.com"}},
+			queued: []string{receivedField + "m\n|a@x|b@example.com"}},
 		{why: "RELAYCLIENT's length counts toward the address limit",
 			in: pkg("m\n", "a@x", strings.Repeat("y", 995)), relay: ptr("@relay"),
 			want: replies("Dsorry, I can't handle that recipient (#5.1.3)")},
 		{why: "a permanent queue failure is D for each accepted recipient",
 			in: pkg("m\n", "a@x", "b@example.com", "c@example.com"), queue: qqueue.Explain(31),
 			want:   replies("Dmail server permanently rejected message (#5.3.0)", "Dmail server permanently rejected message (#5.3.0)"),
-			queued: []string{received + "m\n|a@x|b@example.com|c@example.com"}},
+			queued: []string{receivedField + "m\n|a@x|b@example.com|c@example.com"}},
 		{why: "a temporary queue failure is Z",
 			in: pkg("m\n", "a@x", "b@example.com"), queue: qqueue.Explain(53),
 			want:   replies("Zqq write error or disk full (#4.3.0)"),
-			queued: []string{received + "m\n|a@x|b@example.com"}},
+			queued: []string{receivedField + "m\n|a@x|b@example.com"}},
 		{why: "a package without recipients gets no responses",
 			in: pkg("m\n", "a@x")},
 		{why: "the message must start with LF or CR",
@@ -148,7 +148,7 @@ func TestSession(t *testing.T) {
 		{why: "the first message is answered even if the second is broken",
 			in:     pkg("m\n", "a@x", "b@example.com") + "2:xm,0:,0:,",
 			want:   replies(ok),
-			queued: []string{received + "m\n|a@x|b@example.com"},
+			queued: []string{receivedField + "m\n|a@x|b@example.com"},
 			err:    netstring.ErrFormat},
 	} {
 		f := &queuetest.Queues{Result: c.queue}
@@ -212,7 +212,7 @@ func TestSessionByteAtATime(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("replies %q, want %q", out.String(), want)
 	}
-	if q := f.Queued(); len(q) != 2 || q[1].Msg.String() != received+"two\n" {
+	if q := f.Queued(); len(q) != 2 || q[1].Msg.String() != receivedField+"two\n" {
 		t.Errorf("queued %d messages", len(q))
 	}
 }
@@ -239,7 +239,7 @@ func FuzzSession(f *testing.F) {
 			t.Fatal("a queue was left running")
 		}
 		for _, q := range fq.Started {
-			if q.Closed && cfg.Databytes > 0 && int64(q.Msg.Len()-len(received)) > cfg.Databytes {
+			if q.Closed && cfg.Databytes > 0 && int64(q.Msg.Len()-len(receivedField)) > cfg.Databytes {
 				t.Fatalf("queued %d bytes over databytes %d", q.Msg.Len(), cfg.Databytes)
 			}
 		}

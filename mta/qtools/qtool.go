@@ -17,7 +17,6 @@ import (
 	"github.com/quail-mta/quail/internal/getopt"
 	"github.com/quail-mta/quail/internal/qmailhome"
 	"github.com/quail-mta/quail/mta/queue"
-	"github.com/quail-mta/quail/mta/spawn"
 )
 
 const qtoolUsage = "create [-s split] | list | show id | expedite [id ...] | remove id ..."
@@ -84,7 +83,7 @@ func create(inv *cli.Invocation, home string, args []string) int {
 		return inv.Usage(qtoolUsage)
 	}
 	owners := queue.Self
-	if os.Getuid() == 0 && !spawn.SingleUser(home) {
+	if os.Getuid() == 0 && !qmailhome.SingleUser(home) {
 		var err error
 		if owners, err = QmailOwners(); err != nil {
 			return inv.Fatal(cli.ExitTemporary, "unable to find the qmail users: %v", err)

@@ -5,13 +5,12 @@ import (
 	"io"
 	"os"
 	"os/user"
-	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/pollable"
 	"github.com/quail-mta/quail/internal/qmailhome"
 	"github.com/quail-mta/quail/internal/rawsys"
 )
@@ -25,7 +24,7 @@ func QmailQueue(inv *cli.Invocation) int {
 	// Pipes and sockets get the 24-hour limit through the poller; a plain
 	// file cannot block anyway.
 	deadline := time.Now().Add(Death)
-	msg, env := pollable(inv.Stdin), pollable(inv.Stdout)
+	msg, env := pollable.File(inv.Stdin, "message", pollable.Pipes|pollable.Sockets), pollable.File(inv.Stdout, "envelope", pollable.Pipes|pollable.Sockets)
 	msg.SetReadDeadline(deadline)
 	env.SetReadDeadline(deadline)
 	err := Enqueue(inv.Getenv, os.Getpid(), msg, env)
@@ -60,7 +59,7 @@ func Enqueue(getenv func(string) (string, bool), qp int, msg, env io.Reader) err
 	}
 	uid := os.Getuid()
 	caller := callerOf(uid)
-	if caller == ByUID && singleUser(home) {
+	if caller == ByUID && qmailhome.SingleUser(home) {
 		// One uid runs everything here, so it cannot tell the network
 		// daemons apart; the UCSPI environment they pass on can.
 		if _, ok := getenv("TCPREMOTEIP"); ok {
@@ -76,35 +75,6 @@ func Enqueue(getenv func(string) (string, bool), qp int, msg, env io.Reader) err
 	}
 	_, err = in.Inject(msg, env)
 	return err
-}
-
-// pollable returns a non-blocking duplicate of a pipe or socket, which
-// the runtime's poller watches so that read deadlines work; other files
-// come back as they are.
-func pollable(f *os.File) *os.File {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return f
-	}
-	fd := -1
-	rc.Control(func(x uintptr) { fd = int(x) })
-	var st syscall.Stat_t
-	if fd < 0 || syscall.Fstat(fd, &st) != nil {
-		return f
-	}
-	if st.Mode&syscall.S_IFMT != syscall.S_IFIFO && st.Mode&syscall.S_IFMT != syscall.S_IFSOCK {
-		return f
-	}
-	nfd, err := syscall.Dup(fd)
-	if err != nil {
-		return f
-	}
-	syscall.CloseOnExec(nfd)
-	if err := syscall.SetNonblock(nfd, true); err != nil {
-		syscall.Close(nfd)
-		return f
-	}
-	return os.NewFile(uintptr(nfd), f.Name())
 }
 
 // callerOf names the caller as qmail-queue's Received line does, by the
@@ -141,11 +111,4 @@ func lookupCaller(uid int) int {
 		}
 	}
 	return ByUID
-}
-
-// singleUser reports whether the qmail home is a single-user instance
-// (control/singleuser exists).
-func singleUser(home string) bool {
-	_, err := rawsys.Stat(filepath.Join(home, "control", "singleuser"))
-	return err == nil
 }

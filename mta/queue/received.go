@@ -3,6 +3,8 @@ package queue
 import (
 	"strconv"
 	"time"
+
+	"github.com/quail-mta/quail/mta/received"
 )
 
 // How qmail-queue describes its caller in the Received line.
@@ -43,5 +45,5 @@ func Received(pid, uid, caller int, t time.Time) string {
 // Date822 formats t as qmail's date822fmt does, newline included:
 // "26 Sep 1995 04:46:54 -0000\n".
 func Date822(t time.Time) string {
-	return t.UTC().Format("2 Jan 2006 15:04:05") + " -0000\n"
+	return received.Date822(t) + "\n"
 }

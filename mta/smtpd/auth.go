@@ -132,18 +132,8 @@ func (s *Session) authOffered() bool {
 }
 
 func (s *Session) cmdAuth(arg string) error {
-	switch {
-	case !s.authOffered() && s.tlsOffered() && s.cfg.offeredMechanisms() != 0:
-		s.fail(538, "5.7.11", "encryption required for requested authentication mechanism (#5.7.11)")
-		return nil
-	case !s.authOffered():
-		s.fail(503, "5.5.1", "auth not available (#5.5.1)")
-		return nil
-	case s.authUser != "":
-		s.fail(503, "5.5.1", "you are already authenticated (#5.5.1)")
-		return nil
-	case s.haveMail:
-		s.fail(503, "5.5.1", "no auth during mail transaction (#5.5.1)")
+	if v := s.authCommand(); v.refused() {
+		s.answer(v)
 		return nil
 	}
 	mech, initial, _ := strings.Cut(strings.TrimSpace(arg), " ")
@@ -165,7 +155,7 @@ func (s *Session) cmdAuth(arg string) error {
 	case "CRAM-MD5":
 		user, secret, extra, err = s.authCram()
 	default:
-		s.fail(504, "5.5.4", "unrecognized authentication type (#5.5.4)")
+		s.answer(mistake(replyAuthType))
 		return nil
 	}
 	if err == nil && (bytes.IndexByte(user, 0) >= 0 || bytes.IndexByte(secret, 0) >= 0) {
@@ -173,21 +163,40 @@ func (s *Session) cmdAuth(arg string) error {
 		// field, and what follows one may be a password: not logged.
 		err = errAuthSyntax
 	}
-	if err != nil {
-		if err == errBareLF {
-			s.refuseBareLF()
-			return errQuit
-		}
-		if err == errAuthCancelled {
-			s.fail(501, "5.0.0", "auth exchange cancelled (#5.0.0)")
-			return nil
-		}
-		if err == errAuthSyntax {
-			s.fail(501, "5.5.2", "malformed auth input (#5.5.2)")
-			return nil
-		}
+	switch err {
+	case nil:
+	case errBareLF:
+		s.refuseBareLF()
+		return errQuit
+	case errAuthCancelled:
+		s.answer(mistake(replyAuthCancelled))
+		return nil
+	case errAuthSyntax:
+		s.answer(mistake(replyAuthMalformed))
+		return nil
+	default:
 		return s.readFailed(err)
 	}
+	return s.checkLogin(mech, user, secret, extra)
+}
+
+// authCommand refuses AUTH where it cannot start.
+func (s *Session) authCommand() verdict {
+	switch {
+	case !s.authOffered() && s.tlsOffered() && s.cfg.offeredMechanisms() != 0:
+		return mistake(replyAuthEncryption)
+	case !s.authOffered():
+		return mistake(replyAuthUnavailable)
+	case s.authUser != "":
+		return mistake(replyAuthDone)
+	case s.haveMail:
+		return mistake(replyAuthInMail)
+	}
+	return verdict{}
+}
+
+// checkLogin asks the checkpassword program and answers.
+func (s *Session) checkLogin(mech string, user, secret, extra []byte) error {
 	verdict, code, cerr := checkpw.CheckCode(s.cfg.CheckPassword, s.env, user, secret, extra)
 	name := safeLog(string(user))
 	switch {
@@ -195,31 +204,26 @@ func (s *Session) cmdAuth(arg string) error {
 		// The program cannot check this kind of login for this user
 		// (CRAM-MD5 against a crypt hash): no password was judged, so
 		// no delay and no failed login, but another mechanism may do.
-		s.fail(504, "5.5.4", "that mechanism is not available for this user, try another (#5.5.4)")
-		s.logf("Reject", "AUTH", mech, "", "A:"+name+" cannot_check")
+		s.answer(reject(replyAuthCannotCheck, "AUTH", mech).extra("A:" + name + " cannot_check"))
 	case verdict == checkpw.Good:
 		s.authUser = string(user)
-		s.reply(235, "2.7.0", "ok, go ahead (#2.0.0)")
-		s.logf("Accept", "AUTH", mech, "", "A:"+name)
+		s.answer(accept(replyAuthOK, "AUTH", mech).extra("A:" + name))
 	case verdict == checkpw.Bad:
 		s.authFailures++
-		s.errors++
 		// Each failure waits longer, so guessing is slow; the delay is
 		// per session and costs a sleeping process, nothing else.
 		s.sleep(time.Duration(1<<min(s.authFailures-1, 4)) * time.Second)
-		s.reply(535, "5.7.8", "authentication failed (#5.7.1)")
-		s.logf("Reject", "AUTH", mech, "", fmt.Sprintf("A:%s failures:%d", name, s.authFailures))
+		s.answer(reject(replyAuthFailed, "AUTH", mech).extra(fmt.Sprintf("A:%s failures:%d", name, s.authFailures)))
 		if s.authFailures >= MaxAuthFailures {
-			s.reply(421, "4.7.0", "too many authentication failures (#4.7.0)")
+			s.reply(replyAuthTooMany)
 			return errQuit
 		}
 	default:
-		s.reply(454, "4.7.0", "temporary authentication failure (#4.3.0)")
 		reason := "checkpassword"
 		if cerr != nil {
 			reason = cerr.Error()
 		}
-		s.logf("Defer", "AUTH", mech, "", "A:"+name+" "+safeLog(reason))
+		s.answer(deferral(replyAuthTemp, "AUTH", mech).extra("A:" + name + " " + safeLog(reason)))
 	}
 	return nil
 }
@@ -232,7 +236,7 @@ var (
 
 // challenge sends a 334 prompt and reads the client's base64 answer.
 func (s *Session) challenge(prompt string) ([]byte, error) {
-	s.reply(334, "", base64.StdEncoding.EncodeToString([]byte(prompt)))
+	s.reply(replyAuthChallenge(base64.StdEncoding.EncodeToString([]byte(prompt))))
 	if err := s.out.Flush(); err != nil {
 		return nil, err
 	}

@@ -1,18 +1,15 @@
 package smtpd
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/colinmarc/cdb"
-
 	"github.com/quail-mta/quail/mta/checkpw"
 	"github.com/quail-mta/quail/mta/control"
+	"github.com/quail-mta/quail/mta/rcpthosts"
 	"github.com/quail-mta/quail/mta/recipients"
 )
 
@@ -25,10 +22,9 @@ type Config struct {
 	Databytes int64         // control/databytes or $DATABYTES; 0 = no limit
 	Timeout   time.Duration // control/timeoutsmtpd, default 1200 s
 
-	Rcpthosts     *HostList     // nil: no control/rcpthosts (qmail then accepts any recipient)
-	MoreRcpthosts string        // path of control/morercpthosts.cdb, "" if absent
-	BadMailFrom   *PatternList  // control/badmailfrom
-	MailFromForms MailFromForms // control/badmailfrom's extended lines
+	Rcpthosts     *rcpthosts.Hosts // control/rcpthosts and morercpthosts.cdb; nil accepts any recipient
+	BadMailFrom   *PatternList     // control/badmailfrom
+	MailFromForms MailFromForms    // control/badmailfrom's extended lines
 	// LocalIPHost (control/localiphost, default Me) replaces a recipient
 	// domain that is an address literal of this host.
 	LocalIPHost string
@@ -113,19 +109,8 @@ func LoadConfig(home string, env Lookup) (*Config, error) {
 		return nil, err
 	}
 	c.Timeout = time.Duration(t) * time.Second
-	hosts, present, err := ctl.List("rcpthosts")
-	if err != nil {
+	if c.Rcpthosts, err = rcpthosts.Load(ctl); err != nil {
 		return nil, err
-	}
-	if present {
-		c.Rcpthosts = NewHostList(hosts)
-	}
-	more := filepath.Join(ctl.Path, "morercpthosts.cdb")
-	if db, err := cdb.Open(more); err == nil {
-		db.Close()
-		c.MoreRcpthosts = more
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("unable to read %s: %w", more, err)
 	}
 	for _, f := range []struct {
 		name string
@@ -184,56 +169,4 @@ func LoadConfig(home string, env Lookup) (*Config, error) {
 		c.LocalHost = c.LocalIP
 	}
 	return c, nil
-}
-
-// HostList is control/rcpthosts: exact domains and ".suffix" entries.
-type HostList struct{ m map[string]bool }
-
-// NewHostList builds the list; entries are lowercased.
-func NewHostList(lines []string) *HostList {
-	h := &HostList{m: make(map[string]bool, len(lines))}
-	for _, l := range lines {
-		h.m[strings.ToLower(l)] = true
-	}
-	return h
-}
-
-// Has says whether key is listed exactly.
-func (h *HostList) Has(key string) bool { return h != nil && h.m[key] }
-
-// domainAllowed is qmail's addrallowed: the domain itself, or any
-// ".suffix" of it, in rcpthosts or morercpthosts.cdb.
-func (c *Config) domainAllowed(domain string) (bool, error) {
-	if c.Rcpthosts == nil && c.MoreRcpthosts == "" {
-		return true, nil // qmail-smtpd(8): no rcpthosts, no restriction
-	}
-	candidates := []string{domain}
-	for i := 0; i < len(domain); i++ {
-		if domain[i] == '.' {
-			candidates = append(candidates, domain[i:])
-		}
-	}
-	for _, k := range candidates {
-		if c.Rcpthosts.Has(k) {
-			return true, nil
-		}
-	}
-	if c.MoreRcpthosts == "" {
-		return false, nil
-	}
-	db, err := cdb.Open(c.MoreRcpthosts)
-	if err != nil {
-		return false, err
-	}
-	defer db.Close()
-	for _, k := range candidates {
-		v, err := db.Get([]byte(k))
-		if err != nil {
-			return false, err
-		}
-		if v != nil {
-			return true, nil
-		}
-	}
-	return false, nil
 }

@@ -203,23 +203,24 @@ func (c *Config) loadTable(ctl control.Dir, name, maker string) (map[string]bool
 // dnsTimeout bounds each DNS-based check of one command.
 const dnsTimeout = 20 * time.Second
 
-// heloProblem returns why the HELO name is refused, "" if it is fine.
-// temporary is set when DNS could not answer.
-func (s *Session) heloProblem() (reason string, temporary bool) {
+// checkHelo refuses MAIL for the HELO name: control/badhelo, then
+// $HELOCHECK. A DNS lookup that cannot be answered defers.
+func (s *Session) checkHelo() verdict {
+	refuse := func(reason string) verdict { return reject(replyBadHelo, "MAIL", reason) }
 	if s.cfg.BadHelo.Match(s.helo) && s.helo != "" {
-		return "Badhelo", false
+		return refuse("Badhelo")
 	}
 	hc := s.cfg.Filters.HeloCheck
 	if hc == HeloOff {
-		return "", false
+		return verdict{}
 	}
 	if s.helo == "" {
-		return "Helo_missing", false
+		return refuse("Helo_missing")
 	}
 	switch hc {
 	case HeloRemote:
 		if !strings.EqualFold(strings.TrimSuffix(s.helo, "."), s.cfg.RemoteHost) || s.cfg.RemoteHost == "unknown" {
-			return "Helo_remotehost", false
+			return refuse("Helo_remotehost")
 		}
 	case HeloA, HeloMX:
 		if lit, ok := strings.CutPrefix(s.helo, "["); ok {
@@ -228,12 +229,12 @@ func (s *Session) heloProblem() (reason string, temporary bool) {
 			a, err := netip.ParseAddr(lit)
 			r, err2 := netip.ParseAddr(s.cfg.RemoteIP)
 			if err != nil || err2 != nil || a.Unmap() != r.Unmap() {
-				return "Helo_literal", false
+				return refuse("Helo_literal")
 			}
-			return "", false
+			return verdict{}
 		}
 		if s.cfg.Filters.DNS == nil {
-			return "", false
+			return verdict{}
 		}
 		var exists, temp bool
 		if hc == HeloA {
@@ -242,13 +243,13 @@ func (s *Session) heloProblem() (reason string, temporary bool) {
 			exists, temp = s.domainExists(s.helo)
 		}
 		if temp {
-			return "Helo_DNS", true
+			return deferral(replyHeloUnchecked, "MAIL", "Helo_DNS")
 		}
 		if !exists {
-			return "Helo_DNS", false
+			return refuse("Helo_DNS")
 		}
 	}
-	return "", false
+	return verdict{}
 }
 
 // hasAddress says whether name has an A or AAAA record.
@@ -295,33 +296,34 @@ func (s *Session) domainExists(name string) (exists, temporary bool) {
 	return false, err != nil && dnsclient.IsTemporary(err)
 }
 
-// senderProblem runs the checks on MAIL FROM beyond badmailfrom.
-// passed says badmailfrom's "?" form lets addr pass them.
-func (s *Session) senderProblem(addr string, passed bool) (reason string, temporary bool) {
+// checkSenderDomain runs the checks on MAIL FROM beyond badmailfrom:
+// badmailfromunknown, and $MFDNSCHECK. passed says badmailfrom's "?"
+// form lets addr pass them.
+func (s *Session) checkSenderDomain(addr string, passed bool) verdict {
 	if passed {
-		return "", false
+		return verdict{}
 	}
 	if s.cfg.RemoteHost == "unknown" && s.cfg.BadMailFromUnknown.Match(addr) {
-		return "Badmailfromunknown", false
+		return reject(replySenderNoRDNS, "MAIL", "Badmailfromunknown")
 	}
 	if s.cfg.Filters.MFDNSCheck && addr != "" && s.cfg.Filters.DNS != nil {
 		d := Domain(addr)
 		if d == "" {
-			return "Sender_DNS", false
+			return reject(replySenderNoDNS, "MAIL", "Sender_DNS")
 		}
 		exists, temp := s.domainExists(d)
 		if temp {
-			return "Sender_DNS", true
+			return deferral(replySenderDNSTemp, "MAIL", "Sender_DNS")
 		}
 		if !exists {
-			return "Sender_DNS", false
+			return reject(replySenderNoDNS, "MAIL", "Sender_DNS")
 		}
 	}
-	return "", false
+	return verdict{}
 }
 
-// spfAction evaluates SPF for MAIL FROM and returns a reply that refuses
-// it, or code 0 to go on. The levels are qmail-spf's:
+// checkSPF evaluates SPF for MAIL FROM, sets the Received-SPF field and
+// refuses as the level asks. The levels are qmail-spf's:
 //
 //	0 no SPF at all           4 also refuse softfail
 //	1 Received-SPF only       5 also refuse neutral
@@ -329,40 +331,35 @@ func (s *Session) senderProblem(addr string, passed bool) (reason string, tempor
 //	3 also refuse fail
 //
 // Relay clients and authenticated users are not checked.
-func (s *Session) spfAction(addr string) (code int, enh, text string) {
+func (s *Session) checkSPF(addr string) verdict {
 	level := s.cfg.Filters.SPFBehavior
 	s.spfHeader = ""
 	if level == 0 || s.cfg.Filters.DNS == nil || s.relayAllowed() {
-		return 0, "", ""
+		return verdict{}
 	}
 	ip, err := netip.ParseAddr(s.cfg.RemoteIP)
 	if err != nil {
-		return 0, "", ""
+		return verdict{}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), dnsTimeout)
 	defer cancel()
 	c := &spf.Checker{DNS: s.cfg.Filters.DNS, Receiver: s.cfg.Me, LocalRules: s.cfg.Filters.SPFRules}
 	out := c.Check(ctx, ip, addr, s.helo)
 	s.spfHeader = s.receivedSPF(out, addr)
-	r := out.Result
-	refuse := func(min int) bool { return level >= min }
-	switch {
-	case r == spf.TempError && refuse(2):
-		return 451, "4.4.3", "SPF lookup failed, try again later (#4.4.3)"
-	case r == spf.Fail && refuse(3):
-		text := "SPF: " + out.Domain + " does not allow " + s.cfg.RemoteIP + " to send its mail (#5.7.1)"
-		if out.Explanation != "" {
-			text = "SPF: " + safeLog(out.Explanation) + " (#5.7.1)"
-		}
-		return 550, "5.7.23", text
-	case r == spf.SoftFail && refuse(4):
-		return 550, "5.7.23", "SPF: " + out.Domain + " does not designate " + s.cfg.RemoteIP + " (softfail) (#5.7.1)"
-	case r == spf.Neutral && refuse(5):
-		return 550, "5.7.23", "SPF: " + out.Domain + " neither permits nor denies " + s.cfg.RemoteIP + " (#5.7.1)"
-	case r != spf.Pass && refuse(6):
-		return 550, "5.7.23", "SPF: sender not permitted (" + string(r) + ") (#5.7.1)"
+	refuse := func(r Reply) verdict { return reject(r, "MAIL", "SPF") }
+	switch r := out.Result; {
+	case r == spf.TempError && level >= 2:
+		return deferral(replySPFTemp, "MAIL", "SPF")
+	case r == spf.Fail && level >= 3:
+		return refuse(replySPFFail(out.Domain, s.cfg.RemoteIP, out.Explanation))
+	case r == spf.SoftFail && level >= 4:
+		return refuse(replySPFSoftFail(out.Domain, s.cfg.RemoteIP))
+	case r == spf.Neutral && level >= 5:
+		return refuse(replySPFNeutral(out.Domain, s.cfg.RemoteIP))
+	case r != spf.Pass && level >= 6:
+		return refuse(replySPFNotPass(string(r)))
 	}
-	return 0, "", ""
+	return verdict{}
 }
 
 // receivedSPF is the Received-SPF header field of RFC 7208 section 9.1.

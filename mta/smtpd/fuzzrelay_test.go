@@ -58,7 +58,7 @@ func FuzzRelay(f *testing.F) {
 				if strings.EqualFold(addr, "postmaster") {
 					continue
 				}
-				allowed, _ := cfg.domainAllowed(Domain(addr))
+				allowed, _ := cfg.Rcpthosts.Allowed(Domain(addr))
 				trick := relayTrick(addr, false)
 				if trick != "" && (&Session{cfg: cfg}).ownLiteral(addr, trick) {
 					continue

@@ -68,7 +68,7 @@ func Serve(inv *cli.Invocation, in, out *os.File) int {
 	home := qmailhome.Dir(inv.Getenv)
 	cfg, err := LoadConfig(home, inv.Getenv)
 	if err != nil {
-		out.WriteString("421 unable to read controls (#4.3.0)\r\n")
+		out.WriteString(replyNoControls.Line(false))
 		inv.Warn("unable to read controls: %v", err)
 		return 1
 	}
@@ -79,7 +79,7 @@ func Serve(inv *cli.Invocation, in, out *os.File) int {
 	if f.SPFBehavior > 0 || f.MFDNSCheck || f.HeloCheck.needsDNS() {
 		r, err := dnsclient.FromEnv(inv.Getenv)
 		if err != nil {
-			out.WriteString("421 unable to read DNS configuration (#4.3.0)\r\n")
+			out.WriteString(replyNoDNSConfig.Line(false))
 			inv.Warn("unable to read DNS configuration: %v", err)
 			return 1
 		}

@@ -13,7 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/quail-mta/quail/mta/logfield"
 	"github.com/quail-mta/quail/mta/qqueue"
+	"github.com/quail-mta/quail/mta/received"
 	"github.com/quail-mta/quail/mta/recipients"
 )
 
@@ -146,7 +148,7 @@ func (s *Session) run() error {
 	if s.tlsActive {
 		s.certLogin(s.env)
 	}
-	s.reply(220, "", s.cfg.Greeting+" ESMTP")
+	s.reply(replyGreeting(s.cfg.Greeting))
 	for {
 		if err := s.flushIfIdle(); err != nil {
 			return err
@@ -163,7 +165,7 @@ func (s *Session) run() error {
 		verb, arg := splitCommand(line)
 		h, ok := verbs[strings.ToLower(verb)]
 		if !ok {
-			s.fail(502, "5.5.1", "unimplemented (#5.5.1)")
+			s.answer(mistake(replyUnimplemented))
 		} else if err := h(s, arg); err != nil {
 			s.out.Flush()
 			if err == errQuit {
@@ -172,7 +174,7 @@ func (s *Session) run() error {
 			return err
 		}
 		if s.errors >= MaxErrors {
-			s.reply(421, "4.7.0", "too many errors, closing connection (#4.7.0)")
+			s.reply(replyTooManyErrors)
 			s.out.Flush()
 			return nil
 		}
@@ -182,18 +184,18 @@ func (s *Session) run() error {
 // refuseBareLF is qmail's answer to a line ending in a bare LF; the
 // client is broken or attempting to smuggle, so the session ends.
 func (s *Session) refuseBareLF() {
-	s.reply(451, "4.5.0", "See https://cr.yp.to/docs/smtplf.html.")
+	s.reply(replyStrayNewline)
 }
 
 func (s *Session) readFailed(err error) error {
 	var ne interface{ Timeout() bool }
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
-		s.reply(451, "4.4.2", "timeout (#4.4.2)")
+		s.reply(replyTimeout)
 		s.out.Flush()
 		return err
 	}
 	if err == errLineTooLong {
-		s.reply(500, "5.5.2", "line too long (#5.5.2)")
+		s.reply(replyLineTooLong)
 		s.out.Flush()
 		return err
 	}
@@ -250,20 +252,10 @@ func splitCommand(line string) (verb, arg string) {
 	return line, ""
 }
 
-// reply writes one reply line. enh is the RFC 3463 code, sent only after
-// EHLO, where ENHANCEDSTATUSCODES was announced.
-func (s *Session) reply(code int, enh, text string) {
-	if enh != "" && s.esmtp {
-		fmt.Fprintf(s.out, "%d %s %s\r\n", code, enh, text)
-		return
-	}
-	fmt.Fprintf(s.out, "%d %s\r\n", code, text)
-}
-
-// fail is a reply that counts as a client error.
-func (s *Session) fail(code int, enh, text string) {
-	s.errors++
-	s.reply(code, enh, text)
+// reply writes one reply line; Session.answer is the writer for the
+// replies that answer a check.
+func (s *Session) reply(r Reply) {
+	s.out.WriteString(r.Line(s.esmtp))
 }
 
 func (s *Session) resetTransaction() {
@@ -292,33 +284,22 @@ func (s *Session) protocol() string {
 // logf writes one transaction record:
 //
 //	qmail-smtpd: RESULT::STAGE::REASON: P:PROTO S:IP:HOST H:HELO F:SENDER T:RCPT [extra]
-func (s *Session) logf(result, stage, reason, rcpt, extra string) {
+func (s *Session) logf(r record) {
 	if s.log == nil {
 		return
 	}
 	line := fmt.Sprintf("qmail-smtpd: %s::%s::%s: P:%s S:%s:%s H:%s F:%s T:%s",
-		result, stage, reason, s.protocol(), s.cfg.RemoteIP, safeLog(s.cfg.RemoteHost),
-		safeLog(s.helo), safeLog(s.mailFrom), safeLog(rcpt))
-	if extra != "" {
-		line += " " + extra
+		r.result, r.stage, r.reason, s.protocol(), s.cfg.RemoteIP, safeLog(s.cfg.RemoteHost),
+		safeLog(s.helo), safeLog(s.mailFrom), safeLog(r.rcpt))
+	if r.extra != "" {
+		line += " " + r.extra
 	}
 	fmt.Fprintln(s.log, line)
 }
 
 // safeLog keeps a logged field on one line and free of spaces, so the
 // record stays parseable whatever a client sends.
-func safeLog(v string) string {
-	if len(v) > 200 {
-		v = v[:200] + "..."
-	}
-	b := []byte(v)
-	for i, c := range b {
-		if c <= ' ' || c >= 127 {
-			b[i] = '?'
-		}
-	}
-	return string(b)
-}
+func safeLog(v string) string { return logfield.Clean(v, 200) }
 
 var verbs = map[string]func(*Session, string) error{
 	"helo":     (*Session).cmdHelo,
@@ -339,7 +320,7 @@ func (s *Session) cmdHelo(arg string) error {
 	s.helo = strings.TrimSpace(arg)
 	s.esmtp = false
 	s.resetTransaction()
-	s.reply(250, "", s.cfg.Greeting)
+	s.reply(replyHelo(s.cfg.Greeting))
 	return nil
 }
 
@@ -372,148 +353,152 @@ func (s *Session) cmdEhlo(arg string) error {
 
 func (s *Session) cmdRset(string) error {
 	s.resetTransaction()
-	s.reply(250, "2.0.0", "flushed")
+	s.reply(replyFlushed)
 	return nil
 }
 
 func (s *Session) cmdNoop(string) error {
-	s.reply(250, "2.0.0", "ok")
+	s.reply(replyNoop)
 	return nil
 }
 
 func (s *Session) cmdVrfy(string) error {
-	s.reply(252, "2.1.5", "send some mail, i'll try my best")
+	s.reply(replyVrfy)
 	return nil
 }
 
 func (s *Session) cmdHelp(string) error {
-	s.reply(214, "2.0.0", "quail home page: https://github.com/quail-mta/quail")
+	s.reply(replyHelp)
 	return nil
 }
 
 func (s *Session) cmdQuit(string) error {
-	s.reply(221, "2.0.0", s.cfg.Greeting)
+	s.reply(replyQuit(s.cfg.Greeting))
 	return errQuit
 }
 
 func (s *Session) cmdMail(arg string) error {
-	if s.haveMail {
-		s.fail(503, "5.5.1", "nested MAIL command (#5.5.1)")
+	addr, size, v := s.mailCommand(arg)
+	if v.refused() {
+		s.answer(v)
 		return nil
 	}
-	if s.cfg.TLSMode == TLSRequire && !s.tlsActive {
-		s.fail(530, "5.7.0", "Must issue a STARTTLS command first (#5.7.0)")
-		return nil
-	}
-	if s.cfg.Auth.Required && s.authUser == "" && s.cfg.RelayClient == nil {
-		s.fail(530, "5.7.0", "authentication required (#5.7.1)")
-		return nil
-	}
-	addr, params, _, err := ParsePath(arg, "from:")
-	if err != nil {
-		s.fail(555, "5.5.4", "syntax error (#5.5.4)")
-		return nil
-	}
-	var size int64
-	for _, p := range params {
-		k, v, _ := strings.Cut(p, "=")
-		switch strings.ToUpper(k) {
-		case "SIZE":
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				s.fail(501, "5.5.4", "syntax error in SIZE (#5.5.4)")
-				return nil
-			}
-			size = n
-		case "BODY":
-			if !strings.EqualFold(v, "7BIT") && !strings.EqualFold(v, "8BITMIME") {
-				s.fail(555, "5.5.4", "unsupported BODY type (#5.5.4)")
-				return nil
-			}
-		case "SMTPUTF8", "AUTH", "RET", "ENVID":
-			// BODY=8BITMIME|7BIT, SMTPUTF8, AUTH=<>: accepted; qmail
-			// stores bytes as they come. DSN parameters are ignored.
-		default:
-			s.fail(555, "5.5.4", "unsupported parameter "+safeLog(k)+" (#5.5.4)")
-			return nil
-		}
-	}
-	if s.cfg.Databytes > 0 && size > s.cfg.Databytes {
-		s.fail(552, "5.3.4", "sorry, that message size exceeds my databytes limit (#5.3.4)")
-		s.logf("Reject", "MAIL", "Size", "", "size:"+strconv.FormatInt(size, 10))
-		return nil
-	}
-	passed := s.cfg.MailFromForms.passes(addr)
-	bmf := ""
-	switch {
-	case passed:
-	case s.cfg.BadMailFrom.Match(addr):
-		bmf = "Badmailfrom"
-	default:
-		bmf = s.cfg.MailFromForms.problem(addr, s.cfg.RemoteHost, s.relayAllowed())
-	}
-	if bmf != "" {
-		s.mailFrom = addr
-		s.fail(553, "5.7.1", "sorry, your envelope sender is in my badmailfrom list (#5.7.1)")
-		s.logf("Reject", "MAIL", bmf, "", "")
-		s.mailFrom = ""
-		return nil
-	}
+	// The checks' log lines name the sender they refuse.
 	s.mailFrom = addr
-	if reason, temp := s.heloProblem(); reason != "" {
-		result := "Reject"
-		if temp {
-			result = "Defer"
-			s.reply(451, "4.4.3", "sorry, unable to check your HELO/EHLO greeting, try again later (#4.4.3)")
-		} else {
-			s.fail(553, "5.7.1", "sorry, your HELO/EHLO greeting is not acceptable here (#5.7.1)")
-		}
-		s.logf(result, "MAIL", reason, "", "")
-		s.mailFrom = ""
-		return nil
-	}
-	if reason, temp := s.senderProblem(addr, passed); reason != "" {
-		result := "Reject"
-		if temp {
-			result = "Defer"
-			s.reply(451, "4.4.3", "sorry, unable to check your envelope sender domain, try again later (#4.4.3)")
-		} else if reason == "Badmailfromunknown" {
-			s.fail(553, "5.7.1", "sorry, your envelope sender is not accepted from hosts without reverse DNS (#5.7.1)")
-		} else {
-			s.fail(553, "5.1.8", "sorry, your envelope sender domain must exist (#5.1.8)")
-		}
-		s.logf(result, "MAIL", reason, "", "")
-		s.mailFrom = ""
-		return nil
-	}
-	if code, enh, text := s.spfAction(addr); code != 0 {
-		result := "Reject"
-		if code >= 500 {
-			s.fail(code, enh, text)
-		} else {
-			result = "Defer"
-			s.reply(code, enh, text)
-		}
-		s.logf(result, "MAIL", "SPF", "", "")
+	if v := s.checkSender(addr); v.refused() {
+		s.answer(v)
 		s.mailFrom = ""
 		s.spfHeader = ""
 		return nil
 	}
 	s.haveMail = true
 	s.sizeGiven = size
-	s.reply(250, "2.1.0", "ok")
+	s.reply(replyMailOK)
 	return nil
 }
 
+// mailCommand checks MAIL's state, path and parameters and returns the
+// sender and its SIZE.
+func (s *Session) mailCommand(arg string) (addr string, size int64, v verdict) {
+	switch {
+	case s.haveMail:
+		return "", 0, mistake(replyNested)
+	case s.cfg.TLSMode == TLSRequire && !s.tlsActive:
+		return "", 0, mistake(replyTLSRequired)
+	case s.cfg.Auth.Required && s.authUser == "" && s.cfg.RelayClient == nil:
+		return "", 0, mistake(replyAuthRequired)
+	}
+	addr, params, _, err := ParsePath(arg, "from:")
+	if err != nil {
+		return "", 0, mistake(replySyntax)
+	}
+	for _, p := range params {
+		k, v, _ := strings.Cut(p, "=")
+		switch strings.ToUpper(k) {
+		case "SIZE":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return "", 0, mistake(replySizeSyntax)
+			}
+			size = n
+		case "BODY":
+			if !strings.EqualFold(v, "7BIT") && !strings.EqualFold(v, "8BITMIME") {
+				return "", 0, mistake(replyBodySyntax)
+			}
+		case "SMTPUTF8", "AUTH", "RET", "ENVID":
+			// BODY=8BITMIME|7BIT, SMTPUTF8, AUTH=<>: accepted; qmail
+			// stores bytes as they come. DSN parameters are ignored.
+		default:
+			return "", 0, mistake(replyUnsupportedParam(k))
+		}
+	}
+	if s.cfg.Databytes > 0 && size > s.cfg.Databytes {
+		// RFC 1870 6.1: refused at MAIL when the announced size is too big.
+		return "", 0, reject(replyTooBig, "MAIL", "Size").extra("size:" + strconv.FormatInt(size, 10))
+	}
+	return addr, size, verdict{}
+}
+
+// checkSender runs the checks of MAIL FROM in qmail-smtpd's order:
+// badmailfrom and its extended lines, the HELO name, the sender's
+// domain, SPF.
+func (s *Session) checkSender(addr string) verdict {
+	passed := s.cfg.MailFromForms.passes(addr)
+	if !passed {
+		bmf := ""
+		if s.cfg.BadMailFrom.Match(addr) {
+			bmf = "Badmailfrom"
+		} else {
+			bmf = s.cfg.MailFromForms.problem(addr, s.cfg.RemoteHost, s.relayAllowed())
+		}
+		if bmf != "" {
+			return reject(replyBadMailFrom, "MAIL", bmf)
+		}
+	}
+	if v := s.checkHelo(); v.refused() {
+		return v
+	}
+	if v := s.checkSenderDomain(addr, passed); v.refused() {
+		return v
+	}
+	return s.checkSPF(addr)
+}
+
 func (s *Session) cmdRcpt(arg string) error {
-	if !s.haveMail {
-		s.fail(503, "5.5.1", "MAIL first (#5.5.1)")
+	addr, quoted, v := s.rcptCommand(arg)
+	if v.refused() {
+		s.answer(v)
 		return nil
+	}
+	s.tarpit()
+	if v := s.checkRcptLimit(addr); v.refused() {
+		s.answer(v)
+		return nil
+	}
+	how, v := s.checkRelay(addr, quoted)
+	if v.refused() {
+		s.answer(v)
+		return nil
+	}
+	if v := s.checkRecipient(addr); v.refused() {
+		s.answer(v)
+		return nil
+	}
+	s.rcpts = append(s.rcpts, addr+how.suffix)
+	s.answer(accept(replyRcptOK, "RCPT", how.reason).rcpt(addr).extra(how.extra))
+	return nil
+}
+
+// rcptCommand checks RCPT's state, path and parameters and badrcptto,
+// and returns the recipient as qmail-smtpd goes on with it, and whether
+// its local part was quoted.
+func (s *Session) rcptCommand(arg string) (addr string, quoted bool, v verdict) {
+	if !s.haveMail {
+		return "", false, mistake(replyWantMail)
 	}
 	addr, params, quoted, err := ParsePath(arg, "to:")
 	if err != nil || addr == "" {
-		s.fail(555, "5.5.4", "syntax error (#5.5.4)")
-		return nil
+		return "", false, mistake(replySyntax)
 	}
 	addr = s.localIPHost(addr)
 	for _, p := range params {
@@ -521,16 +506,18 @@ func (s *Session) cmdRcpt(arg string) error {
 		if !strings.EqualFold(k, "NOTIFY") && !strings.EqualFold(k, "ORCPT") {
 			// DSN's parameters are ignored as on MAIL; anything else,
 			// a second path included, is not understood.
-			s.fail(555, "5.5.4", "unsupported parameter "+safeLog(k)+" (#5.5.4)")
-			return nil
+			return "", false, mistake(replyUnsupportedParam(k))
 		}
 	}
 	if s.cfg.BadRcptTo.Match(addr) {
-		s.fail(553, "5.7.1", "sorry, your envelope recipient is in my badrcptto list (#5.7.1)")
-		s.logf("Reject", "RCPT", "Badrcptto", addr, "")
-		return nil
+		return "", false, reject(replyBadRcptTo, "RCPT", "Badrcptto").rcpt(addr)
 	}
-	s.tarpit()
+	return addr, quoted, verdict{}
+}
+
+// checkRcptLimit refuses a recipient beyond $MAXRECIPIENTS or the
+// ceiling.
+func (s *Session) checkRcptLimit(addr string) verdict {
 	limit := s.cfg.MaxRecipients
 	if limit <= 0 || limit > MaxRecipientsCeiling {
 		limit = MaxRecipientsCeiling
@@ -540,94 +527,68 @@ func (s *Session) cmdRcpt(arg string) error {
 		// error: the client is to send the rest in another transaction,
 		// and counting these toward MaxErrors would end the session
 		// with 421 and lose the recipients already accepted.
-		s.reply(452, "4.5.3", "sorry, too many recipients (#4.5.3)")
-		s.logf("Reject", "RCPT", "Maxrecipients", addr, "")
-		return nil
+		return reject(replyTooManyRcpts, "RCPT", "Maxrecipients").rcpt(addr).uncounted()
 	}
-	// The relay decision comes first: a client that may not relay gets
-	// no checker program started for the foreign addresses it tries.
-	if s.cfg.RelayClient != nil {
-		if !s.recipientKnown(addr) {
-			return nil
-		}
-		s.rcpts = append(s.rcpts, addr+*s.cfg.RelayClient)
-		s.reply(250, "2.1.5", "ok")
-		s.logf("Accept", "RCPT", "Relayclient", addr, "")
-		return nil
-	}
-	if s.certRelay {
-		if !s.recipientKnown(addr) {
-			return nil
-		}
-		s.rcpts = append(s.rcpts, addr)
-		s.reply(250, "2.1.5", "ok")
-		s.logf("Accept", "RCPT", "Cert", addr, "")
-		return nil
-	}
-	if s.authUser != "" {
-		if !s.recipientKnown(addr) {
-			return nil
-		}
-		s.rcpts = append(s.rcpts, addr)
-		s.reply(250, "2.1.5", "ok")
-		s.logf("Accept", "RCPT", "Auth", addr, "A:"+safeLog(s.authUser))
-		return nil
+	return verdict{}
+}
+
+// relayGrant is why a recipient is accepted: the log's reason and
+// extra fields, and what is appended to the address ($RELAYCLIENT).
+type relayGrant struct{ reason, extra, suffix string }
+
+// checkRelay decides whether the client may send to addr: as a relay
+// client, by a certificate, logged in, or because rcpthosts lists the
+// domain. The relay decision comes before the recipient check, so that
+// a client that may not relay gets no checker program started for the
+// foreign addresses it tries.
+func (s *Session) checkRelay(addr string, quoted bool) (relayGrant, verdict) {
+	switch {
+	case s.cfg.RelayClient != nil:
+		return relayGrant{reason: "Relayclient", suffix: *s.cfg.RelayClient}, verdict{}
+	case s.certRelay:
+		return relayGrant{reason: "Cert"}, verdict{}
+	case s.authUser != "":
+		return relayGrant{reason: "Auth", extra: "A:" + safeLog(s.authUser)}, verdict{}
 	}
 	if trick := relayTrick(addr, quoted); trick != "" && !s.ownLiteral(addr, trick) {
-		s.fail(553, "5.7.1", "sorry, that address form is not accepted here (#5.7.1)")
-		s.logf("Reject", "RCPT", "Relay_"+strings.ReplaceAll(trick, " ", "_"), addr, "")
-		return nil
+		return relayGrant{}, reject(replyAddressForm, "RCPT", "Relay_"+strings.ReplaceAll(trick, " ", "_")).rcpt(addr)
 	}
-	ok, err := s.cfg.domainAllowed(Domain(addr))
+	ok, err := s.cfg.Rcpthosts.Allowed(Domain(addr))
 	if !strings.Contains(addr, "@") && strings.EqualFold(addr, "postmaster") {
 		// RFC 5321 4.5.1: Postmaster without a domain is always
 		// accepted; qmail-send makes it local with envnoathost.
 		ok, err = true, nil
 	}
 	if err != nil {
-		s.reply(451, "4.3.0", "unable to read controls (#4.3.0)")
-		return nil
+		return relayGrant{}, answered(replyRcpthostsUnreadable)
 	}
 	if !ok {
-		s.fail(553, "5.7.1", "sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)")
-		s.logf("Reject", "RCPT", "Rcpthosts", addr, "")
-		return nil
+		return relayGrant{}, reject(replyNoGateway, "RCPT", "Rcpthosts").rcpt(addr)
 	}
-	if !s.recipientKnown(addr) {
-		return nil
-	}
-	s.rcpts = append(s.rcpts, addr)
-	s.reply(250, "2.1.5", "ok")
-	s.logf("Accept", "RCPT", "Rcpthosts", addr, "")
-	return nil
+	return relayGrant{reason: "Rcpthosts"}, verdict{}
 }
 
-// recipientKnown asks control/recipients about addr and answers the
-// client when the address is refused.
-func (s *Session) recipientKnown(addr string) bool {
+// checkRecipient asks control/recipients about addr.
+func (s *Session) checkRecipient(addr string) verdict {
 	if s.cfg.Recipients == nil {
-		return true
+		return verdict{}
 	}
 	v, err := recipients.Check(s.cfg.Recipients, addr, s.env)
 	switch v {
 	case recipients.NoMailbox:
+		r := replyNoMailbox
 		if s.cfg.Recipients450 {
-			s.fail(450, "4.1.1", "sorry, no mailbox here by that name (#4.1.1)")
-		} else {
-			s.fail(550, "5.1.1", "sorry, no mailbox here by that name (#5.1.1)")
+			r = replyNoMailbox450
 		}
-		s.logf("Reject", "RCPT", "Recipients", addr, "")
-		return false
+		return reject(r, "RCPT", "Recipients").rcpt(addr)
 	case recipients.Temporary:
-		s.reply(451, "4.3.0", "sorry, unable to verify that recipient, try again later (#4.3.0)")
 		reason := "Recipients_check"
 		if err != nil {
 			reason += " " + safeLog(err.Error())
 		}
-		s.logf("Defer", "RCPT", reason, addr, "")
-		return false
+		return deferral(replyRcptTemp, "RCPT", reason).rcpt(addr)
 	}
-	return true
+	return verdict{}
 }
 
 // relayAllowed says whether the client may relay: RELAYCLIENT, a login,
@@ -694,20 +655,19 @@ func (s *Session) ownLiteral(addr, trick string) bool {
 
 func (s *Session) cmdData(string) error {
 	if !s.haveMail {
-		s.fail(503, "5.5.1", "MAIL first (#5.5.1)")
+		s.answer(mistake(replyWantMail))
 		return nil
 	}
 	if len(s.rcpts) == 0 {
-		s.fail(503, "5.5.1", "RCPT first (#5.5.1)")
+		s.answer(mistake(replyWantRcpt))
 		return nil
 	}
 	q, err := s.queue(s.cfg.QueueProgram, s.env)
 	if err != nil {
-		s.reply(451, "4.3.0", "qq temporary problem (#4.3.0)")
-		s.logf("Defer", "DATA", "Queue_start", "", "")
+		s.answer(deferral(replyQueueStart, "DATA", "Queue_start"))
 		return nil
 	}
-	s.reply(354, "", "go ahead")
+	s.reply(replyGoAhead)
 	if err := s.out.Flush(); err != nil {
 		q.Abort()
 		return err
@@ -739,61 +699,48 @@ func (s *Session) cmdData(string) error {
 	if res.BareLF+res.BareCR > 0 {
 		extra += fmt.Sprintf(" bare_lf:%d bare_cr:%d", res.BareLF, res.BareCR)
 	}
-	switch {
-	case res.TooBig:
+	if v := checkMessage(res, warlord, extra); v.refused() {
 		q.Abort()
-		s.fail(552, "5.3.4", "sorry, that message size exceeds my databytes limit (#5.3.4)")
-		s.logf("Reject", "DATA", "Databytes", "", extra)
-	case warlord.Hit() != "":
-		q.Abort()
-		s.fail(554, "5.7.1", "sorry, this message contains an attachment type we do not accept (#5.3.4)")
-		s.logf("Reject", "DATA", "Warlord", "", extra+" "+safeLog(warlord.Hit()))
-	case res.Hops > 100:
-		q.Abort()
-		s.reply(554, "5.4.6", "too many hops, this message is looping (#5.4.6)")
-		s.logf("Reject", "DATA", "Hops", "", extra)
-	default:
-		qp := q.Pid()
-		r := q.Close(s.mailFrom, s.rcpts)
-		switch {
-		case r.OK():
-			s.reply(250, "2.0.0", fmt.Sprintf("ok %d qp %d", s.now().Unix(), qp))
-			s.logf("Accept", "DATA", "Queued", "", fmt.Sprintf("%s qp:%d", extra, qp))
-		case r.Infected():
-			// One reply whichever way qmail-queue ran, and a log line
-			// that names the finding and the scanner.
-			s.reply(554, enhancedOf(r.Text, "5.7.1"), r.Text)
-			s.logf("Reject", "DATA", "Virus_found", "", extra+" scanner:"+safeLog(s.cfg.Scanner))
-		case r.Permanent:
-			s.reply(554, enhancedOf(r.Text, "5.3.0"), r.Text)
-			s.logf("Reject", "DATA", "Queue", "", extra+" qq:"+strconv.Itoa(r.Code))
-		default:
-			s.reply(451, enhancedOf(r.Text, "4.3.0"), r.Text)
-			s.logf("Defer", "DATA", "Queue", "", extra+" qq:"+strconv.Itoa(r.Code))
-		}
+		s.answer(v)
+	} else {
+		s.answer(s.queueMessage(q, extra))
 	}
 	s.resetTransaction()
 	return nil
 }
 
-// enhancedOf is the RFC 3463 code qmail's text carries at its end as
-// "(#x.y.z)", so that both codes of a reply agree; def when it has none.
-func enhancedOf(text, def string) string {
-	i := strings.LastIndex(text, "(#")
-	if i < 0 || !strings.HasSuffix(text, ")") {
-		return def
+// checkMessage refuses a message that came in too big, with an
+// attachment Warlord refuses, or looping.
+func checkMessage(res DataResult, warlord *Warlord, extra string) verdict {
+	switch {
+	case res.TooBig:
+		return reject(replyTooBig, "DATA", "Databytes").extra(extra)
+	case warlord.Hit() != "":
+		return reject(replyWarlord, "DATA", "Warlord").extra(extra + " " + safeLog(warlord.Hit()))
+	case res.Hops > 100:
+		// MAXHOPS: refused, and not the client's error.
+		return reject(replyLooping, "DATA", "Hops").extra(extra).uncounted()
 	}
-	code := text[i+2 : len(text)-1]
-	parts := strings.Split(code, ".")
-	if len(parts) != 3 || (parts[0] != "4" && parts[0] != "5") || (def[0] != parts[0][0]) {
-		return def
+	return verdict{}
+}
+
+// queueMessage closes the message with its envelope and turns what
+// qmail-queue said into the reply: qmail-smtpd's smtp_data after
+// qmail_close.
+func (s *Session) queueMessage(q *qqueue.Queue, extra string) verdict {
+	qp := q.Pid()
+	r := q.Close(s.mailFrom, s.rcpts)
+	switch {
+	case r.OK():
+		return accept(replyQueued(s.now().Unix(), qp), "DATA", "Queued").extra(fmt.Sprintf("%s qp:%d", extra, qp))
+	case r.Infected():
+		// One reply whichever way qmail-queue ran, and a log line
+		// that names the finding and the scanner.
+		return reject(replyQueueRefused(554, r.Text, "5.7.1"), "DATA", "Virus_found").extra(extra + " scanner:" + safeLog(s.cfg.Scanner)).uncounted()
+	case r.Permanent:
+		return reject(replyQueueRefused(554, r.Text, "5.3.0"), "DATA", "Queue").extra(extra + " qq:" + strconv.Itoa(r.Code)).uncounted()
 	}
-	for _, p := range parts[1:] {
-		if _, err := strconv.Atoi(p); err != nil || len(p) > 3 {
-			return def
-		}
-	}
-	return code
+	return deferral(replyQueueRefused(451, r.Text, "4.3.0"), "DATA", "Queue").extra(extra + " qq:" + strconv.Itoa(r.Code))
 }
 
 // deadlineWriter extends the read deadline while a message streams in,
@@ -815,54 +762,6 @@ func (d *deadlineWriter) Write(p []byte) (int, error) {
 // receivedLine is qmail's Received field (received.c), with the RFC 3848
 // protocol name after EHLO.
 func (s *Session) receivedLine() string {
-	return received(s.protocol(), s.helo, s.cfg.LocalHost, s.cfg.RemoteIP, s.cfg.RemoteHost, s.cfg.RemoteInfo, s.now())
-}
-
-// received writes the field; the HELO name appears only when it differs
-// from the client's host name.
-func received(protocol, helo, localHost, remoteIP, remoteHost, remoteInfo string, t time.Time) string {
-	var b strings.Builder
-	b.WriteString("Received: from ")
-	b.WriteString(safeHeader(remoteHost))
-	if helo != "" && !strings.EqualFold(helo, remoteHost) {
-		b.WriteString(" (HELO ")
-		b.WriteString(safeHeader(helo))
-		b.WriteString(")")
-	}
-	b.WriteString(" (")
-	if remoteInfo != "" {
-		b.WriteString(safeHeader(remoteInfo))
-		b.WriteString("@")
-	}
-	b.WriteString(safeHeader(remoteIP))
-	b.WriteString(")\n  by ")
-	b.WriteString(safeHeader(localHost))
-	b.WriteString(" with ")
-	b.WriteString(protocol)
-	b.WriteString("; ")
-	b.WriteString(Date822(t))
-	b.WriteString("\n")
-	return b.String()
-}
-
-// safeHeader replaces what qmail's received.c does not let into a header.
-func safeHeader(v string) string {
-	b := []byte(v)
-	for i, c := range b {
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte(".@%+/=:-", c) >= 0:
-		default:
-			b[i] = '?'
-		}
-	}
-	return string(b)
-}
-
-var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
-
-// Date822 formats t as qmail's date822fmt does: "22 Nov 2026 03:04:05 -0000".
-func Date822(t time.Time) string {
-	t = t.UTC()
-	return fmt.Sprintf("%d %s %d %02d:%02d:%02d -0000", t.Day(), months[t.Month()-1], t.Year(), t.Hour(), t.Minute(), t.Second())
+	c := received.Conn{LocalHost: s.cfg.LocalHost, RemoteIP: s.cfg.RemoteIP, RemoteHost: s.cfg.RemoteHost, RemoteInfo: s.cfg.RemoteInfo}
+	return received.Field(s.protocol(), s.helo, c, s.now())
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quail-mta/quail/mta/rcpthosts"
 )
 
 // fakeQueue is a stand-in qmail-queue that appends what it receives to
@@ -30,7 +32,7 @@ exit ${QCODE:-0}
 func testConfig(prog string) *Config {
 	return &Config{
 		Me: "mx.test", Greeting: "mx.test", LocalHost: "mx.test", LocalIP: "127.0.0.1",
-		Timeout: 0, Rcpthosts: NewHostList([]string{"test", ".example.test"}),
+		Timeout: 0, Rcpthosts: rcpthosts.New([]string{"test", ".example.test"}),
 		QueueProgram: prog, RemoteIP: "127.0.0.9", RemoteHost: "client.test", MaxCommandLine: 4096,
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/quail-mta/quail/mta/rcpthosts"
 )
 
 // badmailfrom's extended lines (s/qmail's and Spamcontrol's
@@ -84,7 +86,7 @@ func TestUCSPITLSClientCertificate(t *testing.T) {
 		if err != nil || cfg.TLSMode != TLSRequire || !cfg.TLSCertRelay || cfg.TLSCertLogin != (c.value == "@") || len(cfg.Warnings) != 0 {
 			t.Fatalf("%s: %+v %v", c.why, cfg, err)
 		}
-		cfg.QueueProgram, cfg.Rcpthosts = prog, NewHostList([]string{"test"})
+		cfg.QueueProgram, cfg.Rcpthosts = prog, rcpthosts.New([]string{"test"})
 		var secure strings.Builder
 		tls := &fakeTLS{after: "EHLO again\r\nMAIL FROM:<a@b>\r\nRCPT TO:<u@far.invalid>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n", env: c.env}
 		tls.sinkTo = &secure
@@ -123,7 +125,7 @@ func TestLocalIPHost(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg.QueueProgram = prog
-		cfg.Rcpthosts = NewHostList([]string{"mx.test", "local.test"})
+		cfg.Rcpthosts = rcpthosts.New([]string{"mx.test", "local.test"})
 		out, _ := dialog(t, cfg, []string{"QDIR=" + dir}, "HELO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<box@[127.0.0.1]>\r\nRCPT TO:<box@[192.0.2.7]>\r\nDATA\r\nx\r\n.\r\n")
 		if got := replyCodes(out); got != "220 250 250 250 553 354 250" {
 			t.Fatalf("%s\n%s", got, out)

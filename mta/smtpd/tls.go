@@ -79,7 +79,7 @@ func (s *Session) certLogin(env []string) {
 		s.authUser = id
 		extra += " A:" + safeLog(id)
 	}
-	s.logf("Accept", "TLS", "Client_cert", "", extra)
+	s.logf(record{result: "Accept", stage: "TLS", reason: "Client_cert", extra: extra})
 }
 
 func (s *Session) tlsOffered() bool {
@@ -87,19 +87,18 @@ func (s *Session) tlsOffered() bool {
 }
 
 func (s *Session) cmdStarttls(arg string) error {
-	if s.tlsActive {
-		s.fail(503, "5.5.1", "TLS already active (#5.5.1)")
+	switch {
+	case s.tlsActive:
+		s.answer(mistake(replyTLSActive))
+		return nil
+	case !s.tlsOffered():
+		s.answer(mistake(replyUnimplemented))
+		return nil
+	case arg != "":
+		s.answer(mistake(replyTLSSyntax))
 		return nil
 	}
-	if !s.tlsOffered() {
-		s.fail(502, "5.5.1", "unimplemented (#5.5.1)")
-		return nil
-	}
-	if arg != "" {
-		s.fail(501, "5.5.4", "syntax error (#5.5.4)")
-		return nil
-	}
-	s.reply(220, "2.0.0", "ready to start TLS")
+	s.reply(replyTLSReady)
 	if err := s.out.Flush(); err != nil {
 		return err
 	}
@@ -108,11 +107,11 @@ func (s *Session) cmdStarttls(arg string) error {
 	// TLS session (CVE-2011-0411): drop it.
 	if n := s.in.Buffered(); n > 0 {
 		s.in.Discard(n)
-		s.logf("Reject", "TLS", "Pipelined_after_STARTTLS", "", "")
+		s.logf(record{result: "Reject", stage: "TLS", reason: "Pipelined_after_STARTTLS"})
 	}
 	env, r, w, err := s.cfg.TLS.StartTLS()
 	if err != nil {
-		s.logf("Reject", "TLS", "Handshake", "", "")
+		s.logf(record{result: "Reject", stage: "TLS", reason: "Handshake"})
 		return err
 	}
 	s.tlsActive = true
@@ -127,7 +126,7 @@ func (s *Session) cmdStarttls(arg string) error {
 	s.esmtp = false
 	s.authUser = ""
 	s.resetTransaction()
-	s.logf("Accept", "TLS", tlsSummary(env), "", "")
+	s.logf(record{result: "Accept", stage: "TLS", reason: tlsSummary(env)})
 	s.certLogin(env)
 	return nil
 }

@@ -12,14 +12,13 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/quail-mta/quail/dnsclient"
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/getopt"
 	"github.com/quail-mta/quail/internal/ownprog"
 	"github.com/quail-mta/quail/internal/pathexec"
+	"github.com/quail-mta/quail/internal/pollable"
 	"github.com/quail-mta/quail/internal/rawsys"
 	"github.com/quail-mta/quail/ucspi/reuse"
 )
@@ -94,12 +93,12 @@ func next(inv *cli.Invocation, argv, env []string, residents []Resident) (int, e
 		if !r.Program.Is(prog) {
 			continue
 		}
-		// A pollable duplicate, for the program's read deadlines.
-		conn := pollable(inv.Stdin, "client")
-		if conn == inv.Stdin {
-			return 0, errors.New("unable to duplicate the client's descriptor")
+		// Pollable (a duplicate unless it is already), for the
+		// program's read deadlines.
+		conn := pollable.File(inv.Stdin, "client", pollable.Sockets|pollable.Pipes)
+		if conn != inv.Stdin {
+			defer conn.Close()
 		}
-		defer conn.Close()
 		rinv := &cli.Invocation{Name: filepath.Base(argv[0]), Args: argv, Env: env,
 			Stdin: conn, Stdout: conn, Stderr: inv.Stderr}
 		code := -1
@@ -273,19 +272,5 @@ func session(inv *cli.Invocation, reply string, timeout uint64) {
 // the descriptors stay non-blocking. Where that fails (a regular file, which
 // never blocks anyway) the originals are used.
 func clientFiles(stdin, stdout *os.File) (in, out *os.File) {
-	return pollable(stdin, "client input"), pollable(stdout, "client output")
-}
-
-func pollable(f *os.File, name string) *os.File {
-	// Close-on-exec: a reused rblsmtpd runs qmail-smtpd's session on it,
-	// which starts programs that must not hold the connection.
-	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return f
-	}
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		syscall.Close(fd)
-		return f
-	}
-	return os.NewFile(uintptr(fd), name)
+	return pollable.File(stdin, "client input", pollable.Sockets|pollable.Pipes), pollable.File(stdout, "client output", pollable.Sockets|pollable.Pipes)
 }

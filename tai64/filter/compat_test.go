@@ -1,4 +1,4 @@
-package chain_test
+package filter_test
 
 import (
 	"errors"

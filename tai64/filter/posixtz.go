@@ -1,4 +1,4 @@
-package chain
+package filter
 
 import (
 	"encoding/binary"
