@@ -102,6 +102,38 @@ func TestCompatSameFiles(t *testing.T) {
 	}
 }
 
+// A log/run script written for 0.76 with what 0.76 passes over or reads
+// in part (an unknown letter, an empty argument, a late t, s100k, ex)
+// gives the same files as Debian's multilog; ours adds only its warning
+// lines on standard error.
+func TestCompatOldScripts(t *testing.T) {
+	input := mixedInput(3, 300)
+	tests := [][]string{
+		{"s100k", "n3", "./main"},
+		{"x", "", "T", "./main", "t"},
+		{"s6000junk", "n", "./main"},
+		{"-*", "+*fatal*", "ex", "./main"},
+	}
+	for _, args := range tests {
+		theirs, mine, e1, e2 := compare(t, input, nil, args...)
+		var kept []string
+		warned := 0
+		for _, l := range strings.SplitAfter(e2, "\n") {
+			if strings.HasPrefix(l, "multilog: warning: ") {
+				warned++
+				continue
+			}
+			kept = append(kept, l)
+		}
+		if e1 != strings.Join(kept, "") || warned == 0 {
+			t.Errorf("%q: stderr Debian %q, ours %q (%d warnings)", args, e1, e2, warned)
+		}
+		if s1, s2 := readLog(t, filepath.Join(theirs, "main")), readLog(t, filepath.Join(mine, "main")); !s1.equal(s2) {
+			t.Errorf("%q: main differs:\nDebian %v\nours   %v", args, s1, s2)
+		}
+	}
+}
+
 // A directory an earlier run left behind: a current that was being
 // written (mode 0644) and a previous whose processor never finished.
 func TestCompatRestartRecovery(t *testing.T) {

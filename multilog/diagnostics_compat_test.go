@@ -9,9 +9,9 @@ import (
 )
 
 // multilog's messages and exit codes are 0.76's, byte for byte, beside
-// Debian's multilog on the same failing situations. (A script 0.76 would
-// ignore in part, such as an unknown letter, is refused here on purpose:
-// see DIFFERENCES in multilog.8.)
+// Debian's multilog on the same failing situations. (A script 0.76 reads
+// only in part, such as one with an unknown letter, is read the same way
+// with a warning: TestCompatOldScripts.)
 func TestDiagnosticsMatchDebian(t *testing.T) {
 	locked := testbin.WithFixtures(func(t testing.TB, dir string) {
 		testbin.Must(t, os.Mkdir(dir+"/main", 0o700))

@@ -36,10 +36,13 @@ var newlines = bytes.Repeat([]byte{'\n'}, statusLen)
 // Main runs multilog with the script in inv.Args[1:], reading inv.Stdin
 // until end of input or SIGTERM, and returns the exit code.
 func Main(inv *cli.Invocation) int {
-	s, err := ParseScript(inv.Args[1:])
+	s, warnings, err := ParseScript(inv.Args[1:])
 	if err != nil {
 		inv.Warn("%v", err)
 		return inv.Usage("script")
+	}
+	for _, w := range warnings {
+		inv.Warn("%s", w)
 	}
 	// 0.76 sets this umask; the modes of state, processed and the
 	// directory follow from it.

@@ -61,22 +61,37 @@ type Script struct {
 }
 
 // ParseScript compiles the arguments of multilog (without the program
-// name). Unlike 0.76, which ignores what it does not know, it refuses an
-// argument it cannot read, so that a typing mistake does not silently log
-// nothing or everything. An empty script is no mistake: as in 0.76, the
-// input is read and discarded.
-func ParseScript(args []string) (*Script, error) {
-	s := &Script{}
+// name) as 0.76 reads them: a first argument starting with t asks for
+// timestamps, a letter 0.76 does not know is passed over, s and n take
+// the digits they start with (s100k is s100). An administrator's log/run
+// script therefore keeps working unchanged, where refusing it would stop
+// the logger and, with it, the service writing into the pipe. What 0.76
+// would pass over or read only in part is not silent here: each such
+// argument comes back as a warning for multilog to print once at start.
+// An empty script reads and discards the input, as in 0.76.
+//
+// quail's own letters (S, a, r) are not 0.76's, so nothing old depends on
+// them: they are read strictly, and a malformed one is an error.
+func ParseScript(args []string) (s *Script, warnings []string, err error) {
+	s = &Script{}
 	cfg := DirConfig{Size: DefaultSize, Num: DefaultNum, Cooldown: DefaultCooldown}
+	passOver := func(a, why string) {
+		warnings = append(warnings, fmt.Sprintf("ignoring %q: %s, as daemontools 0.76 does", a, why))
+	}
 	for i, a := range args {
 		if a == "" {
-			return nil, fmt.Errorf("empty action")
+			passOver(a, "an empty action")
+			continue
 		}
 		rest := a[1:]
 		switch a[0] {
 		case 't':
-			if i != 0 || rest != "" {
-				return nil, fmt.Errorf("t must be the first action and stand alone: %q", a)
+			if i != 0 {
+				passOver(a, "t counts only as the first action")
+				continue
+			}
+			if rest != "" {
+				warnings = append(warnings, fmt.Sprintf("reading %q as t, as daemontools 0.76 does", a))
 			}
 			s.Timestamp = true
 		case '+':
@@ -85,45 +100,41 @@ func ParseScript(args []string) (*Script, error) {
 			s.actions = append(s.actions, action{kind: actDeselect, pattern: []byte(rest)})
 		case 'e':
 			if rest != "" {
-				return nil, fmt.Errorf("unknown action %q", a)
+				warnings = append(warnings, fmt.Sprintf("reading %q as e, as daemontools 0.76 does", a))
 			}
 			s.actions = append(s.actions, action{kind: actAlert})
 		case '=':
 			if rest == "" {
-				return nil, fmt.Errorf("status file without a name")
+				return nil, nil, fmt.Errorf("status file without a name")
 			}
 			s.actions = append(s.actions, action{kind: actStatus, index: len(s.Status)})
 			s.Status = append(s.Status, StatusConfig{Path: rest, Cooldown: cfg.Cooldown})
 		case 's':
-			n, err := number(a)
-			if err != nil {
-				return nil, err
-			}
+			n, w := leadingNumber(a)
+			warnings = append(warnings, w...)
 			cfg.Size = min(max(n, MinSize), MaxSize)
 		case 'n':
-			n, err := number(a)
-			if err != nil {
-				return nil, err
-			}
+			n, w := leadingNumber(a)
+			warnings = append(warnings, w...)
 			cfg.Num = max(n, MinNum)
 		case '!':
 			cfg.Processor = rest
 		case 'S':
 			n, err := number(a)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			cfg.TotalCap = n
 		case 'a':
 			n, err := number(a)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			cfg.MaxAge = time.Duration(min(n, maxSeconds)) * time.Second
 		case 'r':
 			n, err := number(a)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			ms := min(n, uint64(MaxCooldown/time.Millisecond))
 			cfg.Cooldown = max(time.Duration(ms)*time.Millisecond, MinCooldown)
@@ -133,10 +144,26 @@ func ParseScript(args []string) (*Script, error) {
 			s.actions = append(s.actions, action{kind: actDir, index: len(s.Dirs)})
 			s.Dirs = append(s.Dirs, d)
 		default:
-			return nil, fmt.Errorf("unknown action %q", a)
+			passOver(a, "an action multilog does not know")
 		}
 	}
-	return s, nil
+	return s, warnings, nil
+}
+
+// leadingNumber reads s and n as 0.76's scan_ulong does: the digits after
+// the letter up to the first other byte, none being 0. What was not read
+// comes back as a warning.
+func leadingNumber(a string) (uint64, []string) {
+	digits := a[1:]
+	end := 0
+	for end < len(digits) && digits[end] >= '0' && digits[end] <= '9' {
+		end++
+	}
+	n, _ := number(a[:1+end])
+	if end == len(digits) && end > 0 {
+		return n, nil
+	}
+	return n, []string{fmt.Sprintf("reading %q as %c%d, as daemontools 0.76 does", a, a[0], n)}
 }
 
 // number reads the decimal digits after an action letter. Values too big

@@ -1,37 +1,84 @@
 package multilog
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
 
 func TestParseScriptErrors(t *testing.T) {
+	// quail's own letters are read strictly: no run script from before
+	// them depends on a sloppy form.
 	tests := []struct {
 		args []string
 		why  string
 	}{
-		{[]string{""}, "an empty argument is no action"},
-		{[]string{"x"}, "unknown letter"},
-		{[]string{"T", "./d"}, "encore's accustamp is not implemented"},
-		{[]string{"./d", "t"}, "t is only honoured first; 0.76 would silently ignore it"},
-		{[]string{"tx", "./d"}, "t stands alone"},
-		{[]string{"ex"}, "e stands alone"},
-		{[]string{"s", "./d"}, "s needs a number"},
-		{[]string{"s100k", "./d"}, "a suffix is not a number (0.76 would read 100)"},
-		{[]string{"n-1", "./d"}, "negative count"},
 		{[]string{"=", "./d"}, "status file without a name"},
 		{[]string{"S1M", "./d"}, "S takes bytes as digits"},
 		{[]string{"a", "./d"}, "a needs seconds"},
 		{[]string{"r1.5", "./d"}, "r takes whole milliseconds"},
 	}
 	for _, tc := range tests {
-		if _, err := ParseScript(tc.args); err == nil {
+		if _, _, err := ParseScript(tc.args); err == nil {
 			t.Errorf("ParseScript(%q) accepted: %s", tc.args, tc.why)
 		}
 	}
 	// 0.76 reads and discards its input when given no script at all.
-	if s, err := ParseScript(nil); err != nil || len(s.Dirs) != 0 || len(s.actions) != 0 || s.Timestamp {
-		t.Errorf("ParseScript(nil) = %+v, %v; want an empty script", s, err)
+	if s, w, err := ParseScript(nil); err != nil || len(w) != 0 || len(s.Dirs) != 0 || len(s.actions) != 0 || s.Timestamp {
+		t.Errorf("ParseScript(nil) = %+v, %q, %v; want an empty script", s, w, err)
+	}
+}
+
+// What 0.76 passes over or reads in part is read the same way (the same
+// files, TestCompatOldScripts), with one warning per such argument.
+func TestParseScriptAsOld(t *testing.T) {
+	tests := []struct {
+		args      []string
+		timestamp bool
+		actions   []actionKind
+		dir       DirConfig
+		warnings  []string
+	}{
+		{[]string{"x", "./d"}, false, []actionKind{actDir}, DirConfig{Path: "./d", Size: 99999, Num: 10},
+			[]string{`ignoring "x": an action multilog does not know, as daemontools 0.76 does`}},
+		{[]string{"", "T", "./d"}, false, []actionKind{actDir}, DirConfig{Path: "./d", Size: 99999, Num: 10},
+			[]string{`ignoring "": an empty action, as daemontools 0.76 does`, `ignoring "T": an action multilog does not know, as daemontools 0.76 does`}},
+		{[]string{"./d", "t"}, false, []actionKind{actDir}, DirConfig{Path: "./d", Size: 99999, Num: 10},
+			[]string{`ignoring "t": t counts only as the first action, as daemontools 0.76 does`}},
+		{[]string{"tai", "./d"}, true, []actionKind{actDir}, DirConfig{Path: "./d", Size: 99999, Num: 10},
+			[]string{`reading "tai" as t, as daemontools 0.76 does`}},
+		{[]string{"ex", "./d"}, false, []actionKind{actAlert, actDir}, DirConfig{Path: "./d", Size: 99999, Num: 10},
+			[]string{`reading "ex" as e, as daemontools 0.76 does`}},
+		{[]string{"s100k", "./d"}, false, []actionKind{actDir}, DirConfig{Path: "./d", Size: 4096, Num: 10},
+			[]string{`reading "s100k" as s100, as daemontools 0.76 does`}},
+		{[]string{"s200000x", "n5y", "./d"}, false, []actionKind{actDir}, DirConfig{Path: "./d", Size: 200000, Num: 5},
+			[]string{`reading "s200000x" as s200000, as daemontools 0.76 does`, `reading "n5y" as n5, as daemontools 0.76 does`}},
+		{[]string{"s", "n", "./d"}, false, []actionKind{actDir}, DirConfig{Path: "./d", Size: 4096, Num: 2},
+			[]string{`reading "s" as s0, as daemontools 0.76 does`, `reading "n" as n0, as daemontools 0.76 does`}},
+		{[]string{"n-1", "./d"}, false, []actionKind{actDir}, DirConfig{Path: "./d", Size: 99999, Num: 2},
+			[]string{`reading "n-1" as n0, as daemontools 0.76 does`}},
+	}
+	for _, tc := range tests {
+		s, w, err := ParseScript(tc.args)
+		if err != nil {
+			t.Errorf("ParseScript(%q): %v", tc.args, err)
+			continue
+		}
+		tc.dir.Cooldown = DefaultCooldown
+		if s.Timestamp != tc.timestamp || len(s.Dirs) != 1 || s.Dirs[0] != tc.dir {
+			t.Errorf("ParseScript(%q) = timestamp %v, dirs %+v; want %v, %+v", tc.args, s.Timestamp, s.Dirs, tc.timestamp, tc.dir)
+		}
+		var kinds []actionKind
+		for _, a := range s.actions {
+			kinds = append(kinds, a.kind)
+		}
+		if fmt.Sprint(kinds) != fmt.Sprint(tc.actions) {
+			t.Errorf("ParseScript(%q) actions %v, want %v", tc.args, kinds, tc.actions)
+		}
+		if strings.Join(w, "\n") != strings.Join(tc.warnings, "\n") {
+			t.Errorf("ParseScript(%q) warnings\n%q\nwant\n%q", tc.args, w, tc.warnings)
+		}
 	}
 }
 
@@ -55,9 +102,9 @@ func TestParseScriptSettings(t *testing.T) {
 		{[]string{"S300000", "a3600", "r0", "./a"}, []DirConfig{{Path: "./a", Size: 99999, Num: 10, TotalCap: 300000, MaxAge: time.Hour, Cooldown: MinCooldown}}, "the extensions; r0 would spin"},
 	}
 	for _, tc := range tests {
-		s, err := ParseScript(tc.args)
-		if err != nil {
-			t.Errorf("ParseScript(%q): %v (%s)", tc.args, err, tc.why)
+		s, w, err := ParseScript(tc.args)
+		if err != nil || len(w) != 0 {
+			t.Errorf("ParseScript(%q): %v %q (%s)", tc.args, err, w, tc.why)
 			continue
 		}
 		if len(s.Dirs) != len(tc.want) {
@@ -73,7 +120,7 @@ func TestParseScriptSettings(t *testing.T) {
 }
 
 func TestParseScriptActions(t *testing.T) {
-	s, err := ParseScript([]string{"t", "-*", "+* fatal: *", "e", "=st", "./main", "+*"})
+	s, _, err := ParseScript([]string{"t", "-*", "+* fatal: *", "e", "=st", "./main", "+*"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +156,7 @@ func FuzzParseScript(f *testing.F) {
 				start = i + 1
 			}
 		}
-		s, err := ParseScript(args)
+		s, _, err := ParseScript(args)
 		if err != nil {
 			return
 		}
