@@ -17,10 +17,9 @@ func TestUsage(t *testing.T) {
 		args []string
 		why  string
 	}{
-		{[]string{"./main", "t"}, "t after the first action"},
-		{[]string{"T", "./main"}, "an unknown action"},
-		{[]string{"s10k", "./main"}, "a size with a suffix"},
-		{[]string{""}, "an empty argument"},
+		{[]string{"S10k", "./main"}, "quail's S takes digits only"},
+		{[]string{"a", "./main"}, "quail's a needs seconds"},
+		{[]string{"=", "./main"}, "a status file without a name"},
 	}
 	for _, tc := range tests {
 		dir := t.TempDir()

@@ -43,8 +43,8 @@ func TestMainInProcess(t *testing.T) {
 	}
 
 	stderr.Reset()
-	inv.Args = []string{"multilog", "t", "t"}
-	if code := Main(inv); code != 100 || stderr.String() != "multilog: warning: t must be the first action and stand alone: \"t\"\nmultilog: usage: multilog script\n" {
+	inv.Args = []string{"multilog", "t", "r1.5"}
+	if code := Main(inv); code != 100 || stderr.String() != "multilog: warning: action \"r1.5\": not a number\nmultilog: usage: multilog script\n" {
 		t.Errorf("bad script: exit %d, %q", code, stderr.String())
 	}
 }
