@@ -17,7 +17,16 @@
 //
 // Where ucspi-ssl forks a TLS process per connection, the TLS side of
 // every connection runs inside sslserver (package tlsproxy), so a session
-// costs the program's process and a few goroutines here.
+// costs the program's process and a few goroutines here. When SSL_CHROOT,
+// SSL_UID, SSL_GID, SSL_USER or SSL_GROUP give the TLS side an identity of
+// its own, it runs in one helper process with that identity instead
+// (helper.go).
+//
+//	-V        -v, and the protocol and cipher of each session in its log
+//	-3        read the key password from descriptor 3
+//
+// Per connection (from the environment or its rule): CCAVERIFY requires a
+// verified client certificate, CCAFILE=- asks for none.
 package sslserver
 
 import (
@@ -92,6 +101,9 @@ type Program struct {
 
 // Run parses sslserver's options and serves as p.
 func Run(inv *cli.Invocation, p Program) int {
+	if len(inv.Args) > 0 && inv.Args[0] == helperName {
+		return runHelper(inv)
+	}
 	st := settings{tcpEnv: true, handshake: 26 * time.Second, idle: time.Hour}
 	keyFromFD3 := false
 	var password []byte
@@ -147,12 +159,24 @@ func Run(inv *cli.Invocation, p Program) int {
 			if pwErr != nil {
 				return fmt.Errorf("unable to read password: %s", djberr.Text(pwErr))
 			}
-			tc, err := tlsconf.Server(inv.Getenv, st.auth, password)
+			if st.tlsInfo && !cfg.Quiet {
+				cfg.Verbose = true // -V is -v and more
+			}
+			id, separate, err := tlsIdentity(inv.Getenv, cfg.UID, cfg.GID)
 			if err != nil {
 				return err
 			}
-			if st.tlsInfo && !cfg.Quiet {
-				cfg.Verbose = true // -V is -v and more
+			if separate {
+				h, err := startHelper(inv, st, id, password)
+				if err != nil {
+					return err
+				}
+				cfg.Prepare = h.prepare(st)
+				return nil
+			}
+			tc, err := tlsconf.Server(inv.Getenv, st.auth, password)
+			if err != nil {
+				return err
 			}
 			cfg.Prepare = st.prepare(newConfigs(tc))
 			return nil
@@ -161,80 +185,129 @@ func Run(inv *cli.Invocation, p Program) int {
 	return tcpserver.Run(inv, prog)
 }
 
-// prepare returns the hook that gives each connection its TLS side.
+// request is what the TLS side of a connection needs to know of it
+// beyond the settings.
+type request struct {
+	noAsk     bool   // CCAFILE=- in its environment: no client certificate asked for
+	ccaVerify bool   // CCAVERIFY: a verified client certificate required
+	host      string // its remote host name, for -z
+}
+
+// requestFor reads a connection's environment (sslserver's own and its
+// rule's variables) for what its TLS side must do, as sslserver(1) has
+// it for CCAFILE and CCAVERIFY.
+func requestFor(env []string) request {
+	var r request
+	if v, ok := cli.Lookup(env, "CCAFILE"); ok && v == "-" {
+		r.noAsk = true
+	} else if _, ok := cli.Lookup(env, "CCAVERIFY"); ok {
+		r.ccaVerify = true
+	}
+	r.host, _ = lookup(env, "TCPREMOTEHOST", "SSLREMOTEHOST")
+	return r
+}
+
+// side is the TLS side of one connection, ready for its program.
+type side struct {
+	sess  *tlsproxy.Session
+	child tlsproxy.Child
+	info  string // "PROTOCOL:CIPHER" of an immediate handshake
+}
+
+// startTLS sets up the TLS side of a connection on sock, which it takes:
+// the handshake at once, or with -n the UCSPI-TLS descriptors, in which
+// case handshaken gets "PROTOCOL:CIPHER" when the program starts TLS.
+func (st settings) startTLS(cs configs, req request, sock *os.File, handshaken func(info string)) (*side, error) {
+	opts := tlsproxy.Options{
+		Config:           cs.base,
+		Server:           true,
+		HandshakeTimeout: st.handshake,
+		IdleTimeout:      st.idle,
+		Env:              st.sslEnv,
+	}
+	switch {
+	case req.noAsk:
+		opts.Config = cs.noAsk
+	case req.ccaVerify:
+		if cs.require == nil {
+			sock.Close()
+			return nil, fmt.Errorf("unable to verify client certificate (CCAVERIFY): no CAFILE or CADIR")
+		}
+		opts.Config = cs.require
+	}
+	if st.auth == tlsconf.ClientCertRequiredName && !req.noAsk {
+		host := req.host
+		opts.Verify = func(cs tls.ConnectionState) error {
+			if host == "" {
+				return fmt.Errorf("client certificate required to name the client, whose host name is unknown")
+			}
+			if len(cs.PeerCertificates) == 0 {
+				return fmt.Errorf("no client certificate")
+			}
+			return cs.PeerCertificates[0].VerifyHostname(host)
+		}
+	}
+	if st.delayed {
+		opts.Handshaken = func(cst tls.ConnectionState) { handshaken(tlsInfo(cst)) }
+		sess, err := tlsproxy.Delayed(sock, opts)
+		if err != nil {
+			sock.Close()
+			return nil, err
+		}
+		return &side{sess: sess, child: sess.Child()}, nil
+	}
+	var info string
+	opts.Handshaken = func(cst tls.ConnectionState) { info = tlsInfo(cst) }
+	conn, err := net.FileConn(sock)
+	sock.Close()
+	if err != nil {
+		return nil, err
+	}
+	sess, err := tlsproxy.Immediate(conn, opts)
+	if err != nil {
+		return nil, fmt.Errorf("TLS handshake failed: %v", unwrapTLS(err))
+	}
+	return &side{sess: sess, child: sess.Child(), info: info}, nil
+}
+
+func tlsInfo(cs tls.ConnectionState) string {
+	return tlsenv.ProtocolName(cs.Version) + ":" + tlsenv.CipherName(cs.CipherSuite)
+}
+
+// prepare returns the hook that gives each connection its TLS side, in
+// this process.
 func (st settings) prepare(cs configs) func(*server.Session) error {
 	return func(s *server.Session) error {
 		s.Env = sslVars(s.Env, st.tcpEnv)
-		opts := tlsproxy.Options{
-			Config:           cs.base,
-			Server:           true,
-			HandshakeTimeout: st.handshake,
-			IdleTimeout:      st.idle,
-			Env:              st.sslEnv,
-		}
-		// A connection's rules may ask for a verified client certificate
-		// (CCAVERIFY) or for none at all (CCAFILE=-), as in sslserver(1).
-		noAsk := false
-		if v, ok := cli.Lookup(s.Env, "CCAFILE"); ok && v == "-" {
-			opts.Config, noAsk = cs.noAsk, true
-		} else if _, ok := cli.Lookup(s.Env, "CCAVERIFY"); ok {
-			if cs.require == nil {
-				return fmt.Errorf("unable to verify client certificate (CCAVERIFY): no CAFILE or CADIR")
-			}
-			opts.Config = cs.require
-		}
-		if st.auth == tlsconf.ClientCertRequiredName && !noAsk {
-			host, _ := lookup(s.Env, "TCPREMOTEHOST", "SSLREMOTEHOST")
-			opts.Verify = func(cs tls.ConnectionState) error {
-				if host == "" {
-					return fmt.Errorf("client certificate required to name the client, whose host name is unknown")
-				}
-				if len(cs.PeerCertificates) == 0 {
-					return fmt.Errorf("no client certificate")
-				}
-				return cs.PeerCertificates[0].VerifyHostname(host)
-			}
-		}
-		// -v logs each session's handshake with the program's pid, -V
-		// with its protocol and cipher, as sslserver 0.12 does.
-		pid := make(chan int, 1)
 		own, err := dupCloexec(s.FD)
 		if err != nil {
 			return fmt.Errorf("unable to duplicate socket: %v", err)
 		}
-		if st.delayed {
-			opts.Handshaken = func(cst tls.ConnectionState) { s.Log(st.tlsLine(<-pid, cst)) }
-			sess, err := tlsproxy.Delayed(own, opts)
-			if err != nil {
-				own.Close()
-				return err
-			}
-			child := sess.Child()
-			for _, f := range child.Extra {
-				s.Extra = append(s.Extra, int(f.Fd()))
-			}
-			s.Env = append(s.Env, child.Env...)
-			s.Started = func(p int) { pid <- p; sess.CloseChildSide() }
-			s.Finished = func(int) { sess.ProgramExited() }
-			s.Abort = sess.CloseChildSide
-			return nil
-		}
-		var state tls.ConnectionState
-		opts.Handshaken = func(cst tls.ConnectionState) { state = cst }
-		conn, err := net.FileConn(own)
-		own.Close()
+		// -v logs each session's handshake with the program's pid, -V
+		// with its protocol and cipher, as sslserver 0.12 does.
+		pid := make(chan int, 1)
+		sd, err := st.startTLS(cs, requestFor(s.Env), own, func(info string) { s.Log(st.tlsLine(<-pid, info)) })
 		if err != nil {
 			return err
 		}
-		sess, err := tlsproxy.Immediate(conn, opts)
-		if err != nil {
-			return fmt.Errorf("TLS handshake failed: %v", unwrapTLS(err))
+		sess, child := sd.sess, sd.child
+		if st.delayed {
+			for _, f := range child.Extra {
+				s.Extra = append(s.Extra, int(f.Fd()))
+			}
+		} else {
+			s.Stdin = int(child.Stdin.Fd())
+			s.Stdout = int(child.Stdout.Fd())
 		}
-		child := sess.Child()
-		s.Stdin = int(child.Stdin.Fd())
-		s.Stdout = int(child.Stdout.Fd())
 		s.Env = append(s.Env, child.Env...)
-		s.Started = func(p int) { s.Log(st.tlsLine(p, state)); sess.CloseChildSide() }
+		s.Started = func(p int) {
+			if st.delayed {
+				pid <- p
+			} else {
+				s.Log(st.tlsLine(p, sd.info))
+			}
+			sess.CloseChildSide()
+		}
 		s.Finished = func(int) { sess.ProgramExited() }
 		s.Abort = sess.CloseChildSide
 		return nil
@@ -242,11 +315,11 @@ func (st settings) prepare(cs configs) func(*server.Session) error {
 }
 
 // tlsLine is the log line of a session's handshake: "tls PID accept", and
-// with -V ":PROTOCOL:CIPHER" after it (sslserver 0.12's verbosity 3).
-func (st settings) tlsLine(pid int, cs tls.ConnectionState) string {
+// with -V " PROTOCOL:CIPHER" after it (sslserver 0.12's verbosity 3).
+func (st settings) tlsLine(pid int, info string) string {
 	line := "tls " + strconv.Itoa(pid) + " accept"
 	if st.tlsInfo {
-		line += " " + tlsenv.ProtocolName(cs.Version) + ":" + tlsenv.CipherName(cs.CipherSuite)
+		line += " " + info
 	}
 	return line
 }

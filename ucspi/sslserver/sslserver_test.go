@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,14 +25,24 @@ func startServer(t *testing.T, env []string, args ...string) string {
 	return testbin.StartServer(t, testbin.Path(t, "sslserver"), env, append([]string{"-R", "-H", "-l", "mx.test"}, args...)...).Addr("127.0.0.1")
 }
 
+// bothSides runs a test with the TLS side in the server process and in
+// the TLS helper, which SSL_UID (here the uid the test runs as, so that
+// no privilege is needed) turns on.
+func bothSides(t *testing.T, test func(t *testing.T, side []string)) {
+	t.Run("in process", func(t *testing.T) { test(t, nil) })
+	t.Run("helper", func(t *testing.T) { test(t, []string{"SSL_UID=" + strconv.Itoa(os.Getuid())}) })
+}
+
 func baseEnv(t *testing.T) []string {
 	dir := t.TempDir()
 	cert, key := testbin.NewCert(t, []string{"mx.test"}).WriteFiles(t, dir)
 	return []string{"PATH=/bin:/usr/bin", "CERTFILE=" + cert, "KEYFILE=" + key}
 }
 
-func TestImplicitTLSEnvironment(t *testing.T) {
-	addr := startServer(t, baseEnv(t), "-s", "127.0.0.1", "0", "sh", "-c", "env | sort; echo done")
+func TestImplicitTLSEnvironment(t *testing.T) { bothSides(t, testImplicitTLSEnvironment) }
+
+func testImplicitTLSEnvironment(t *testing.T, side []string) {
+	addr := startServer(t, append(baseEnv(t), side...), "-s", "127.0.0.1", "0", "sh", "-c", "env | sort; echo done")
 	c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +70,11 @@ func TestNoTCPVariablesWithE(t *testing.T) {
 }
 
 func TestGarbageIsDroppedAndServerKeepsServing(t *testing.T) {
-	addr := startServer(t, baseEnv(t), "-T", "5", "127.0.0.1", "0", "echo", "hello")
+	bothSides(t, testGarbageIsDroppedAndServerKeepsServing)
+}
+
+func testGarbageIsDroppedAndServerKeepsServing(t *testing.T, side []string) {
+	addr := startServer(t, append(baseEnv(t), side...), "-T", "5", "127.0.0.1", "0", "echo", "hello")
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -82,8 +97,12 @@ func TestGarbageIsDroppedAndServerKeepsServing(t *testing.T) {
 }
 
 func TestMissingCertificateIsFatalAtStart(t *testing.T) {
+	bothSides(t, testMissingCertificateIsFatalAtStart)
+}
+
+func testMissingCertificateIsFatalAtStart(t *testing.T, side []string) {
 	cmd := exec.Command(testbin.Path(t, "sslserver"), "127.0.0.1", "0", "true")
-	cmd.Env = []string{"CERTFILE=/nonexistent/cert.pem"}
+	cmd.Env = append([]string{"CERTFILE=/nonexistent/cert.pem"}, side...)
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 111 || !strings.HasPrefix(string(out), "sslserver: fatal: ") {
@@ -91,10 +110,12 @@ func TestMissingCertificateIsFatalAtStart(t *testing.T) {
 	}
 }
 
-func TestStartTLSWithOpenSSL(t *testing.T) {
+func TestStartTLSWithOpenSSL(t *testing.T) { bothSides(t, testStartTLSWithOpenSSL) }
+
+func testStartTLSWithOpenSSL(t *testing.T, side []string) {
 	openssl := testbin.Peer(t, "openssl")
 	home, qq := testbin.SMTPHome(t, "mx.test", "test")
-	env := append(baseEnv(t), "QMAILHOME="+home, "UCSPITLS=")
+	env := append(append(baseEnv(t), side...), "QMAILHOME="+home, "UCSPITLS=")
 	addr := startServer(t, env, "-n", "127.0.0.1", "0", testbin.Path(t, "qmail-smtpd"))
 	cmd := exec.Command(openssl, "s_client", "-quiet", "-starttls", "smtp", "-connect", addr)
 	cmd.Stdin = strings.NewReader("EHLO client.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@test>\r\nDATA\r\nSubject: over TLS\r\n\r\nsecret\r\n.\r\nQUIT\r\n")
@@ -164,7 +185,9 @@ func startLogged(t *testing.T, env []string, args ...string) *testbin.Server {
 // TestVerboseTLSLines: -v logs "tls PID accept" for each session's
 // handshake, with the program's pid, and -V adds the protocol and the
 // cipher (sslserver 0.12's verbosity 3), for immediate and delayed TLS.
-func TestVerboseTLSLines(t *testing.T) {
+func TestVerboseTLSLines(t *testing.T) { bothSides(t, testVerboseTLSLines) }
+
+func testVerboseTLSLines(t *testing.T, side []string) {
 	pidLine := regexp.MustCompile(`sslserver: pid (\d+) from 127\.0\.0\.1\n`)
 	for _, c := range []struct {
 		why, flag string
@@ -173,7 +196,7 @@ func TestVerboseTLSLines(t *testing.T) {
 		{"-v", "-v", false},
 		{"-V", "-V", true},
 	} {
-		srv := startLogged(t, baseEnv(t), c.flag, "127.0.0.1", "0", "echo", "hi")
+		srv := startLogged(t, append(baseEnv(t), side...), c.flag, "127.0.0.1", "0", "echo", "hi")
 		tc, err := tls.Dial("tcp", srv.Addr("127.0.0.1"), &tls.Config{InsecureSkipVerify: true})
 		if err != nil {
 			t.Fatal(err)
@@ -203,7 +226,7 @@ func TestVerboseTLSLines(t *testing.T) {
 	// Delayed TLS: the line comes when the program starts TLS.
 	openssl := testbin.Peer(t, "openssl")
 	home, _ := testbin.SMTPHome(t, "mx.test", "test")
-	srv := startLogged(t, append(baseEnv(t), "QMAILHOME="+home, "UCSPITLS="), "-V", "-n", "127.0.0.1", "0", testbin.Path(t, "qmail-smtpd"))
+	srv := startLogged(t, append(append(baseEnv(t), side...), "QMAILHOME="+home, "UCSPITLS="), "-V", "-n", "127.0.0.1", "0", testbin.Path(t, "qmail-smtpd"))
 	cmd := exec.Command(openssl, "s_client", "-quiet", "-starttls", "smtp", "-connect", srv.Addr("127.0.0.1"))
 	cmd.Stdin = strings.NewReader("QUIT\r\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -222,6 +245,10 @@ func TestVerboseTLSLines(t *testing.T) {
 // without -z or -m, and CCAFILE=- turns the request off even under -m
 // (sslserver(1)).
 func TestClientCertificatePerConnection(t *testing.T) {
+	bothSides(t, testClientCertificatePerConnection)
+}
+
+func testClientCertificatePerConnection(t *testing.T, side []string) {
 	dir := t.TempDir()
 	clientCert := testbin.NewCert(t, []string{"client.test"})
 	ca := filepath.Join(dir, "client-ca.pem")
@@ -254,7 +281,7 @@ func TestClientCertificatePerConnection(t *testing.T) {
 		}
 		return strings.TrimSpace(string(b))
 	}
-	env := append(baseEnv(t), "CAFILE="+ca)
+	env := append(append(baseEnv(t), side...), "CAFILE="+ca)
 	cases := []struct {
 		why      string
 		args     []string
@@ -279,7 +306,7 @@ func TestClientCertificatePerConnection(t *testing.T) {
 
 	// CCAVERIFY without any CA to verify with drops the connection with
 	// a warning; the server goes on.
-	srv := startLogged(t, baseEnv(t), "-x", rules(`127.0.0.1:allow,CCAVERIFY=""`), "127.0.0.1", "0", "echo", "hi")
+	srv := startLogged(t, append(baseEnv(t), side...), "-x", rules(`127.0.0.1:allow,CCAVERIFY=""`), "127.0.0.1", "0", "echo", "hi")
 	if got := dial(srv.Addr("127.0.0.1"), true); got != "refused" {
 		t.Errorf("CCAVERIFY without CAs: got %q", got)
 	}
@@ -319,12 +346,14 @@ func withFD3(t *testing.T, file string) string {
 // TestKeyPasswordFromFD3: -3 reads a NUL-terminated password from
 // descriptor 3 and decrypts the key with it; a wrong password, or no
 // descriptor 3, is fatal at start.
-func TestKeyPasswordFromFD3(t *testing.T) {
+func TestKeyPasswordFromFD3(t *testing.T) { bothSides(t, testKeyPasswordFromFD3) }
+
+func testKeyPasswordFromFD3(t *testing.T, side []string) {
 	dir := t.TempDir()
 	c := testbin.NewCert(t, []string{"mx.test"})
 	cert, _ := c.WriteFiles(t, dir)
 	key := encryptedKey(t, c, "s3cret pass")
-	env := []string{"PATH=/bin:/usr/bin", "CERTFILE=" + cert, "KEYFILE=" + key}
+	env := append([]string{"PATH=/bin:/usr/bin", "CERTFILE=" + cert, "KEYFILE=" + key}, side...)
 	good := filepath.Join(dir, "good")
 	os.WriteFile(good, []byte("s3cret pass\x00ignored"), 0o600)
 	srv := testbin.StartServer(t, withFD3(t, good), env, "-3", "-RH", "-l", "mx.test", "127.0.0.1", "0", "echo", "hello")
