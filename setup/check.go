@@ -15,6 +15,7 @@ import (
 
 	"github.com/quail-mta/quail/internal/rtlimit"
 	"github.com/quail-mta/quail/mta/passwd"
+	"github.com/quail-mta/quail/mta/qmqp"
 )
 
 // checker collects problems, each with what to do about it.
@@ -24,7 +25,8 @@ type checker struct {
 	problems int
 	single   bool
 	ids      ids
-	owner    int // single-user: the uid that owns the home
+	owner    int  // single-user: the uid that owns the home
+	null     bool // a QMQP null client: no services, no queue of its own in use
 }
 
 func (k *checker) problem(what, fix string, a ...any) {
@@ -69,6 +71,7 @@ func Check(c *Config, out io.Writer) (int, error) {
 			}
 		}
 	}
+	k.null = c.nullClient()
 	k.layout()
 	if !k.single {
 		k.hashes()
@@ -77,7 +80,11 @@ func Check(c *Config, out io.Writer) (int, error) {
 	k.controls()
 	k.tables()
 	k.certificate(c.homePath(CertFile), c.homePath(KeyFile))
-	k.services()
+	if k.null {
+		k.nullClient()
+	} else {
+		k.services()
+	}
 	return k.report(), nil
 }
 
@@ -155,7 +162,7 @@ func (k *checker) layout() {
 		k.expect(c.homePath(d), fs.ModeDir, 0o755, "root", "qmail")
 	}
 	k.expect(c.homePath("alias"), fs.ModeDir, fs.ModeSetgid|0o755, "alias", "qmail")
-	if k.single {
+	if k.single || k.null {
 		return
 	}
 	q := c.homePath("bin", "qmail-queue")
@@ -485,5 +492,25 @@ func (k *checker) limits(script string) {
 	for _, l := range lowLimits(string(b), env, rtlimit.Floor()) {
 		k.problem(fmt.Sprintf("%s: softlimit %s is below the %d bytes of %s quail's programs need to start", k.show(script), l.option, l.need, l.what),
 			"give softlimit -d %d or more (quail's softlimit raises it with a warning, any other leaves the programs unable to start)", rtlimit.Floor().Data)
+	}
+}
+
+// nullClient checks what makes a null client: bin/qmail-queue is
+// qmail-qmqpc, and control/qmqpservers names a server it can use.
+func (k *checker) nullClient() {
+	c := k.c
+	q := c.homePath("bin", "qmail-queue")
+	if target, err := os.Readlink(q); err != nil || filepath.Base(target) != "qmail-qmqpc" {
+		k.problem(k.show(q)+" is not a link to qmail-qmqpc", "remove it and run quail-setup -n SERVER, or mail is queued here and never sent")
+	}
+	servers, ok := lines(c.homePath("control", "qmqpservers"))
+	usable := 0
+	for _, s := range servers {
+		if _, ok := qmqp.ParseServer(s); ok {
+			usable++
+		}
+	}
+	if !ok || usable == 0 {
+		k.problem("control/qmqpservers names no QMQP server", "write the hub's IP address into it, or qmail-qmqpc refuses every message (exit 55)")
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/quail-mta/quail/mta/qmqp"
 )
 
 // Config is one run of quail-setup.
@@ -24,6 +26,8 @@ type Config struct {
 	Admin      string         // where postmaster, mailer-daemon and root go
 	Boot       bool           // install a way to start svscan at boot
 	Split      int            // the queue's split
+	NullClient []string       // QMQP servers: a null client of these (-n)
+	QMQPFrom   []string       // tcprules addresses the qmqpd rules admit besides 127.0.0.1 (-q)
 }
 
 // Service ports of the privileged installation and of make run.
@@ -92,6 +96,16 @@ func (c *Config) validate() error {
 	if c.DemoHome != "" && !c.SingleUser {
 		return fmt.Errorf("a demo user belongs to a single-user instance (-u)")
 	}
+	for _, srv := range c.NullClient {
+		if _, ok := qmqp.ParseServer(srv); !ok {
+			return fmt.Errorf("bad QMQP server %q: want an IP address, or IP:port", srv)
+		}
+	}
+	for _, a := range c.QMQPFrom {
+		if a == "" || strings.ContainsAny(a, ":,# \t\n") {
+			return fmt.Errorf("bad QMQP client address %q: want a tcprules address such as 198.18. or 10.0.0.5", a)
+		}
+	}
 	if c.Split == 0 {
 		c.Split = 23
 	}
@@ -134,4 +148,25 @@ func hostName() string {
 		}
 	}
 	return h
+}
+
+// nullClient says whether the instance is a QMQP null client: -n given,
+// or bin/qmail-queue already a link to qmail-qmqpc.
+func (c *Config) nullClient() bool {
+	if len(c.NullClient) > 0 {
+		return true
+	}
+	target, err := os.Readlink(c.homePath("bin", "qmail-queue"))
+	return err == nil && filepath.Base(target) == "qmail-qmqpc"
+}
+
+// list splits a comma-separated option argument.
+func list(arg string) []string {
+	var out []string
+	for _, f := range strings.Split(arg, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -98,6 +98,7 @@ func (in *installer) programs(o owners) error {
 	if err != nil {
 		return fmt.Errorf("unable to read %s: %w", c.BinDir, err)
 	}
+	null := len(c.NullClient) > 0
 	for _, e := range ents {
 		src := filepath.Join(c.BinDir, e.Name())
 		if fi, err := os.Stat(src); err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
@@ -105,6 +106,8 @@ func (in *installer) programs(o owners) error {
 		}
 		dst := filepath.Join(bin, e.Name())
 		switch {
+		case e.Name() == "qmail-queue" && null:
+			continue
 		case e.Name() == "qmail-queue" && !c.SingleUser:
 			err = in.copyFile(src, dst, fs.ModeSetuid|0o711, o.qmailq)
 		case e.Name() == "checkpassword" && !c.SingleUser:
@@ -116,7 +119,31 @@ func (in *installer) programs(o owners) error {
 			return err
 		}
 	}
+	if null {
+		return in.nullQueue()
+	}
 	return nil
+}
+
+// nullQueue makes bin/qmail-queue a link to qmail-qmqpc, as qmail's
+// null client recipe does: every program that queues (qmail-inject,
+// sendmail, forward ...) then hands the message to the QMQP servers of
+// control/qmqpservers and nothing is queued here. qmail-qmqpc needs no
+// privilege, so the link serves every user.
+func (in *installer) nullQueue() error {
+	c := in.cfg
+	src := filepath.Join(c.BinDir, "qmail-qmqpc")
+	if fi, err := os.Stat(src); err != nil || fi.Mode()&0o111 == 0 {
+		return fmt.Errorf("a null client needs qmail-qmqpc in %s", c.BinDir)
+	}
+	dst := c.homePath("bin", "qmail-queue")
+	if target, err := os.Readlink(dst); err == nil && filepath.Base(target) == "qmail-qmqpc" {
+		return nil
+	} else if exists(dst) {
+		in.say("warning: kept %s, which is not qmail-qmqpc: remove it and run quail-setup again to make this a null client", in.show(dst))
+		return nil
+	}
+	return in.symlink(src, dst, self)
 }
 
 func same(a, b string) bool {
@@ -132,12 +159,21 @@ func (in *installer) controls(o owners) error {
 	if c.Host != "localhost" {
 		locals = append(locals, "localhost")
 	}
+	domains := strings.Join(locals, "\n") + "\n"
+	if len(c.NullClient) > 0 {
+		// A null client delivers nothing itself and accepts nothing
+		// from the network.
+		domains = ""
+	}
 	files := []struct{ name, text string }{
 		{"me", c.Host + "\n"},
 		{"defaultdomain", defaultDomain(c.Host) + "\n"},
 		{"plusdomain", defaultDomain(c.Host) + "\n"},
-		{"locals", strings.Join(locals, "\n") + "\n"},
-		{"rcpthosts", strings.Join(locals, "\n") + "\n"},
+		{"locals", domains},
+		{"rcpthosts", domains},
+	}
+	if len(c.NullClient) > 0 {
+		files = append(files, struct{ name, text string }{"qmqpservers", strings.Join(c.NullClient, "\n") + "\n"})
 	}
 	if c.SingleUser {
 		files = append(files, struct{ name, text string }{"singleuser", ""})
@@ -146,6 +182,9 @@ func (in *installer) controls(o owners) error {
 		if err := in.file(c.homePath("control", f.name), f.text, 0o644, o.root); err != nil {
 			return err
 		}
+	}
+	if len(c.NullClient) > 0 {
+		return nil // no TLS service to certify
 	}
 	return in.certificate(o)
 }

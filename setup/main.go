@@ -10,7 +10,7 @@ import (
 	"github.com/quail-mta/quail/internal/qmailhome"
 )
 
-const synopsis = "[ -cruB ] [ -d home ] [ -h host ] [ -s servicedir ] [ -l logdir ] [ -b bindir ] [ -D demohome ] [ -i ip ] [ -p service=port ] [ -a admin ] [ -S split ] [ -R root ]"
+const synopsis = "[ -cruB ] [ -d home ] [ -h host ] [ -s servicedir ] [ -l logdir ] [ -b bindir ] [ -D demohome ] [ -i ip ] [ -p service=port ] [ -a admin ] [ -n server,... ] [ -q client,... ] [ -S split ] [ -R root ]"
 
 // Exit codes of quail-setup.
 const (
@@ -30,7 +30,7 @@ func Main(inv *cli.Invocation) int {
 		c.BinDir = filepath.Dir(self)
 	}
 	check, rebuild := false, false
-	p := getopt.New(inv.Args, "cruBd:h:s:l:b:D:i:p:a:S:R:")
+	p := getopt.New(inv.Args, "cruBd:h:s:l:b:D:i:p:a:n:q:S:R:")
 	for {
 		opt, arg, ok, err := p.Next()
 		if err != nil {
@@ -69,6 +69,10 @@ func Main(inv *cli.Invocation) int {
 			}
 		case 'a':
 			c.Admin = arg
+		case 'n':
+			c.NullClient = append(c.NullClient, list(arg)...)
+		case 'q':
+			c.QMQPFrom = append(c.QMQPFrom, list(arg)...)
 		case 'S':
 			n, err := parseSplit(arg)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	servicetemplates "github.com/quail-mta/quail/service-templates"
 )
@@ -132,6 +133,10 @@ func (c *Config) serviceEnv(s service, d ids) map[string]string {
 // missing files are added.
 func (in *installer) services(o owners, d ids) ([]string, error) {
 	c := in.cfg
+	if len(c.NullClient) > 0 {
+		in.say("null client of %s: no services", strings.Join(c.NullClient, ", "))
+		return nil, nil
+	}
 	if err := in.dir(c.path(c.ServiceDir), 0o755, self); err != nil {
 		return nil, err
 	}
@@ -215,7 +220,19 @@ func (in *installer) serviceDir(s service, dir string, d ids) error {
 // is missing or older (or always, when force is set: quail-setup -r).
 func (in *installer) rules(name string, o owners, force bool) error {
 	src := in.cfg.homePath("tcp", name)
-	if err := in.fileQuiet(src, rulesText[name], 0o644, o.root, false); err != nil {
+	text := rulesText[name]
+	if name == "qmqp" && len(in.cfg.QMQPFrom) > 0 {
+		// A QMQP hub: its null clients too (qmail-qmqpd relays for
+		// whoever may connect).
+		var b strings.Builder
+		b.WriteString("127.0.0.1:allow\n")
+		for _, a := range in.cfg.QMQPFrom {
+			b.WriteString(a + ":allow\n")
+		}
+		b.WriteString(":deny\n")
+		text = b.String()
+	}
+	if err := in.fileQuiet(src, text, 0o644, o.root, false); err != nil {
 		return err
 	}
 	dst := src + ".cdb"

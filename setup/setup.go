@@ -48,7 +48,7 @@ func Setup(c *Config, out io.Writer) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if c.Boot && !c.SingleUser {
+	if c.Boot && !c.SingleUser && len(c.NullClient) == 0 {
 		if err := in.boot(o); err != nil {
 			return Result{}, err
 		}
