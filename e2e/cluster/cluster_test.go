@@ -7,8 +7,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/quail-mta/quail/dnsclient/dnstest"
 )
 
 // The cluster's addresses, all in 198.18.0.0/24.
@@ -206,13 +204,7 @@ func TestMXFailover(t *testing.T) {
 	// test stops by itself well inside make test's time limit.
 	deadline := began.Add(4 * time.Minute)
 
-	dnsErr := n.inside(n.sw, func() error {
-		_, err := dnstest.StartAt(t, bridgeIP+":53", zone)
-		return err
-	})
-	if dnsErr != nil {
-		t.Fatalf("DNS server on %s: %v", bridgeIP, dnsErr)
-	}
+	n.dns(zone)
 
 	hub := newHost(t, n, "hub", hubIP, hubPrograms, false, "-q", subnet)
 	mx1 := newHost(t, n, "mx1", mx1IP, mxPrograms, true)

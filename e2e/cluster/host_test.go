@@ -55,10 +55,16 @@ type host struct {
 // programs given and the extra options (-n, -q ...).
 func newHost(t *testing.T, n *network, name, ip string, programs []string, demo bool, opts ...string) *host {
 	t.Helper()
+	return newInstance(t, n, n.addHost(name, ip), name, ip, programs, demo, opts...)
+}
+
+// newInstance is another quail instance in namespace ns (QMQ's instances
+// share a machine), named name, listening on ip.
+func newInstance(t *testing.T, n *network, ns, name, ip string, programs []string, demo bool, opts ...string) *host {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), name)
-	h := &host{t: t, n: n, name: name, fqdn: name + ".example.test", ip: ip, dir: dir,
+	h := &host{t: t, n: n, name: name, fqdn: name + ".example.test", ip: ip, dir: dir, ns: ns,
 		home: filepath.Join(dir, "qmail"), svc: filepath.Join(dir, "service"), logs: filepath.Join(dir, "log")}
-	h.ns = n.addHost(name, ip)
 	h.bin = filepath.Join(dir, "bin")
 	if err := os.MkdirAll(h.bin, 0o755); err != nil {
 		t.Fatal(err)
@@ -124,8 +130,8 @@ func (h *host) start() {
 	h.svscan, h.done = cmd, done
 }
 
-// stop takes the services down as svscan does on SIGTERM; what is left
-// after 20 s is killed.
+// stop takes the services down as svscan does on SIGTERM; whatever is
+// left goes with the namespaces at the end of the test.
 func (h *host) stop() {
 	if h.svscan == nil {
 		return
@@ -135,9 +141,6 @@ func (h *host) stop() {
 	case <-h.done:
 	case <-time.After(20 * time.Second):
 		h.t.Errorf("%s: svscan did not stop on SIGTERM", h.name)
-	}
-	if err := h.n.kill(h.ns); err != nil {
-		h.t.Errorf("%s: %v", h.name, err)
 	}
 	h.svscan = nil
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quail-mta/quail/dnsclient/dnstest"
 	"golang.org/x/sys/unix"
 )
 
@@ -195,12 +196,27 @@ func (n *network) inside(ns string, f func() error) error {
 
 // listening reports whether addr takes a TCP connection, tried from the
 // switch namespace.
-func (n *network) listening(addr string) bool {
-	return n.inside(n.sw, func() error {
+func (n *network) listening(addr string) bool { return n.insideListening(n.sw, addr) }
+
+// insideListening is listening tried from namespace ns.
+func (n *network) insideListening(ns, addr string) bool {
+	return n.inside(ns, func() error {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()
 		}
 		return err
 	}) == nil
+}
+
+// dns starts the test's DNS server with zone on the bridge's address,
+// port 53 (the hosts' $DNSCACHEIP), until the test ends.
+func (n *network) dns(zone string) {
+	n.t.Helper()
+	if err := n.inside(n.sw, func() error {
+		_, err := dnstest.StartAt(n.t, bridgeIP+":53", zone)
+		return err
+	}); err != nil {
+		n.t.Fatalf("DNS server on %s: %v", bridgeIP, err)
+	}
 }
