@@ -8,7 +8,11 @@ MODULE    := github.com/quail-mta/quail
 # limits the Go runtime needs before it runs (linux/amd64 and arm64).
 PLATFORM  := $(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)
 ENTRY     := $(if $(filter linux/amd64 linux/arm64,$(PLATFORM)),-E _quail_rt0)
-LDFLAGS   := $(ENTRY) -X $(MODULE)/internal/version.Version=$(VERSION) -X $(MODULE)/internal/qmailhome.Default=$(QMAILHOME)
+# INPROCESS=no: every helper (qmail-queue, qmail-local, qmail-remote,
+# qmail-smtpd under a reused rblsmtpd) is started as a program, never run
+# inside its caller (internal/launch).
+INPROCESS ?= yes
+LDFLAGS   := $(ENTRY) -X $(MODULE)/internal/version.Version=$(VERSION) -X $(MODULE)/internal/qmailhome.Default=$(QMAILHOME) -X $(MODULE)/internal/launch.InProcess=$(INPROCESS)
 BIN       := $(CURDIR)/bin
 FUZZTIME  ?= 30s
 export CGO_ENABLED = 0

@@ -1,18 +1,14 @@
 // Package ownprog tells whether an executable is one of quail's own
 // programs, by the main package recorded in its Go build information.
-// The programs that start helpers (qmail-rspawn starting qmail-remote,
-// sendmail and qmail-smtpd starting qmail-queue) run the helper's code
-// in their own process when it is quail's, and start the file as a
-// program when it is anything else: a wrapper an administrator put in
-// its place is obeyed as it would be by qmail.
+// Package launch uses it to run a helper's code in its caller's process
+// when the file is quail's program, and to start the file as a program
+// when it is anything else: a wrapper an administrator put in its place
+// is obeyed as it would be by qmail.
 package ownprog
 
 import (
 	"debug/buildinfo"
-	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -114,25 +110,6 @@ func (c *Checker) check(path string) (bool, FileID, os.FileMode) {
 	c.id, c.known = id, true
 	return c.own, id, fi.Mode()
 }
-
-// Run calls f, the code of quail's program name running inside the
-// caller. A panic, which would have ended that program's process, ends
-// only this call: it is logged on standard error as the program's crash
-// would be, and Run returns false, so the caller fails this one message
-// or delivery the way a crashed program's would fail and goes on.
-func Run(name string, f func()) (ok bool) {
-	defer func() {
-		if p := recover(); p != nil {
-			fmt.Fprintf(stderr, "%s: warning: %s crashed: %v\n", filepath.Base(os.Args[0]), name, p)
-			ok = false
-		}
-	}()
-	f()
-	return true
-}
-
-// stderr is where Run logs; tests look at it.
-var stderr io.Writer = os.Stderr
 
 // Quail reports whether path is an executable file built from any of
 // quail's main packages.

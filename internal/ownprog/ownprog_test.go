@@ -1,10 +1,8 @@
 package ownprog
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -99,28 +97,6 @@ func TestInProcessSeesChmod(t *testing.T) {
 	}
 	if c.InProcess(path) {
 		t.Fatal("made set-uid after the first check, still run in process")
-	}
-}
-
-// A panic in a program's code run in process ends that call only, is
-// logged in the program's name, and says so.
-func TestRun(t *testing.T) {
-	var log bytes.Buffer
-	stderr = &log
-	defer func() { stderr = os.Stderr }()
-	ran := false
-	if !Run("qmail-local", func() { ran = true }) || !ran {
-		t.Fatal("a call that returned was not reported as such")
-	}
-	if log.Len() != 0 {
-		t.Errorf("logged %q for a call that returned", log.String())
-	}
-	if Run("qmail-local", func() { panic("index out of range") }) {
-		t.Fatal("a panic was reported as a return")
-	}
-	want := ": warning: qmail-local crashed: index out of range\n"
-	if !strings.HasSuffix(log.String(), want) || strings.Count(log.String(), "\n") != 1 {
-		t.Errorf("logged %q, want one line ending %q", log.String(), want)
 	}
 }
 

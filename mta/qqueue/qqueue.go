@@ -19,7 +19,7 @@ import (
 	"syscall"
 
 	"github.com/quail-mta/quail/internal/cli"
-	"github.com/quail-mta/quail/internal/ownprog"
+	"github.com/quail-mta/quail/internal/launch"
 	"github.com/quail-mta/quail/mta/queue"
 )
 
@@ -116,8 +116,8 @@ type Queue struct {
 	writeErr error
 }
 
-// ownQueue recognises quail's qmail-queue.
-var ownQueue = ownprog.For("qmail-queue")
+// ownQueue is quail's qmail-queue, which may run inside its callers.
+var ownQueue = launch.For("qmail-queue")
 
 // Start runs the queue program prog with env. The caller writes the
 // message with Write, then calls Close with the envelope.
@@ -151,7 +151,7 @@ func inProcess(prog string, env []string) bool {
 	if v, ok := cli.Lookup(env, "QMAILQUEUE"); ok && v != "" {
 		return false
 	}
-	return ownQueue.InProcess(prog)
+	return ownQueue.Inside(prog)
 }
 
 // errAborted is what the in-process qmail-queue reads when the caller
@@ -174,7 +174,7 @@ func startInProcess(env []string) *Queue {
 	qp := queue.InProcessQP(os.Getpid())
 	go func() {
 		var err error
-		if !ownprog.Run("qmail-queue", func() { err = queue.Enqueue(getenv, qp, msgR, envR) }) {
+		if !launch.Contain("qmail-queue", func() { err = queue.Enqueue(getenv, qp, msgR, envR) }) {
 			// Fails this message only, as a crashed qmail-queue would
 			// (temporarily), and qmail-smtpd's session goes on.
 			err = &queue.Error{Code: queue.ExitBug, Err: errCrashed}

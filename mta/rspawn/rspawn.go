@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/quail-mta/quail/internal/cli"
-	"github.com/quail-mta/quail/internal/ownprog"
+	"github.com/quail-mta/quail/internal/launch"
 	"github.com/quail-mta/quail/internal/qmailhome"
 	"github.com/quail-mta/quail/mta/queue"
 	"github.com/quail-mta/quail/mta/remote"
@@ -27,15 +27,15 @@ type Remote struct {
 	Program string // qmail-remote
 	Env     []string
 
-	own    *ownprog.Checker // is Program quail's own qmail-remote?
-	seq    atomic.Int64     // stands for the pid of an in-process delivery
-	inside atomic.Int64     // deliveries run in this process, for the tests
+	own    *launch.Program // quail's qmail-remote, which may run inside
+	seq    atomic.Int64    // stands for the pid of an in-process delivery
+	inside atomic.Int64    // deliveries run in this process, for the tests
 }
 
 // NewRemote is the Remote of a qmail-rspawn running prog for the queue q
 // with the environment env.
 func NewRemote(q *queue.Queue, prog string, env []string) *Remote {
-	rm := &Remote{Queue: q, Program: prog, Env: env, own: ownprog.For("qmail-remote")}
+	rm := &Remote{Queue: q, Program: prog, Env: env, own: launch.For("qmail-remote")}
 	rm.seq.Store(int64(os.Getpid()))
 	return rm
 }
@@ -80,30 +80,27 @@ func (rm *Remote) Deliver(r spawn.Request) (byte, string) {
 	}
 	defer mess.Close()
 	out := &spawn.Capped{}
-	args := []string{rm.Program, host, r.Sender, r.Recip}
-	if rm.own.InProcess(rm.Program) {
-		if !rm.runOwn(args, mess, out) {
-			return spawn.Deferral, "qmail-remote crashed. (#4.3.0)\n"
-		}
-		return spawn.RemoteResult([]byte(out.String()))
-	}
-	cmd := exec.Command(args[0], args[1:]...)
+	cmd := exec.Command(rm.Program, host, r.Sender, r.Recip)
 	cmd.Env = rm.Env
 	cmd.Stdin = mess
 	cmd.Stdout = out
-	err = cmd.Run()
+	run, err := rm.own.Start(cmd, rm.remoteInside)
 	if err != nil {
+		return spawn.CommandResult(launch.Exit{Code: -1, Err: err}, "", "qmail-remote")
+	}
+	if e := run.Wait(); !e.OK() {
 		// qmail-remote exits 0 whatever happened; any other end is a crash.
-		_, text := spawn.CommandResult(err, "", "qmail-remote")
+		_, text := spawn.CommandResult(e, "", "qmail-remote")
 		return spawn.Deferral, text
 	}
 	return spawn.RemoteResult([]byte(out.String()))
 }
 
-// runOwn is qmail-remote in this goroutine; false if it crashed (a
-// panic, which then defers this delivery only: ownprog.Run).
-func (rm *Remote) runOwn(args []string, mess *os.File, out io.Writer) bool {
+// remoteInside is qmail-remote's code run for cmd in this process, with
+// a number of its own standing for the process id.
+func (rm *Remote) remoteInside(cmd *exec.Cmd) int {
 	rm.inside.Add(1)
-	inv := &cli.Invocation{Name: "qmail-remote", Args: args, Env: rm.Env, Stdin: mess, Stderr: io.Discard}
-	return ownprog.Run("qmail-remote", func() { remote.Run(inv, out, int(rm.seq.Add(1))) })
+	inv := &cli.Invocation{Name: "qmail-remote", Args: cmd.Args, Env: cmd.Env, Stdin: cmd.Stdin.(*os.File), Stderr: io.Discard}
+	remote.Run(inv, cmd.Stdout, int(rm.seq.Add(1)))
+	return 0
 }

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/quail-mta/quail/internal/ownprog"
+	"github.com/quail-mta/quail/internal/launch"
 	"github.com/quail-mta/quail/internal/testbin"
 	"github.com/quail-mta/quail/mta/users"
 )
@@ -19,7 +19,7 @@ func ownLocalFixture(t *testing.T) (*Local, func(recip string) (byte, string), s
 	t.Helper()
 	l, id, user := localFixture(t)
 	l.Program = testbin.Path(t, "qmail-local")
-	l.own = ownprog.For("qmail-local")
+	l.own = launch.For("qmail-local")
 	l.Env = []string{"QMAILHOME=" + l.Home, "PATH=/usr/bin:/bin"}
 	os.WriteFile(filepath.Join(l.Home, "control", "me"), []byte("spawn.test\n"), 0o644)
 	// joe and joe-anything, as users/assign's "+joe-" would give them.

@@ -1,8 +1,6 @@
 package spawn
 
 import (
-	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +9,7 @@ import (
 	"syscall"
 
 	"github.com/quail-mta/quail/internal/cli"
-	"github.com/quail-mta/quail/internal/ownprog"
+	"github.com/quail-mta/quail/internal/launch"
 	"github.com/quail-mta/quail/internal/qmailhome"
 	"github.com/quail-mta/quail/internal/rawsys"
 	"github.com/quail-mta/quail/mta/local"
@@ -37,8 +35,8 @@ type Local struct {
 	Env            []string
 	Lookup         func(home, local string) (users.Assignment, bool, error)
 
-	own    *ownprog.Checker // is Program quail's own qmail-local?
-	inside atomic.Int64     // deliveries run in this process, for the tests
+	own    *launch.Program // quail's qmail-local, which may run inside
+	inside atomic.Int64    // deliveries run in this process, for the tests
 }
 
 // QmailLspawn is qmail-lspawn(8): it reads delivery requests from
@@ -59,7 +57,7 @@ func QmailLspawn(inv *cli.Invocation) int {
 		SingleUser: SingleUser(home),
 		Env:        inv.Env,
 		Lookup:     users.Lookup,
-		own:        ownprog.For("qmail-local"),
+		own:        launch.For("qmail-local"),
 	}
 	if err := Serve(inv.Stdin, inv.Stdout, l.Deliver); err != nil {
 		return inv.Fatal(cli.ExitTemporary, "unable to talk to qmail-send: %v", err)
@@ -102,52 +100,45 @@ func (l *Local) Deliver(r Request) (byte, string) {
 	defer mess.Close()
 	out := &Capped{}
 	args := []string{"--", a.User, a.Home, local, a.Dash, a.Ext, domain, r.Sender, l.DefaultDeliver}
-	if cred == nil && l.ownLocal() {
-		// No uid to change: quail's qmail-local runs here, saving a
-		// program start per delivery.
-		code, ok := l.runOwn(args, mess, out)
-		if !ok {
-			return Deferral, "qmail-local crashed. (#4.3.0)\n"
-		}
-		return ExitResult(code, out.String(), "qmail-local")
-	}
 	cmd := exec.Command(l.Program, args...)
 	cmd.Env = l.Env
 	cmd.Stdin = mess
 	cmd.Stdout = out
 	cmd.Stderr = out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	err = cmd.Run()
-	return CommandResult(err, out.String(), "qmail-local")
+	var run *launch.Run
+	if cred == nil && l.own != nil {
+		// No uid to change: quail's qmail-local may run here, saving a
+		// program start per delivery.
+		run, err = l.own.Start(cmd, l.localInside)
+	} else {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		run, err = launch.Exec(cmd)
+	}
+	if err != nil {
+		return CommandResult(launch.Exit{Code: -1, Err: err}, "", "qmail-local")
+	}
+	return CommandResult(run.Wait(), out.String(), "qmail-local")
 }
 
-func (l *Local) ownLocal() bool { return l.own != nil && l.own.InProcess(l.Program) }
-
-// runOwn is qmail-local in this goroutine; ok is false if it crashed (a
-// panic, which then defers this delivery only: ownprog.Run).
-func (l *Local) runOwn(args []string, mess *os.File, out io.Writer) (code int, ok bool) {
+// localInside is qmail-local's code run for cmd in this process.
+func (l *Local) localInside(cmd *exec.Cmd) int {
 	l.inside.Add(1)
-	inv := &cli.Invocation{Name: "qmail-local", Args: append([]string{"qmail-local"}, args...), Env: l.Env, Stdin: mess, Stderr: out}
-	ok = ownprog.Run("qmail-local", func() { code = local.Run(inv, out) })
-	return code, ok
+	inv := &cli.Invocation{Name: "qmail-local", Args: append([]string{"qmail-local"}, cmd.Args[1:]...), Env: cmd.Env,
+		Stdin: cmd.Stdin.(*os.File), Stderr: cmd.Stderr}
+	return local.Run(inv, cmd.Stdout)
 }
 
 // CommandResult maps how a delivery program ended to a result, with
 // qmail-command(8)'s rules: 0 and 99 success; 100 and 64, 65, 70, 76,
 // 77, 78, 112 permanent failure; any other code, or a signal, temporary.
-func CommandResult(err error, text, prog string) (byte, string) {
-	if err == nil {
-		return Success, text
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
+func CommandResult(e launch.Exit, text, prog string) (byte, string) {
+	switch {
+	case e.Err != nil:
 		return Deferral, "Unable to run " + prog + ". (#4.3.0)\n"
-	}
-	ws, ok := ee.Sys().(syscall.WaitStatus)
-	if !ok || !ws.Exited() {
+	case e.Crashed:
 		return Deferral, prog + " crashed. (#4.3.0)\n"
 	}
-	return ExitResult(ws.ExitStatus(), text, prog)
+	return ExitResult(e.Code, text, prog)
 }
 
 // ExitResult is CommandResult for a program that exited with code.

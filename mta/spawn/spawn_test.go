@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quail-mta/quail/internal/launch"
 	"github.com/quail-mta/quail/mta/queue"
 )
 
@@ -155,11 +156,11 @@ func TestCommandResult(t *testing.T) {
 		{"kill -9 $$", Deferral},
 	} {
 		err := exec.Command("/bin/sh", "-c", c.script).Run()
-		if res, _ := CommandResult(err, "t", "prog"); res != c.res {
+		if res, _ := CommandResult(launch.ExitOf(err), "t", "prog"); res != c.res {
 			t.Errorf("%s: %c, want %c", c.script, res, c.res)
 		}
 	}
-	if res, _ := CommandResult(errors.New("exec: not found"), "", "prog"); res != Deferral {
+	if res, _ := CommandResult(launch.ExitOf(errors.New("exec: not found")), "", "prog"); res != Deferral {
 		t.Error("a program that cannot run is not a deferral")
 	}
 }

@@ -9,14 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"time"
 
 	"github.com/quail-mta/quail/dnsclient"
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/djberr"
 	"github.com/quail-mta/quail/internal/getopt"
-	"github.com/quail-mta/quail/internal/ownprog"
+	"github.com/quail-mta/quail/internal/launch"
 	"github.com/quail-mta/quail/internal/pathexec"
 	"github.com/quail-mta/quail/internal/pollable"
 	"github.com/quail-mta/quail/internal/rawsys"
@@ -46,9 +45,10 @@ func Main(inv *cli.Invocation) int { return MainWith(inv, nil) }
 
 // Resident is a program whose code rblsmtpd can run in its own process
 // when tcpserver reuses rblsmtpd for connection after connection
-// (package reuse): quail's qmail-smtpd, recognised by Program.
+// (package reuse): quail's qmail-smtpd, recognised and started by
+// Program.
 type Resident struct {
-	Program *ownprog.Checker
+	Program *launch.Program
 	// Serve is the program's session on in and out (pollable), with inv's
 	// arguments and environment; it returns the program's exit code.
 	Serve func(inv *cli.Invocation, in, out *os.File) int
@@ -82,46 +82,56 @@ func MainWith(inv *cli.Invocation, residents []Resident) int {
 }
 
 // next runs the program after rblsmtpd for one connection of a reused
-// rblsmtpd: a resident's code in this process, anything else as a child
-// with the connection on descriptors 0 and 1, waited for.
+// rblsmtpd, with the connection on descriptors 0 and 1, and waits for
+// it: a resident's code in this process where package launch allows it,
+// anything else as a child.
 func next(inv *cli.Invocation, argv, env []string, residents []Resident) (int, error) {
 	prog, err := pathexec.Lookup(argv[0], env)
 	if err != nil {
 		return 0, err
 	}
-	for _, r := range residents {
-		if !r.Program.Is(prog) {
-			continue
-		}
-		// Pollable (a duplicate unless it is already), for the
-		// program's read deadlines.
-		conn := pollable.File(inv.Stdin, "client", pollable.Sockets|pollable.Pipes)
-		if conn != inv.Stdin {
-			defer conn.Close()
-		}
-		rinv := &cli.Invocation{Name: filepath.Base(argv[0]), Args: argv, Env: env,
-			Stdin: conn, Stdout: conn, Stderr: inv.Stderr}
-		code := -1
-		if !ownprog.Run(filepath.Base(argv[0]), func() { code = r.Serve(rinv, conn, conn) }) {
-			code = cli.ExitTemporary
-		}
-		return code, nil
-	}
 	cmd := exec.Command(prog)
 	cmd.Args, cmd.Env = argv, env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inv.Stdin, inv.Stdout, inv.Stderr
-	err = cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal()), nil
-		}
-		return ee.ExitCode(), nil
+	var run *launch.Run
+	if r := residentFor(residents, prog); r != nil {
+		run, err = r.Program.Start(cmd, func(c *exec.Cmd) int {
+			// Pollable (a duplicate unless it is already), for the
+			// program's read deadlines.
+			conn := pollable.File(inv.Stdin, "client", pollable.Sockets|pollable.Pipes)
+			if conn != inv.Stdin {
+				defer conn.Close()
+			}
+			rinv := &cli.Invocation{Name: filepath.Base(c.Args[0]), Args: c.Args, Env: c.Env,
+				Stdin: conn, Stdout: conn, Stderr: inv.Stderr}
+			return r.Serve(rinv, conn, conn)
+		})
+	} else {
+		run, err = launch.Exec(cmd)
 	}
 	if err != nil {
 		return 0, err
 	}
-	return 0, nil
+	switch e := run.Wait(); {
+	case e.Signal != 0:
+		return 128 + e.Signal, nil
+	case e.Crashed:
+		return cli.ExitTemporary, nil
+	case e.Err != nil:
+		return 0, e.Err
+	default:
+		return e.Code, nil
+	}
+}
+
+// residentFor is the resident whose program prog is, nil for none.
+func residentFor(residents []Resident, prog string) *Resident {
+	for i := range residents {
+		if residents[i].Program.Is(prog) {
+			return &residents[i]
+		}
+	}
+	return nil
 }
 
 // run is Main with the final step, normally exec, as a parameter: the
