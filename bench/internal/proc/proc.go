@@ -274,3 +274,48 @@ func TreeCPU(pid int) (time.Duration, error) {
 	}
 	return total, nil
 }
+
+// FDs counts the open descriptors of pid.
+func FDs(pid int) (int, error) {
+	ents, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid), "fd"))
+	return len(ents), err
+}
+
+// OpenFilesLimit is pid's soft limit on open files, from the "Max open
+// files" line of /proc/PID/limits.
+func OpenFilesLimit(pid int) (int, error) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "limits"))
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "Max open files"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 0 {
+				break
+			}
+			if f[0] == "unlimited" {
+				return -1, nil
+			}
+			return strconv.Atoi(f[0])
+		}
+	}
+	return 0, fmt.Errorf("no \"Max open files\" in /proc/%d/limits", pid)
+}
+
+// SystemFiles reads /proc/sys/fs/file-nr: the file handles allocated on
+// the machine and the most it allows (file-max).
+func SystemFiles() (allocated, max int, err error) {
+	b, err := os.ReadFile("/proc/sys/fs/file-nr")
+	if err != nil {
+		return 0, 0, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 3 {
+		return 0, 0, fmt.Errorf("/proc/sys/fs/file-nr: %q", b)
+	}
+	if allocated, err = strconv.Atoi(f[0]); err == nil {
+		max, err = strconv.Atoi(f[2])
+	}
+	return allocated, max, err
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -140,5 +141,35 @@ func TestTreeCPU(t *testing.T) {
 	}
 	if after <= before {
 		t.Fatalf("tree CPU %v before a busy child, %v after", before, after)
+	}
+}
+
+// FDs sees a descriptor come and go; OpenFilesLimit reads the limit the
+// process has.
+func TestFDsAndLimit(t *testing.T) {
+	before, err := FDs(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	during, _ := FDs(os.Getpid())
+	f.Close()
+	after, _ := FDs(os.Getpid())
+	if during != before+1 || after != before {
+		t.Errorf("descriptors %d, %d with one open, %d after", before, during, after)
+	}
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		t.Fatal(err)
+	}
+	n, err := OpenFilesLimit(os.Getpid())
+	if err != nil || uint64(n) != rl.Cur {
+		t.Errorf("OpenFilesLimit = %d, %v; getrlimit says %d", n, err, rl.Cur)
+	}
+	if a, m, err := SystemFiles(); err != nil || a <= 0 || m < a {
+		t.Errorf("SystemFiles = %d, %d, %v", a, m, err)
 	}
 }
