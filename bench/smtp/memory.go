@@ -260,8 +260,11 @@ func (b *bench) memoryOf(start func(int) (*target, error), n int) (*memResult, e
 		fmt.Printf("%s: %d sessions, not %d: %d threads each and %d pids left below pid_max (keeping %d spare)\n", t.name, m, n, r.oneThreads, free, pidsSpare)
 		n = m
 	}
+	// Postfix's master starts about 20 smtpd processes a second here
+	// under load: 5,000 take four minutes.
+	within := max(b.c.phaseTime, time.Duration(n)*80*time.Millisecond)
 	began := time.Now()
-	more, err := openSessions(t.addr, n-1, b.c.phaseTime)
+	more, err := openSessions(t.addr, n-1, within)
 	conns = append(conns, more...)
 	if err != nil {
 		return nil, fmt.Errorf("%d of %d sessions open: %v%s", len(conns), n, err, t.logs())
