@@ -16,6 +16,7 @@ import (
 	"github.com/quail-mta/quail/internal/rtlimit"
 	"github.com/quail-mta/quail/mta/passwd"
 	"github.com/quail-mta/quail/mta/qmqp"
+	"github.com/quail-mta/quail/mta/throttle"
 )
 
 // checker collects problems, each with what to do about it.
@@ -162,6 +163,10 @@ func (k *checker) layout() {
 		k.expect(c.homePath(d), fs.ModeDir, 0o755, "root", "qmail")
 	}
 	k.expect(c.homePath("alias"), fs.ModeDir, fs.ModeSetgid|0o755, "alias", "qmail")
+	if !k.null {
+		// Without it failed logins are not counted across sessions.
+		k.expect(c.homePath(throttle.Dir), fs.ModeDir, 0o700, "qmaild", "nofiles")
+	}
 	if k.single || k.null {
 		return
 	}

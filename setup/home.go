@@ -12,6 +12,7 @@ import (
 
 	"github.com/quail-mta/quail/mta/passwd"
 	"github.com/quail-mta/quail/mta/queue"
+	"github.com/quail-mta/quail/mta/throttle"
 	"github.com/quail-mta/quail/mta/users"
 )
 
@@ -24,22 +25,26 @@ type owners struct {
 	log     owner        // qmaill:nofiles, the log directories
 	admin   owner        // root, the certificate's key
 	checkpw owner        // root:nofiles, the set-uid checkpassword
+	// throttle: qmaild:nofiles, the login throttle's state, which
+	// qmail-smtpd (qmaild) and qmail-popup (root) update.
+	throttle owner
 }
 
 func singleUserOwners() owners {
-	return owners{self, self, queue.Self, self, self, self, self}
+	return owners{self, self, queue.Self, self, self, self, self, self}
 }
 
 func privilegedOwners(d ids) owners {
 	q := d.gid["qmail"]
 	return owners{
-		root:    owner{0, q},
-		alias:   owner{d.uid["alias"], q},
-		queue:   queue.Owners{UIDQ: d.uid["qmailq"], UIDS: d.uid["qmails"], UIDR: d.uid["qmailr"], GID: q},
-		qmailq:  owner{d.uid["qmailq"], q},
-		log:     owner{d.uid["qmaill"], d.gid["nofiles"]},
-		admin:   owner{0, 0},
-		checkpw: owner{0, d.gid["nofiles"]},
+		root:     owner{0, q},
+		alias:    owner{d.uid["alias"], q},
+		queue:    queue.Owners{UIDQ: d.uid["qmailq"], UIDS: d.uid["qmails"], UIDR: d.uid["qmailr"], GID: q},
+		qmailq:   owner{d.uid["qmailq"], q},
+		log:      owner{d.uid["qmaill"], d.gid["nofiles"]},
+		admin:    owner{0, 0},
+		checkpw:  owner{0, d.gid["nofiles"]},
+		throttle: owner{d.uid["qmaild"], d.gid["nofiles"]},
 	}
 }
 
@@ -59,6 +64,12 @@ func (in *installer) home(o owners) error {
 	}
 	if err := in.dir(c.homePath("alias"), aliasMode, o.alias); err != nil {
 		return err
+	}
+	if len(c.NullClient) == 0 {
+		// The login throttle's counts; a null client has no logins.
+		if err := in.dir(c.homePath(throttle.Dir), 0o700, o.throttle); err != nil {
+			return err
+		}
 	}
 	if err := in.programs(o); err != nil {
 		return err

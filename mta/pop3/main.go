@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/internal/qmailhome"
 	"github.com/quail-mta/quail/mta/checkpw"
+	"github.com/quail-mta/quail/mta/throttle"
 )
 
 // Exit codes of qmail-popup and qmail-pop3d.
@@ -48,6 +50,7 @@ func QmailPopup(inv *cli.Invocation) int {
 		Timeout:   DefaultTimeout,
 		RemoteIP:  ip,
 		FailDelay: FailDelay,
+		Throttle:  throttle.New(qmailhome.Dir(inv.Getenv), time.Now),
 	}
 	cfg.TLSMode, cfg.TLS, cfg.TLSActive = TLSFromEnv(inv.Getenv)
 	stderr, _ := inv.Stderr.(*os.File)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/mta/checkpw"
+	"github.com/quail-mta/quail/mta/throttle"
 )
 
 // LoginRequest is one login handed to checkpassword: the three fields of
@@ -39,6 +40,9 @@ type PopupConfig struct {
 	// Login runs checkpassword and, through it, qmail-pop3d; it returns
 	// when they have exited.
 	Login func(LoginRequest) (checkpw.Verdict, error)
+
+	// Throttle counts failed logins across sessions (nil: none).
+	Throttle *throttle.Throttle
 }
 
 // Timestamp is qmail-popup's APOP banner token.
@@ -194,8 +198,17 @@ func (p *Popup) cmdApop(arg string) error {
 }
 
 // login runs checkpassword with qmail-pop3d behind it. Whatever the
-// outcome, this session is over afterwards.
+// outcome, this session is over afterwards. A client the login throttle
+// refuses (package throttle) is answered without a check.
 func (p *Popup) login(method, user, secret string) error {
+	td, terr := p.cfg.Throttle.Check(p.cfg.RemoteIP, user)
+	p.throttleWarn(terr)
+	if td.Refused {
+		p.logf("qmail-popup: login throttled user=%s ip=%s method=%s throttle=%s:%d", safeLog(user), safeLog(p.cfg.RemoteIP), method, td.By, seconds(td.Retry))
+		p.reply("-ERR too many failed logins, try again later")
+		p.out.Flush()
+		return ErrAuthFailed
+	}
 	if err := p.out.Flush(); err != nil {
 		return err
 	}
@@ -204,16 +217,23 @@ func (p *Popup) login(method, user, secret string) error {
 		Timestamp: []byte(p.cfg.Timestamp),
 		In:        p.conn, Out: p.rawW, Env: p.env,
 	})
-	result := "ok"
+	result, note, delay := "ok", "", p.cfg.FailDelay
 	switch v {
 	case checkpw.Good:
+		p.throttleWarn(p.cfg.Throttle.Succeeded(p.cfg.RemoteIP, user))
 	case checkpw.Bad:
 		result = "failed"
+		td, terr := p.cfg.Throttle.Failed(p.cfg.RemoteIP, user)
+		p.throttleWarn(terr)
+		delay = max(delay, td.Delay)
+		if td.Blocked {
+			note = fmt.Sprintf(" throttle=%s:%d", td.By, seconds(td.Retry))
+		}
 	default:
 		result = "deferred"
 	}
 	if p.log != nil {
-		line := fmt.Sprintf("qmail-popup: login %s user=%s ip=%s method=%s", result, safeLog(user), safeLog(p.cfg.RemoteIP), method)
+		line := fmt.Sprintf("qmail-popup: login %s user=%s ip=%s method=%s%s", result, safeLog(user), safeLog(p.cfg.RemoteIP), method, note)
 		if err != nil {
 			line += " reason=" + safeLog(err.Error())
 		}
@@ -226,12 +246,28 @@ func (p *Popup) login(method, user, secret string) error {
 		p.reply("-ERR aack, child crashed")
 	default:
 		// Slow down guessing; the client has to reconnect anyway.
-		p.sleep(p.cfg.FailDelay)
+		p.sleep(delay)
 		p.reply("-ERR authorization failed")
 	}
 	p.out.Flush()
 	return ErrAuthFailed
 }
+
+func (p *Popup) logf(format string, a ...any) {
+	if p.log != nil {
+		fmt.Fprintf(p.log, format+"\n", a...)
+	}
+}
+
+// throttleWarn logs trouble with the throttle's state; the login goes on
+// as if there were no throttle.
+func (p *Popup) throttleWarn(err error) {
+	if err != nil {
+		p.logf("qmail-popup: warning: login throttle: %s", strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+}
+
+func seconds(d time.Duration) int64 { return int64((d + time.Second - 1) / time.Second) }
 
 // isCrash recognises checkpw.Check's report of a checkpassword program
 // killed by a signal.

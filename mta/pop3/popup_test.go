@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
 
 	"github.com/quail-mta/quail/mta/checkpw"
+	"github.com/quail-mta/quail/mta/throttle"
 )
 
 // fakeLogin accepts demo/demo (and APOP with digest "good"); a good
@@ -197,4 +200,36 @@ func FuzzPopup(f *testing.F) {
 			t.Fatalf("output %q", out.String())
 		}
 	})
+}
+
+// qmail-popup through the login throttle: the failure that reaches the
+// limit is logged with it and waits the throttle's delay; the next login
+// is refused without a check.
+func TestPopupThrottled(t *testing.T) {
+	home := t.TempDir()
+	os.Mkdir(filepath.Join(home, throttle.Dir), 0o700)
+	now := time.Unix(1_800_000_000, 0)
+	th := throttle.New(home, func() time.Time { return now })
+	for i := 0; i < throttle.AddressPolicy.Free-1; i++ {
+		th.Failed("127.0.0.9", "someone")
+	}
+	var slept []time.Duration
+	run := func(in string) (string, string, int) {
+		fl := &fakeLogin{verdict: checkpw.Good}
+		cfg := &PopupConfig{Throttle: th, FailDelay: 2 * time.Second, Timestamp: "<123.456@pop.test>", RemoteIP: "127.0.0.9", Login: fl.login}
+		var out, log bytes.Buffer
+		p := NewPopup(cfg, strings.NewReader(in), &out, &log, nil)
+		p.sleep = func(d time.Duration) { slept = append(slept, d) }
+		p.Run()
+		return out.String(), log.String(), len(fl.reqs)
+	}
+	const greet = "+OK <123.456@pop.test>\r\n"
+	out, log, n := run("USER demo\r\nPASS wrong\r\n")
+	if out != greet+"+OK \r\n-ERR authorization failed\r\n" || log != "qmail-popup: login failed user=demo ip=127.0.0.9 method=USER throttle=address:60\n" || n != 1 || len(slept) != 1 || slept[0] != 8*time.Second {
+		t.Errorf("the tenth failure: %q %q %d %v", out, log, n, slept)
+	}
+	out, log, n = run("USER demo\r\nPASS demo\r\n")
+	if out != greet+"+OK \r\n-ERR too many failed logins, try again later\r\n" || log != "qmail-popup: login throttled user=demo ip=127.0.0.9 method=USER throttle=address:60\n" || n != 0 {
+		t.Errorf("a refused login: %q %q %d", out, log, n)
+	}
 }

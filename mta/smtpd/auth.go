@@ -195,8 +195,12 @@ func (s *Session) authCommand() verdict {
 	return verdict{}
 }
 
-// checkLogin asks the checkpassword program and answers.
+// checkLogin asks the checkpassword program and answers, unless the
+// login throttle refuses the client.
 func (s *Session) checkLogin(mech string, user, secret, extra []byte) error {
+	if s.throttled(mech, string(user)) {
+		return nil
+	}
 	verdict, code, cerr := checkpw.CheckCode(s.cfg.CheckPassword, s.env, user, secret, extra)
 	name := safeLog(string(user))
 	switch {
@@ -206,14 +210,16 @@ func (s *Session) checkLogin(mech string, user, secret, extra []byte) error {
 		// no delay and no failed login, but another mechanism may do.
 		s.answer(reject(replyAuthCannotCheck, "AUTH", mech).extra("A:" + name + " cannot_check"))
 	case verdict == checkpw.Good:
+		s.loginSucceeded(string(user))
 		s.authUser = string(user)
 		s.answer(accept(replyAuthOK, "AUTH", mech).extra("A:" + name))
 	case verdict == checkpw.Bad:
 		s.authFailures++
-		// Each failure waits longer, so guessing is slow; the delay is
-		// per session and costs a sleeping process, nothing else.
-		s.sleep(time.Duration(1<<min(s.authFailures-1, 4)) * time.Second)
-		s.answer(reject(replyAuthFailed, "AUTH", mech).extra(fmt.Sprintf("A:%s failures:%d", name, s.authFailures)))
+		// Each failure waits longer, so guessing is slow: in this
+		// session, and across sessions by the throttle's count.
+		delay, note := s.loginFailed(string(user))
+		s.sleep(max(time.Duration(1<<min(s.authFailures-1, 4))*time.Second, delay))
+		s.answer(reject(replyAuthFailed, "AUTH", mech).extra(fmt.Sprintf("A:%s failures:%d%s", name, s.authFailures, note)))
 		if s.authFailures >= MaxAuthFailures {
 			s.reply(replyAuthTooMany)
 			return errQuit

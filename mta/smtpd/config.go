@@ -11,6 +11,7 @@ import (
 	"github.com/quail-mta/quail/mta/control"
 	"github.com/quail-mta/quail/mta/rcpthosts"
 	"github.com/quail-mta/quail/mta/recipients"
+	"github.com/quail-mta/quail/mta/throttle"
 )
 
 // Config is what qmail-smtpd reads at start: control files and the
@@ -63,6 +64,8 @@ type Config struct {
 	// AuthCapable is what the checkpassword program can check when it
 	// is one of quail's own (checkpw.Capabilities), 0 when unknown.
 	AuthCapable checkpw.Mechanisms
+	// Throttle counts failed logins across sessions (nil: none).
+	Throttle *throttle.Throttle
 
 	// Warnings are the values of environment variables in none of the
 	// forms their checks know, to be logged once (Serve).
@@ -162,6 +165,7 @@ func LoadConfig(home string, env Lookup) (*Config, error) {
 		}
 	}
 	c.Auth = authModeFromEnv(env, c.warn)
+	c.Throttle = throttle.New(home, time.Now)
 	c.LocalHost = "unknown"
 	if v, ok := env("TCPLOCALHOST"); ok && v != "" {
 		c.LocalHost = v

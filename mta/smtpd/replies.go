@@ -102,6 +102,8 @@ var (
 	replyAuthMalformed   = Reply{501, "5.5.2", "malformed auth input (#5.5.2)"}    // RFC 4954 4: not base64
 	replyAuthEncryption  = Reply{538, "5.7.11", "encryption required for requested authentication mechanism (#5.7.11)"}
 	replyAuthTooMany     = Reply{421, "4.7.0", "too many authentication failures (#4.7.0)"}
+	// The login throttle refuses the client (package throttle).
+	replyAuthThrottled = Reply{454, "4.7.0", "too many failed logins, try again later (#4.7.0)"}
 	// The patch's texts end in codes of their own; RFC 4954 6 gives the
 	// enhanced codes, and both are kept: clients read the one, log
 	// parsers the other.
