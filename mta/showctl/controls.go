@@ -66,6 +66,7 @@ var controls = []entry{
 	{name: "spfrules", kind: list, def: "No local SPF rules.", pre: "Local SPF rule: "},
 	{name: "tarpitcount", kind: number, def: "0", pre: "Tarpitting starts after ", post: " recipients (0: never)"},
 	{name: "tarpitdelay", kind: number, def: "5", pre: "Tarpit delay is ", post: " seconds"},
+	{name: "throttleallow", kind: list, def: "The login throttle applies to every client address.", pre: "The login throttle leaves alone: "},
 	{name: "timeoutconnect", kind: number, def: "60", pre: "SMTP client connection timeout is ", post: " seconds"},
 	{name: "timeoutremote", kind: number, def: "1200", pre: "SMTP client data timeout is ", post: " seconds"},
 	{name: "timeoutsmtpd", kind: number, def: "1200", pre: "SMTP server data timeout is ", post: " seconds"},
