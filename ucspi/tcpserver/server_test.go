@@ -153,6 +153,9 @@ func TestLimitDefersAccept(t *testing.T) {
 			t.Fatalf("third client got %q (%v), want %q", l, err, want)
 		}
 	}
+	// tcpserver logs a child's pid after the fork, so the child may have
+	// answered before its line is written.
+	srv.waitLog(`^tcpserver: pid `, 3)
 	log := srv.Log()
 	firstEnd := strings.Index(log, "tcpserver: end ")
 	pids := regexp.MustCompile(`tcpserver: pid \d+ from`).FindAllStringIndex(log, -1)
