@@ -802,8 +802,25 @@ func (s *Sender) removeFinished(done chan<- struct{}) {
 	for id := range s.toRemove {
 		// Any other error means qmail-clean is gone, which the main loop
 		// hears of through lostc.
-		if err := s.clean.do("foop", id); err == errCleanRefused {
+		if err := s.removeDone(id); err == errCleanRefused {
 			s.log.line(warnCleanUp("foop/" + id.String()))
 		}
 	}
+}
+
+// removeDone asks for the removal of a finished message. Its qmail-queue
+// may still hold mess/N locked: qmail-send can deliver from todo/ as soon
+// as todo/N is linked, while the writer still syncs todo/ and exits, or
+// while a long-lived caller running qmail-queue's code in its own process
+// finishes the message. qmail-clean refuses a locked message, so the
+// request is made again for a few seconds, long enough for a writer's
+// last steps, instead of leaving mess/ and intd/ to the stale cleanup ten
+// minutes later.
+func (s *Sender) removeDone(id queue.ID) error {
+	err := s.clean.do("foop", id)
+	for wait := 2 * time.Millisecond; err == errCleanRefused && wait <= 2*time.Second; wait *= 4 {
+		time.Sleep(wait)
+		err = s.clean.do("foop", id)
+	}
+	return err
 }

@@ -202,3 +202,34 @@ func TestUnwrittenBound(t *testing.T) {
 		t.Errorf("delivered %d times, want %d", got, n)
 	}
 }
+
+// TestFinishedWhileQueueStillHoldsLock: a message can be delivered from
+// todo/ while its qmail-queue is still finishing (syncing todo/ after the
+// link, or a long-lived caller that has not let go of mess/N yet), so
+// mess/N is still locked when qmail-send asks for its removal. The
+// removal waits for the writer instead of leaving mess/ and intd/ for
+// the next stale cleanup, ten minutes later, with a warning.
+func TestFinishedWhileQueueStillHoldsLock(t *testing.T) {
+	h := newHarness(t)
+	id := h.inject("Fs@localhost\x00Tok@localhost\x00\x00")
+	f, err := os.Open(h.q.Mess(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	sigs := make(chan os.Signal, 1)
+	done := h.run(stepNone, sigs)
+	if !testbin.Eventually(30*time.Second, func() bool { return h.delivered("ok@localhost") == 1 }) {
+		t.Fatalf("not delivered; log:\n%s", h.log.String())
+	}
+	time.AfterFunc(100*time.Millisecond, func() { f.Close() }) // the writer exits
+	if !testbin.Eventually(10*time.Second, h.empty) {
+		t.Fatalf("mess/ and intd/ left after the writer let go; log:\n%s", h.log.String())
+	}
+	h.stop(sigs, done)
+	if strings.Contains(h.log.String(), "unable to clean up") {
+		t.Errorf("warned about a removal that only had to wait; log:\n%s", h.log.String())
+	}
+}
