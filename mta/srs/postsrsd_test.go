@@ -115,7 +115,7 @@ func TestPostsrsdMakesTheSameAddresses(t *testing.T) {
 			senders := []string{
 				"user@orig.example",
 				"Mixed.Case@Orig.Example",
-				"list-bounces+x=y@lists.example", // '=' and '+' in the local part
+				"list-bounces+x=y@lists.example",                   // '=' and '+' in the local part
 				"SRS0=abcd=AB=elsewhere.example=who@relay.example", // already SRS0: SRS1 (the hash is not checked)
 				"srs1=WXYZ=first.example==HHHH=TT=orig.example=u@second.example",
 				"user@fwd.example", // the forwarder's own domain: unchanged

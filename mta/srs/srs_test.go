@@ -91,7 +91,7 @@ func TestDomains(t *testing.T) {
 		sep                 byte
 		ok                  bool
 	}{
-		{"own.example", "srs.own.example", "ownsecret", '=', true}, // srsaddress from "*"
+		{"own.example", "srs.own.example", "ownsecret", '=', true},     // srsaddress from "*"
 		{"Plain.Example", "bounces.example", "plainsecret", '+', true}, // separator from "*"
 		{"inherit.example", "srs.inherit.example", "defsecret", '+', true},
 		{"any.example", "srs.any.example", "defsecret", '+', true},
