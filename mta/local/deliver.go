@@ -12,9 +12,11 @@ import (
 
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/djberr"
+	"github.com/quail-mta/quail/mta/control"
 	"github.com/quail-mta/quail/mta/maildir"
 	"github.com/quail-mta/quail/mta/mbox"
 	"github.com/quail-mta/quail/mta/qqclient"
+	"github.com/quail-mta/quail/mta/srs"
 )
 
 // Delivery is one run of qmail-local: its eight arguments, -n or -N, and
@@ -350,7 +352,17 @@ func (d *Delivery) forward() *failure {
 		Env:     d.env,
 		Stderr:  d.Stderr,
 	}
-	r := in.Run(d.dtline, d.Msg, d.newSender, d.recips)
+	// control/srsdomains: a forward leaves with an SRS sender of this
+	// domain, so that SPF at the next hop passes and a bounce finds its
+	// way back (srsreverse(8)).
+	sender, err := srs.ForwardSender(control.Open(d.QmailHome), d.Host, d.newSender, d.Now)
+	if err != nil {
+		return tempf("Unable to read controls: %s. (#4.3.0)", djberr.QmailText(err))
+	}
+	if sender != d.newSender {
+		fmt.Fprintf(d.Stdout, "srs %s\n", sender)
+	}
+	r := in.Run(d.dtline, d.Msg, sender, d.recips)
 	d.qp = r.Pid
 	if r.OK() {
 		return nil

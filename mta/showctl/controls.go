@@ -64,6 +64,8 @@ var controls = []entry{
 	{name: "smtproutes", kind: list, def: "No artificial SMTP routes.", pre: "SMTP route: "},
 	{name: "spfbehavior", kind: number, def: "0", pre: "SPF behavior is "},
 	{name: "spfrules", kind: list, def: "No local SPF rules.", pre: "Local SPF rule: "},
+	// Its lines hold the SRS secrets: only its presence is shown.
+	{name: "srsdomains", kind: exists, def: "No SRS for forwards.", pre: "SRS domains present: forwards get SRS senders, SRS bounces are checked."},
 	{name: "tarpitcount", kind: number, def: "0", pre: "Tarpitting starts after ", post: " recipients (0: never)"},
 	{name: "tarpitdelay", kind: number, def: "5", pre: "Tarpit delay is ", post: " seconds"},
 	{name: "throttleallow", kind: list, def: "The login throttle applies to every client address.", pre: "The login throttle leaves alone: "},

@@ -11,6 +11,7 @@ import (
 	"github.com/quail-mta/quail/mta/control"
 	"github.com/quail-mta/quail/mta/rcpthosts"
 	"github.com/quail-mta/quail/mta/recipients"
+	"github.com/quail-mta/quail/mta/srs"
 	"github.com/quail-mta/quail/mta/throttle"
 )
 
@@ -49,6 +50,10 @@ type Config struct {
 	// Recipients450 ($RECIPIENTS450) answers unknown ones with 450.
 	Recipients    []recipients.Source
 	Recipients450 bool
+
+	// SRS is control/srsdomains: bounces to the SRS addresses made for
+	// its domains are checked at RCPT (nil: none).
+	SRS *srs.Domains
 
 	TLSMode       TLSMode    // $UCSPITLS
 	TLS           TLSStarter // nil: no UCSPI-TLS descriptors
@@ -138,6 +143,9 @@ func LoadConfig(home string, env Lookup) (*Config, error) {
 		return nil, err
 	}
 	_, c.Recipients450 = env("RECIPIENTS450")
+	if c.SRS, err = srs.LoadDomains(ctl); err != nil {
+		return nil, err
+	}
 	if v, ok := env("RELAYCLIENT"); ok {
 		c.RelayClient = &v
 	}

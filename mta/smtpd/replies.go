@@ -80,6 +80,9 @@ var (
 	replyNoMailbox     = Reply{550, "5.1.1", "sorry, no mailbox here by that name (#5.1.1)"}
 	replyNoMailbox450  = Reply{450, "4.1.1", "sorry, no mailbox here by that name (#4.1.1)"} // $RECIPIENTS450
 	replyRcptTemp      = Reply{451, "4.3.0", "sorry, unable to verify that recipient, try again later (#4.3.0)"}
+	// A bounce to an SRS address of control/srsdomains that was not made
+	// here or has expired (quail's text).
+	replySRSInvalid = Reply{550, "5.1.1", "sorry, that SRS address is invalid or has expired (#5.1.1)"}
 	// Warlord's refusal: quail's text, with the code of a policy refusal
 	// on both sides (it said (#5.3.4), the size limit's code, before).
 	replyWarlord = Reply{554, "5.7.1", "sorry, this message contains an attachment type we do not accept (#5.7.1)"}

@@ -17,6 +17,7 @@ import (
 	"github.com/quail-mta/quail/mta/qqueue"
 	"github.com/quail-mta/quail/mta/received"
 	"github.com/quail-mta/quail/mta/recipients"
+	"github.com/quail-mta/quail/mta/srs"
 )
 
 // Queuer starts the queue program for one message (qqueue.Start in
@@ -480,6 +481,10 @@ func (s *Session) cmdRcpt(arg string) error {
 		s.answer(v)
 		return nil
 	}
+	if v := s.checkSRS(addr); v.refused() {
+		s.answer(v)
+		return nil
+	}
 	if v := s.checkRecipient(addr); v.refused() {
 		s.answer(v)
 		return nil
@@ -587,6 +592,20 @@ func (s *Session) checkRecipient(addr string) verdict {
 			reason += " " + safeLog(err.Error())
 		}
 		return deferral(replyRcptTemp, "RCPT", reason).rcpt(addr)
+	}
+	return verdict{}
+}
+
+// checkSRS refuses a bounce to an SRS address of control/srsdomains
+// whose hash does not match or whose time is up: it was never made here,
+// or is too old to be answered.
+func (s *Session) checkSRS(addr string) verdict {
+	err := s.cfg.SRS.CheckRecipient(addr, s.now())
+	switch {
+	case errors.Is(err, srs.ErrExpired):
+		return reject(replySRSInvalid, "RCPT", "SRS_expired").rcpt(addr)
+	case srs.Invalid(err):
+		return reject(replySRSInvalid, "RCPT", "SRS_invalid").rcpt(addr)
 	}
 	return verdict{}
 }
