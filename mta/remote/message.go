@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"unicode/utf8"
 )
 
 // Message is the message qmail-remote was given on fd 0, as the queue
@@ -19,7 +20,15 @@ type Message struct {
 	BareCR   int64 // CRs not followed by LF
 	EightBit bool  // a byte above 127 somewhere
 	Partial  bool  // the last line has no LF
+	// HeaderUTF8: the header section has bytes above 127 and is valid
+	// UTF-8 (RFC 6532), so it can go only with SMTPUTF8. Raw 8-bit
+	// headers in another charset go as before.
+	HeaderUTF8 bool
 }
+
+// maxHeaderScan bounds how much of a header section is checked for
+// UTF-8; a longer one is judged by its start.
+const maxHeaderScan = 1 << 20
 
 // OpenMessage scans the message once for its size, its line ends and
 // 8-bit bytes, then rewinds it. A file that cannot seek (a pipe) is read
@@ -87,10 +96,77 @@ func OpenMessage(f *os.File) (*Message, error) {
 		m.BareCR++
 	}
 	m.Partial = last != '\n'
+	if m.EightBit {
+		if _, err := rs.Seek(start, io.SeekStart); err != nil {
+			return nil, err
+		}
+		h, err := header(rs)
+		if err != nil {
+			return nil, err
+		}
+		m.HeaderUTF8 = !ascii(h) && utf8.Valid(h)
+	}
 	if _, err := rs.Seek(start, io.SeekStart); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// header reads the header section: the lines up to the first empty one
+// (or the end), at most maxHeaderScan bytes.
+func header(r io.Reader) ([]byte, error) {
+	br := bufio.NewReader(io.LimitReader(r, maxHeaderScan))
+	var h []byte
+	bol := true // at the start of a line
+	for {
+		line, err := br.ReadSlice('\n')
+		if bol && (string(line) == "\n" || string(line) == "\r\n") {
+			return h, nil
+		}
+		h = append(h, line...)
+		bol = err == nil
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == io.EOF {
+			// A header cut at the limit may end inside a character.
+			if len(h) == maxHeaderScan {
+				for i := 0; i < utf8.UTFMax && len(h) > 0 && !utf8.Valid(h); i++ {
+					h = h[:len(h)-1]
+				}
+			}
+			return h, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+func ascii(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// NeedsSMTPUTF8 says why env and m can go only to a server that offers
+// SMTPUTF8 (RFC 6531 3.4): an address with non-ASCII characters in
+// UTF-8, or UTF-8 header fields; "" when they need nothing. Bytes above
+// 127 that are not UTF-8 go as qmail sends them (quoted in addresses). The text ends in RFC
+// 6531's enhanced status code.
+func NeedsSMTPUTF8(env Envelope, m *Message) string {
+	for _, a := range append([]string{env.Sender}, env.Recips...) {
+		if !ascii([]byte(a)) && utf8.ValidString(a) {
+			return "which the non-ASCII address " + a + " needs (#5.6.7)"
+		}
+	}
+	if m.HeaderUTF8 {
+		return "which the UTF-8 header fields of this message need (#5.6.9)"
+	}
+	return ""
 }
 
 // SMTPSize is the message's size on the wire for SIZE= (RFC 1870 section

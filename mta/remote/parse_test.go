@@ -232,6 +232,9 @@ func TestWireAddress(t *testing.T) {
 		{"double dot", "a..b@x", `"a..b"@x`, true},
 		{"last @ splits", "a@b@x", `"a@b"@x`, true},
 		{"CR LF refused", "a\r\nRSET@x", "", false},
+		{"UTF-8 is atext (RFC 6531)", "j\xc3\xb6rg@x", "j\xc3\xb6rg@x", true},
+		{"other 8-bit bytes are quoted", "j\xf6rg@x", "\"j\xf6rg\"@x", true},
+		{"UTF-8 with a space still quoted", "j\xc3\xb6 rg@x", "\"j\xc3\xb6 rg\"@x", true},
 	}
 	for _, c := range cases {
 		got, ok := WireAddress(c.in)

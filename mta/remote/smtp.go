@@ -42,6 +42,7 @@ type session struct {
 	rep  *Report
 	ext  Extensions
 	tls  bool
+	utf8 bool // the message goes with SMTPUTF8 (RFC 6531)
 	// critical is set once the final dot is sent: a connection lost before
 	// the reply may leave the message delivered.
 	critical bool
@@ -131,6 +132,14 @@ func (s *session) run(env Envelope, msg *Message, plain bool) (Outcome, error) {
 		if o, ok := s.auth(); !ok {
 			return o, nil
 		}
+	}
+	if why := NeedsSMTPUTF8(env, msg); why != "" {
+		if !s.ext.Has("SMTPUTF8") {
+			// RFC 6531 3.4: such a message is not sent in another form;
+			// it bounces, saying why.
+			return s.quit(Permanent, "Connected to ", " but it does not offer SMTPUTF8, "+why, nil), nil
+		}
+		s.utf8 = true
 	}
 	if limit := s.ext.SizeLimit(); limit > 0 && msg.SMTPSize() > limit {
 		return s.quit(Permanent, "Connected to ", " but the message is larger than it accepts (#5.3.4)", nil), nil
@@ -301,6 +310,9 @@ func (s *session) transaction(env Envelope, msg *Message) Outcome {
 	}
 	if msg.EightBit && s.ext.Has("8BITMIME") {
 		mail += " BODY=8BITMIME"
+	}
+	if s.utf8 {
+		mail += " SMTPUTF8"
 	}
 	rcpts := make([]string, len(env.Recips))
 	for i, rc := range env.Recips {
