@@ -1,0 +1,11 @@
+// Command fastforward; see fastforward(1).
+package main
+
+import (
+	"os"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/mta/fastforward"
+)
+
+func main() { os.Exit(fastforward.Fastforward(cli.FromOS("fastforward"))) }

@@ -1,0 +1,11 @@
+// Command newaliases; see newaliases(1).
+package main
+
+import (
+	"os"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/mta/fastforward"
+)
+
+func main() { os.Exit(fastforward.NewAliases(cli.FromOS("newaliases"), "/etc")) }

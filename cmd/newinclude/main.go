@@ -1,0 +1,11 @@
+// Command newinclude; see newinclude(1).
+package main
+
+import (
+	"os"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/mta/fastforward"
+)
+
+func main() { os.Exit(fastforward.NewInclude(cli.FromOS("newinclude"))) }

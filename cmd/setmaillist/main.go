@@ -1,0 +1,11 @@
+// Command setmaillist; see setmaillist(1).
+package main
+
+import (
+	"os"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/mta/fastforward"
+)
+
+func main() { os.Exit(fastforward.SetMaillist(cli.FromOS("setmaillist"))) }
