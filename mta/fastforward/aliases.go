@@ -125,7 +125,7 @@ func ParseAlias(entry []byte, d Defaults) (*Alias, error) {
 		if strings.HasSuffix(a.Full, "@") {
 			a.Full += d.Host
 		}
-		a.Full = d.complete(a.Full)
+		a.Full = d.Complete(a.Full)
 		if len(a.Full) > MaxAddress {
 			return fail(100, "addresses over 800 bytes are not permitted")
 		}

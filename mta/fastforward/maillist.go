@@ -258,7 +258,7 @@ func includeLine(line []byte, d Defaults, w *bufio.Writer) error {
 		if !hasAt {
 			a += "@" + d.Host
 		}
-		a = d.complete(a)
+		a = d.Complete(a)
 		switch {
 		case bytes.IndexByte([]byte(a), '\n') >= 0:
 			return fail(111, "newlines not permitted in recipient addresses")

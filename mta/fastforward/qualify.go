@@ -42,10 +42,10 @@ func ReadDefaults(home string) (Defaults, error) {
 	return d, nil
 }
 
-// complete finishes an address that already has its @ (and the host
+// Complete finishes an address that already has its @ (and the host
 // part, if any): a trailing + becomes "." and plusdomain, and a host part
 // without a dot gets "." and defaultdomain.
-func (d Defaults) complete(a string) string {
+func (d Defaults) Complete(a string) string {
 	if strings.HasSuffix(a, "+") {
 		a = a[:len(a)-1] + "." + d.Plus
 	}
