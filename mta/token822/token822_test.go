@@ -20,8 +20,8 @@ func TestParse(t *testing.T) {
 		{`"x y"@z`, `2:"x y" 7:"" 1:"z" `},
 		{"(a (nested) comment)x", `4:"a nested comment" 1:"x" `},
 		{`[1.2\]3]`, `3:"1.2]3" `},
-		{`a\,b`, `1:"a,b" `},   // the backslash goes, the comma stays in the atom
-		{"a)b", `2:"a)b" `},   // a ) inside an atom makes it a quoted string (atomcheck)
+		{`a\,b`, `1:"a,b" `}, // the backslash goes, the comma stays in the atom
+		{"a)b", `2:"a)b" `},  // a ) inside an atom makes it a quoted string (atomcheck)
 		{"a\xe9", `2:"a\xe9" `},
 		{"<a> ; :", `8:"" 1:"a" 9:"" 11:"" 10:"" `},
 		{"a\\", `1:"a" `}, // a backslash at the very end is dropped
