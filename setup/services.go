@@ -25,14 +25,21 @@ type service struct {
 
 // rulesText is what each tcprules file starts as: the local host may
 // relay by SMTP and QMTP, QMQP (which relays for anyone it accepts) is
-// for the local host only, everyone may use the rest.
+// for the local host only, everyone may use the rest. 127.0.0.1 is not
+// held to the per-address limit (MaxConIP): a webmail or a monitor on
+// the machine itself makes many connections from that one address.
 var rulesText = map[string]string{
-	"smtp":       "127.:allow,RELAYCLIENT=\"\"\n:allow\n",
-	"qmtp":       "127.:allow,RELAYCLIENT=\"\"\n:allow\n",
-	"qmqp":       "127.0.0.1:allow\n:deny\n",
-	"submission": ":allow\n",
-	"pop3":       ":allow\n",
+	"smtp":       "127.0.0.1:allow,RELAYCLIENT=\"\",MAXCONIP=\"0\"\n127.:allow,RELAYCLIENT=\"\"\n:allow\n",
+	"qmtp":       "127.0.0.1:allow,RELAYCLIENT=\"\",MAXCONIP=\"0\"\n127.:allow,RELAYCLIENT=\"\"\n:allow\n",
+	"qmqp":       "127.0.0.1:allow,MAXCONIP=\"0\"\n:deny\n",
+	"submission": "127.0.0.1:allow,MAXCONIP=\"0\"\n:allow\n",
+	"pop3":       "127.0.0.1:allow,MAXCONIP=\"0\"\n:allow\n",
 }
+
+// MaxConIP is how many connections at once each service takes from one
+// client address (tcpserver and sslserver -C, $MAXCONIP in its env/), so
+// that one address cannot take all CONCURRENCY places.
+const MaxConIP = "10"
 
 // checkProgram is the checkpassword program of POP3 and SMTP AUTH: the
 // virtual-user checker in a single-user instance (the demo user), else
@@ -114,6 +121,7 @@ func (c *Config) serviceEnv(s service, d ids) map[string]string {
 	m["LOCALNAME"] = c.Host
 	m["RULES"] = filepath.Join(c.Home, "tcp", s.rules+".cdb")
 	m["CONCURRENCY"] = "40"
+	m["MAXCONIP"] = MaxConIP
 	// A data limit still protects the machine from a runaway session, but
 	// Go programs need about 50 MB to start at all, and a build with cgo
 	// counts 8 MB for each thread's stack, so the classic 2 MB is out.
