@@ -51,6 +51,10 @@ for s in "$run"/service/*; do
   echo "  $name$where, log in run/log/$name/current"
 done
 echo "  demo@localhost delivers to run/home/demo/Maildir/ (POP3 user demo, password demo)"
+if [ -f "$run/service/pop3/env/UCSPITLS" ] && [ "$(cat "$run/service/pop3/env/UCSPITLS")" = + ]; then
+  echo "  pop3 here takes USER and PASS before STLS, in the clear, on loopback only, for the demo examples;"
+  echo "  the services quail-setup installs as root take passwords only over TLS"
+fi
 echo "  QMAILHOME=$run/qmail ./bin/sendmail -t  queues mail on this instance"
 
 if [ "${QUAIL_RUN_SETUP_ONLY:-}" = 1 ]; then

@@ -105,7 +105,11 @@ func TestPrivilegedInstallation(t *testing.T) {
 	}
 	if env("qmail-smtpd", "QMAILDUID") != itoa(d.uid["qmaild"]) || env("qmail-smtpd", "LOGUSER") != "qmaill" ||
 		env("qmail-smtpd", "PORT") != "25" || env("pop3", "QMAILDUID") != "" ||
-		env("submission", "CHECKPASSWORD") != "/var/qmail/bin/checkpassword" {
+		env("submission", "CHECKPASSWORD") != "/var/qmail/bin/checkpassword" ||
+		// Passwords only over TLS (STLS before USER, PASS and APOP;
+		// STARTTLS before AUTH), and a per-address limit everywhere.
+		env("pop3", "UCSPITLS") != "!" || env("submission", "UCSPITLS") != "!" || env("submission", "SMTPAUTH") != "!" ||
+		env("qmail-smtpd", "MAXCONIP") != "10" || env("pop3s", "MAXCONIP") != "10" || env("qmqpd", "MAXCONIP") != "10" {
 		t.Errorf("privileged service settings wrong: smtpd uid %q loguser %q port %q, pop3 uid %q",
 			env("qmail-smtpd", "QMAILDUID"), env("qmail-smtpd", "LOGUSER"), env("qmail-smtpd", "PORT"), env("pop3", "QMAILDUID"))
 	}

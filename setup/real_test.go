@@ -182,6 +182,47 @@ p.quit()`, strconv.Itoa(submission), strconv.Itoa(pop3), filepath.Join(top, "qua
 		t.Errorf("submission and POP3 as a system user: %v:\n%s", err, got)
 	}
 
+	// No password in the clear: POP3 takes no USER before STLS and its
+	// CAPA does not list USER; submission offers no AUTH before STARTTLS
+	// and answers one with 538. A wrong POP3 password after STLS (root's
+	// qmail-popup) counts in the login throttle beside smtps' failure
+	// (qmaild's qmail-smtpd): its files stay qmaild's.
+	clear := exec.Command("python3", "-c", `import poplib,smtplib,ssl,sys,base64
+p=poplib.POP3("127.0.0.1",int(sys.argv[1]),timeout=30)
+print("USER" in p.capa())
+try:
+    p.user("quailtest")
+    print("USER taken")
+except poplib.error_proto as e:
+    print(e.args[0].decode())
+p.quit()
+p=poplib.POP3("127.0.0.1",int(sys.argv[1]),timeout=30)
+p.stls(context=ssl._create_unverified_context())
+p.user("no-such-user")
+try:
+    p.pass_("wrong")
+except poplib.error_proto as e:
+    print(e.args[0].decode())
+s=smtplib.SMTP("127.0.0.1",int(sys.argv[2]),timeout=30)
+s.ehlo()
+print(s.has_extn("auth"))
+print(s.docmd("AUTH","PLAIN "+base64.b64encode(b"\0quailtest\0quail-secret").decode())[0])
+s.quit()`, strconv.Itoa(pop3), strconv.Itoa(submission))
+	if got, err := clear.CombinedOutput(); err != nil || string(got) != "False\n-ERR STLS first\n-ERR authorization failed\nFalse\n538\n" {
+		t.Errorf("passwords in the clear: %v:\n%s", err, got)
+	}
+	ents, _ := os.ReadDir(filepath.Join(c.Home, "throttle"))
+	qmaild, _ := user.Lookup("qmaild")
+	for _, e := range ents {
+		fi, _ := e.Info()
+		if uid := strconv.Itoa(int(fi.Sys().(*syscall.Stat_t).Uid)); uid != qmaild.Uid {
+			t.Errorf("throttle/%s belongs to uid %s, not qmaild", e.Name(), uid)
+		}
+	}
+	if len(ents) < 2 {
+		t.Errorf("the login throttle recorded nothing: %v", ents)
+	}
+
 	// The same with the clients the issue names: swaks on submission
 	// with STARTTLS and AUTH, then fetchmail with STLS, which deletes both
 	// messages.
@@ -243,8 +284,9 @@ p.quit()`, strconv.Itoa(submission), strconv.Itoa(pop3), filepath.Join(top, "qua
 	}
 }
 
-// systemUser adds a login with a SHA-512 crypt password (the schemes
-// checkpassword knows) and a Maildir, and removes it when the test ends.
+// systemUser adds a login with a yescrypt password, as Debian 12's
+// passwd and chpasswd write them, and a Maildir, and removes it when the
+// test ends.
 func systemUser(t *testing.T, name, password, home string) {
 	t.Helper()
 	exec.Command("userdel", name).Run()
@@ -252,7 +294,7 @@ func systemUser(t *testing.T, name, password, home string) {
 		t.Fatalf("useradd: %v %s", err, b)
 	}
 	t.Cleanup(func() { exec.Command("userdel", name).Run() })
-	chpw := exec.Command("chpasswd", "-c", "SHA512")
+	chpw := exec.Command("chpasswd", "-c", "YESCRYPT")
 	chpw.Stdin = strings.NewReader(name + ":" + password + "\n")
 	if b, err := chpw.CombinedOutput(); err != nil {
 		t.Fatalf("chpasswd: %v %s", err, b)

@@ -133,7 +133,8 @@ func TestMakeRunUnprivileged(t *testing.T) {
 	})
 	waitFor(t, "qmail-smtpd of make run to listen", 30*time.Second, func() bool { return listening(port) })
 	for _, want := range []string{"qmail-smtpd on 127.0.0.1:" + strconv.Itoa(port), "qmail-send, log in run/log/qmail-send/current",
-		"run/home/demo/Maildir/", "starting svscan"} {
+		"run/home/demo/Maildir/", "starting svscan",
+		"pop3 here takes USER and PASS before STLS, in the clear, on loopback only"} {
 		if !bytes.Contains([]byte(out.String()), []byte(want)) {
 			t.Errorf("make run does not say %q:\n%s", want, out.String())
 		}

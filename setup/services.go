@@ -51,6 +51,19 @@ func checkProgram(c *Config) string {
 	return filepath.Join(c.Home, "bin", "checkpassword")
 }
 
+// pop3TLS is the POP3 service's UCSPITLS: "!", STLS before any password
+// (RFC 2595 offers it; passwords in the clear are what guessers and
+// sniffers want), except in a single-user instance, which listens on
+// loopback and keeps USER/PASS in the clear for its demo examples ("+":
+// STLS offered). An administrator who needs the old behaviour writes +
+// into env/UCSPITLS.
+func pop3TLS(c *Config) string {
+	if c.SingleUser {
+		return "+"
+	}
+	return "!"
+}
+
 func tlsEnv(c *Config, m map[string]string) map[string]string {
 	m["CERTFILE"] = filepath.Join(c.Home, CertFile)
 	m["KEYFILE"] = filepath.Join(c.Home, KeyFile)
@@ -75,7 +88,7 @@ var services = []service{
 		}},
 	{name: "pop3", programs: []string{"sslserver", "qmail-popup", "qmail-pop3d"}, rules: "pop3", asRoot: true,
 		env: func(c *Config) map[string]string {
-			return tlsEnv(c, map[string]string{"UCSPITLS": "+", "MAILDIR": "./Maildir/"})
+			return tlsEnv(c, map[string]string{"UCSPITLS": pop3TLS(c), "MAILDIR": "./Maildir/"})
 		}},
 	{name: "pop3s", programs: []string{"sslserver", "qmail-popup", "qmail-pop3d"}, rules: "pop3", asRoot: true,
 		env: func(c *Config) map[string]string { return tlsEnv(c, map[string]string{"MAILDIR": "./Maildir/"}) }},

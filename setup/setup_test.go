@@ -124,6 +124,9 @@ func TestSingleUserFiles(t *testing.T) {
 		"service/submission/env/UCSPITLS":   "!\n",
 		"service/submission/env/SMTPAUTH":   "!\n",
 		"service/pop3/env/CHECKPASSWORD":    "checkvpw\n",
+		"service/pop3/env/UCSPITLS":         "+\n", // loopback demo: USER/PASS in the clear too
+		"service/qmail-smtpd/env/MAXCONIP":  "10\n",
+		"service/pop3/env/MAXCONIP":         "10\n",
 		"qmail/users/vpasswd":               "demo:{PLAIN}demo:::" + filepath.Join(dir, "home", "demo") + "\n",
 		"qmail/users/assign": "=demo:" + name + ":" + itoa(uid) + ":" + itoa(gid) + ":" + filepath.Join(dir, "home", "demo") + ":::\n" +
 			"+demo-:" + name + ":" + itoa(uid) + ":" + itoa(gid) + ":" + filepath.Join(dir, "home", "demo") + ":-::\n" +

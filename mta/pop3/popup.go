@@ -284,10 +284,16 @@ func (p *Popup) cmdNoop(string) error {
 }
 
 // cmdCapa lists what this session offers (RFC 2449), TOP and UIDL
-// included because qmail-pop3d answers them after the login.
+// included because qmail-pop3d answers them after the login. USER is
+// left out while STLS is required and TLS is not on: RFC 2449 6.7 makes
+// USER the capability of the USER and PASS commands, and a client does
+// not send them to a server that does not list it.
 func (p *Popup) cmdCapa(string) error {
 	p.reply("+OK capability list follows")
 	caps := []string{"TOP", "UIDL", "USER", "PIPELINING"}
+	if p.cfg.TLSMode == TLSRequire && !p.tlsActive {
+		caps = []string{"TOP", "UIDL", "PIPELINING"}
+	}
 	if p.tlsOffered() {
 		caps = append(caps, "STLS")
 	}

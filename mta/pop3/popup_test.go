@@ -130,12 +130,16 @@ func TestPopupSTLS(t *testing.T) {
 	var secure bytes.Buffer
 	cfg := &PopupConfig{TLSMode: TLSRequire, TLS: &fakeTLS{after: "CAPA\r\nUSER demo\r\nPASS demo\r\nLIST\r\n", sink: &secure}}
 	fl := &fakeLogin{verdict: checkpw.Good}
-	clear, log, err := popupDialog(t, cfg, fl, "CAPA\r\nUSER demo\r\nSTLS\r\n")
+	clear, log, err := popupDialog(t, cfg, fl, "CAPA\r\nUSER demo\r\nPASS demo\r\nAPOP demo good\r\nSTLS\r\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(clear, "\r\nSTLS\r\n") || !strings.Contains(clear, "-ERR STLS first\r\n") || !strings.HasSuffix(clear, "+OK begin TLS negotiation\r\n") {
-		t.Errorf("cleartext part: %q", clear)
+	// Before TLS no password is taken, and CAPA does not list USER
+	// (RFC 2449 6.7).
+	wantClear := "+OK <123.456@pop.test>\r\n+OK capability list follows\r\nTOP\r\nUIDL\r\nPIPELINING\r\nSTLS\r\nIMPLEMENTATION quail\r\n.\r\n" +
+		"-ERR STLS first\r\n-ERR STLS first\r\n-ERR STLS first\r\n+OK begin TLS negotiation\r\n"
+	if clear != wantClear {
+		t.Errorf("cleartext part %q\nwant %q", clear, wantClear)
 	}
 	want := "+OK capability list follows\r\nTOP\r\nUIDL\r\nUSER\r\nPIPELINING\r\nIMPLEMENTATION quail\r\n.\r\n+OK \r\n+OK \r\npop3d got LIST\r\n"
 	if secure.String() != want {
