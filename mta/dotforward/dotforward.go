@@ -38,7 +38,7 @@ import (
 	"github.com/quail-mta/quail/internal/getopt"
 	"github.com/quail-mta/quail/internal/qmailhome"
 	"github.com/quail-mta/quail/mta/fastforward"
-	"github.com/quail-mta/quail/mta/qqclient"
+	"github.com/quail-mta/quail/mta/qqueue"
 	"github.com/quail-mta/quail/mta/token822"
 )
 
@@ -248,9 +248,9 @@ func forward(inv *cli.Invocation, home, dtline, sender string, targets []string)
 	if _, err := inv.Stdin.Seek(0, io.SeekStart); err != nil {
 		return report(inv, fail(111, "unable to rewind input: %s", djberr.Text(err)))
 	}
-	in := qqclient.Injection{
+	in := qqueue.Injection{
 		Home:    home,
-		Program: qqclient.Program(inv.Getenv),
+		Program: qqueue.Program(inv.Getenv),
 		Env:     inv.Env,
 		Stderr:  inv.Stderr,
 	}

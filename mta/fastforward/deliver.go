@@ -17,7 +17,7 @@ import (
 	"github.com/quail-mta/quail/internal/getopt"
 	"github.com/quail-mta/quail/internal/pathexec"
 	"github.com/quail-mta/quail/internal/qmailhome"
-	"github.com/quail-mta/quail/mta/qqclient"
+	"github.com/quail-mta/quail/mta/qqueue"
 )
 
 // ExitSkipRest is qmail-command(8)'s 99: delivered, skip the rest of the
@@ -323,9 +323,9 @@ func Fastforward(inv *cli.Invocation) int {
 		return okCode
 	}
 	errw.Flush()
-	in := qqclient.Injection{
+	in := qqueue.Injection{
 		Home:    qmailhome.Dir(inv.Getenv),
-		Program: qqclient.Program(inv.Getenv),
+		Program: qqueue.Program(inv.Getenv),
 		Env:     inv.Env,
 		Stderr:  inv.Stderr,
 	}

@@ -429,7 +429,7 @@ func Main(inv *cli.Invocation) int {
 	r := q.Close(sender, recips)
 	if !r.OK() {
 		code := cli.ExitTemporary
-		if r.Permanent {
+		if r.Permanent() {
 			code = cli.ExitPermanent
 		}
 		return inv.Fatal(code, "%s", r.Text)

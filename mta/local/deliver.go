@@ -15,7 +15,7 @@ import (
 	"github.com/quail-mta/quail/mta/control"
 	"github.com/quail-mta/quail/mta/maildir"
 	"github.com/quail-mta/quail/mta/mbox"
-	"github.com/quail-mta/quail/mta/qqclient"
+	"github.com/quail-mta/quail/mta/qqueue"
 	"github.com/quail-mta/quail/mta/srs"
 )
 
@@ -346,9 +346,9 @@ func (d *Delivery) forward() *failure {
 	if f := d.rewind(); f != nil {
 		return f
 	}
-	in := qqclient.Injection{
+	in := qqueue.Injection{
 		Home:    d.QmailHome,
-		Program: qqclient.Program(func(k string) (string, bool) { return cli.Lookup(d.env, k) }),
+		Program: qqueue.Program(func(k string) (string, bool) { return cli.Lookup(d.env, k) }),
 		Env:     d.env,
 		Stderr:  d.Stderr,
 	}

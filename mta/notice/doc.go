@@ -9,5 +9,5 @@
 //     their terminals.
 //
 // Both read the header with qmail-inject's reader (mta/inject); qreceipt
-// sends its notice through qmail-queue like forward(1) (mta/qqclient).
+// sends its notice through qmail-queue like forward(1) (mta/qqueue).
 package notice

@@ -9,7 +9,7 @@ import (
 	"github.com/quail-mta/quail/internal/qmailhome"
 	"github.com/quail-mta/quail/mta/inject"
 	"github.com/quail-mta/quail/mta/local"
-	"github.com/quail-mta/quail/mta/qqclient"
+	"github.com/quail-mta/quail/mta/qqueue"
 )
 
 // NoticeField is the header field that asks for a success notice.
@@ -105,9 +105,9 @@ func Qreceipt(inv *cli.Invocation) int {
 	if !ok {
 		return cli.ExitOK
 	}
-	in := qqclient.Injection{
+	in := qqueue.Injection{
 		Home:    qmailhome.Dir(inv.Getenv),
-		Program: qqclient.Program(inv.Getenv),
+		Program: qqueue.Program(inv.Getenv),
 		Env:     inv.Env,
 		Stderr:  inv.Stderr,
 	}

@@ -1,30 +1,19 @@
 package qmqp
 
 import (
-	"io"
-
 	"github.com/quail-mta/quail/mta/qqueue"
 )
 
-// Queue is a running qmail-queue as the servers use it: *qqueue.Queue,
-// or a stand-in in tests.
-type Queue interface {
-	io.Writer
-	Close(sender string, recipients []string) qqueue.Result
-	Abort()
-	Pid() int
-}
+// Queue is a running qmail-queue as the servers use it: qqueue's, or a
+// stand-in in tests.
+type Queue = qqueue.Queue
 
 // StartQueue runs prog with env, or calls start when it is set.
 func StartQueue(start func() (Queue, error), prog string, env []string) (Queue, error) {
 	if start != nil {
 		return start()
 	}
-	q, err := qqueue.Start(prog, env)
-	if err != nil {
-		return nil, err
-	}
-	return q, nil
+	return qqueue.Start(prog, env)
 }
 
 // Identify reads the connection's names from the UCSPI environment with

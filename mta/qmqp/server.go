@@ -160,7 +160,7 @@ func Verdict(r qqueue.Result, pid int, now int64) string {
 	switch {
 	case r.OK():
 		return "Kok " + strconv.FormatInt(now, 10) + " qp " + strconv.Itoa(pid)
-	case r.Permanent:
+	case r.Permanent():
 		return "D" + r.Text
 	default:
 		return "Z" + r.Text

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quail-mta/quail/internal/launch"
 	"github.com/quail-mta/quail/internal/testbin"
 	"github.com/quail-mta/quail/mta/queue"
 )
@@ -24,6 +25,9 @@ func queueHome(t *testing.T, mode os.FileMode) (home, prog string, q *queue.Queu
 	testbin.CopyProgram(t, "qmail-queue", prog, mode)
 	return home, prog, q
 }
+
+// inside says whether qq is quail's qmail-queue code in this process.
+func inside(qq Queue) bool { return qq.(*run).r.Inside() }
 
 // queued returns the one message in q's todo/ and its file's text.
 func queued(t *testing.T, q *queue.Queue) (queue.ID, string) {
@@ -45,7 +49,7 @@ func TestOwnQueueRunsInProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if qq.cmd != nil || qq.Pid() < queue.PIDLimit {
+	if !inside(qq) || qq.Pid() < queue.PIDLimit {
 		t.Fatalf("quail's qmail-queue was started as a program (qp %d)", qq.Pid())
 	}
 	qq.Write([]byte("Subject: in process\n\n"))
@@ -92,7 +96,7 @@ func TestQueueStartedAsProgram(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if qq.cmd == nil || qq.Pid() == os.Getpid() {
+			if inside(qq) || qq.Pid() == os.Getpid() {
 				t.Fatal("qmail-queue ran in this process")
 			}
 			qq.Write([]byte("Subject: as a program\n\nbody\n"))
@@ -158,7 +162,7 @@ func TestInProcessFailures(t *testing.T) {
 			}
 			qq.Write([]byte("Subject: fails\n\n" + strings.Repeat("x", 1<<20)))
 			r := qq.Close("a@example", []string{c.rcpt})
-			if r.Code != c.code || r.Permanent != c.perm || r.Text == "" {
+			if r.Code != c.code || r.Permanent() != c.perm || r.Text == "" {
 				t.Errorf("result %+v, want code %d permanent %v", r, c.code, c.perm)
 			}
 		})
@@ -193,4 +197,54 @@ func TestInProcessLeavesNothingOpen(t *testing.T) {
 		run(i)
 	}
 	check()
+}
+
+// The two implementations end the same way: quail's qmail-queue run as a
+// program (QMAILQUEUE names it) and its code in this process give the
+// same Result for the same message, failures included.
+func TestBothWaysAgree(t *testing.T) {
+	home, prog, _ := queueHome(t, 0o755)
+	scanner := filepath.Join(home, "scan")
+	os.WriteFile(scanner, []byte("#!/bin/sh\nexit 1\n"), 0o755)
+	long := strings.Repeat("x", 2000) + "@example"
+	for _, c := range []struct {
+		name string
+		env  []string
+		rcpt string
+	}{
+		{"queued", nil, "b@example"},
+		{"address too long", nil, long},
+		{"scanner hit", []string{"QHPSI=" + scanner}, "b@example"},
+	} {
+		var got []Result
+		for _, ways := range [][]string{nil, {"QMAILQUEUE=" + prog}} {
+			qq, err := Start(prog, append(append([]string{"QMAILHOME=" + home}, c.env...), ways...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if inside(qq) != (ways == nil) {
+				t.Fatalf("%s: ran inside %v", c.name, inside(qq))
+			}
+			qq.Write([]byte("Subject: both ways\n\nbody\n"))
+			got = append(got, qq.Close("a@example", []string{c.rcpt}))
+		}
+		if got[0] != got[1] {
+			t.Errorf("%s: inside %+v, as a program %+v", c.name, got[0], got[1])
+		}
+	}
+}
+
+// A panic in the code run inside fails that message only, as a crashed
+// program would: temporarily, and the writer is not left blocked.
+func TestInsideCrash(t *testing.T) {
+	e := launch.Exit{Code: -1, Crashed: true}
+	if r := verdict(e, nil, true); r.OK() || r.Permanent() || r.Text != "qq crashed (#4.3.0)" {
+		t.Errorf("crash: %+v", r)
+	}
+	if r := verdict(launch.Exit{Code: -1, Err: os.ErrNotExist}, nil, true); r.OK() || r.Permanent() || r.Text != "unable to run qq (#4.3.0)" {
+		t.Errorf("not run: %+v", r)
+	}
+	if r := verdict(launch.Exit{}, nil, false); r.Code != queue.ExitRead {
+		t.Errorf("exit 0 without the whole message: %+v", r)
+	}
 }

@@ -70,7 +70,7 @@ func TestExitCodes(t *testing.T) {
 		}
 		q.Write([]byte("x\n"))
 		r := q.Close("", []string{"r@example"})
-		if r.OK() || r.Permanent != c.perm || r.Text != c.text {
+		if r.OK() || r.Permanent() != c.perm || r.Text != c.text {
 			t.Errorf("%s: %+v", c.why, r)
 		}
 	}
@@ -88,7 +88,7 @@ func TestEarlyExitDoesNotBlockTheWriter(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		q.Write(big)
 	}
-	if r := q.Close("a@b", []string{"c@d"}); r.Code != 71 || r.Permanent {
+	if r := q.Close("a@b", []string{"c@d"}); r.Code != 71 || r.Permanent() {
 		t.Fatalf("result %+v", r)
 	}
 }

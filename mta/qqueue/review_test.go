@@ -26,7 +26,7 @@ func TestNULInEnvelopeRefused(t *testing.T) {
 		}
 		q.Write([]byte("x\n"))
 		r := q.Close(c.sender, c.rcpts)
-		if r.OK() || !r.Permanent {
+		if r.OK() || !r.Permanent() {
 			t.Errorf("%s: result %+v, want a permanent refusal", c.why, r)
 		}
 		if env, _ := os.ReadFile(filepath.Join(dir, "envelope")); strings.Contains(string(env), "victim") {
@@ -53,7 +53,7 @@ func TestLostMessageWriteIsTemporary(t *testing.T) {
 		q.Write(chunk)
 	}
 	r := q.Close("a@example", []string{"b@example"})
-	if r.OK() || r.Permanent || r.Text != "qq read error (#4.3.0)" {
+	if r.OK() || r.Permanent() || r.Text != "qq read error (#4.3.0)" {
 		t.Fatalf("result %+v, want qq read error", r)
 	}
 }

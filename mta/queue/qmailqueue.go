@@ -27,9 +27,24 @@ func QmailQueue(inv *cli.Invocation) int {
 	msg, env := pollable.File(inv.Stdin, "message", pollable.Pipes|pollable.Sockets), pollable.File(inv.Stdout, "envelope", pollable.Pipes|pollable.Sockets)
 	msg.SetReadDeadline(deadline)
 	env.SetReadDeadline(deadline)
-	err := Enqueue(inv.Getenv, os.Getpid(), msg, env)
-	if errors.Is(err, ErrInfected) && customError("D"+InfectedText) {
-		return ExitCustom
+	var custom io.Writer
+	if f := fd6(); f != nil {
+		custom = f
+	}
+	return Run(inv.Getenv, os.Getpid(), msg, env, custom)
+}
+
+// Run is one run of qmail-queue (Enqueue) ended as qmail-queue ends: the
+// exit code. A message its scanner refused is reported on custom, the
+// caller's descriptor 6 ('D' and InfectedText, exit 82), when there is
+// one. A caller running this code in its own process (package qqueue)
+// gets the same code and text as from the program.
+func Run(getenv func(string) (string, bool), qp int, msg, env io.Reader, custom io.Writer) int {
+	err := Enqueue(getenv, qp, msg, env)
+	if errors.Is(err, ErrInfected) && custom != nil {
+		if _, werr := io.WriteString(custom, "D"+InfectedText); werr == nil {
+			return ExitCustom
+		}
 	}
 	return Code(err)
 }

@@ -80,18 +80,13 @@ func (s *Scanner) scan(path string, size int64) error {
 	return nil
 }
 
-// customError writes qmail-queue's custom error text (exit 82) to
-// descriptor 6 when the caller gave one, as qmail-smtpd does; it says
-// whether it could.
-func customError(text string) bool {
-	f := os.NewFile(6, "fd6")
-	if f == nil {
-		return false
-	}
+// fd6 is descriptor 6, where qmail-queue writes a custom error text
+// (exit 82) when the caller gave one, as qmail-smtpd does; nil when it
+// is not open.
+func fd6() *os.File {
 	var st syscall.Stat_t
 	if syscall.Fstat(6, &st) != nil {
-		return false
+		return nil
 	}
-	_, err := f.Write([]byte(text))
-	return err == nil
+	return os.NewFile(6, "fd6")
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/quail-mta/quail/mta/checkpw"
 	"github.com/quail-mta/quail/mta/control"
+	"github.com/quail-mta/quail/mta/qqueue"
 	"github.com/quail-mta/quail/mta/rcpthosts"
 	"github.com/quail-mta/quail/mta/recipients"
 	"github.com/quail-mta/quail/mta/srs"
@@ -38,6 +39,7 @@ type Config struct {
 	RelayClient        *string // $RELAYCLIENT: set means relaying allowed, value appended to recipients
 	MaxRecipients      int     // $MAXRECIPIENTS (Spamcontrol); 0 = no limit
 	QueueProgram       string  // $QMAILQUEUE or QMAILHOME/bin/qmail-queue
+	StartQueue         Queuer  // nil: qqueue.Start
 	RemoteIP           string  // $TCPREMOTEIP
 	RemoteHost         string  // $TCPREMOTEHOST or "unknown"
 	RemoteInfo         string  // $TCPREMOTEINFO, "" if unset
@@ -181,4 +183,12 @@ func LoadConfig(home string, env Lookup) (*Config, error) {
 		c.LocalHost = c.LocalIP
 	}
 	return c, nil
+}
+
+// queuer is what starts the queue program.
+func (c *Config) queuer() Queuer {
+	if c.StartQueue != nil {
+		return c.StartQueue
+	}
+	return qqueue.Start
 }

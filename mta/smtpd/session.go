@@ -20,9 +20,9 @@ import (
 	"github.com/quail-mta/quail/mta/srs"
 )
 
-// Queuer starts the queue program for one message (qqueue.Start in
-// production; tests may count or refuse).
-type Queuer func(prog string, env []string) (*qqueue.Queue, error)
+// Queuer starts the queue program for one message: qqueue.Start, unless
+// Config.StartQueue names another (an in-process stand-in in tests).
+type Queuer func(prog string, env []string) (qqueue.Queue, error)
 
 // Session is one SMTP connection.
 type Session struct {
@@ -88,7 +88,7 @@ func NewSession(cfg *Config, r io.Reader, w io.Writer, log io.Writer, env []stri
 		conn:      r,
 		log:       log,
 		env:       env,
-		queue:     qqueue.Start,
+		queue:     cfg.queuer(),
 		now:       time.Now,
 		sleep:     time.Sleep,
 
@@ -746,7 +746,7 @@ func checkMessage(res DataResult, warlord *Warlord, extra string) verdict {
 // queueMessage closes the message with its envelope and turns what
 // qmail-queue said into the reply: qmail-smtpd's smtp_data after
 // qmail_close.
-func (s *Session) queueMessage(q *qqueue.Queue, extra string) verdict {
+func (s *Session) queueMessage(q qqueue.Queue, extra string) verdict {
 	qp := q.Pid()
 	r := q.Close(s.mailFrom, s.rcpts)
 	switch {
@@ -756,7 +756,7 @@ func (s *Session) queueMessage(q *qqueue.Queue, extra string) verdict {
 		// One reply whichever way qmail-queue ran, and a log line
 		// that names the finding and the scanner.
 		return reject(replyQueueRefused(554, r.Text, "5.7.1"), "DATA", "Virus_found").extra(extra + " scanner:" + safeLog(s.cfg.Scanner)).uncounted()
-	case r.Permanent:
+	case r.Permanent():
 		return reject(replyQueueRefused(554, r.Text, "5.3.0"), "DATA", "Queue").extra(extra + " qq:" + strconv.Itoa(r.Code)).uncounted()
 	}
 	return deferral(replyQueueRefused(451, r.Text, "4.3.0"), "DATA", "Queue").extra(extra + " qq:" + strconv.Itoa(r.Code))

@@ -4,36 +4,70 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/mta/qqueue"
 	"github.com/quail-mta/quail/mta/rcpthosts"
 )
 
-// fakeQueue is a stand-in qmail-queue that appends what it receives to
-// files in dir: message N to dir/msgN, its envelope to dir/envN.
+// fakeQueue names an in-process stand-in for qmail-queue (standInQueue,
+// which testConfig installs): message N of a test goes to dir/msgN, its
+// envelope to dir/envN, and the verdict is qqueue.Explain($QCODE), 0
+// when unset. No program is started per dialogue.
 func fakeQueue(t testing.TB) (prog, dir string) {
 	t.Helper()
 	dir = t.TempDir()
-	prog = filepath.Join(dir, "qq")
-	script := `#!/bin/sh
-n=$(ls "$QDIR" | grep -c '^msg')
-cat > "$QDIR/msg$n"
-cat <&1 > "$QDIR/env$n"
-exit ${QCODE:-0}
-`
-	if err := os.WriteFile(prog, []byte(script), 0755); err != nil {
-		t.Fatal(err)
+	return filepath.Join(dir, "qq"), dir
+}
+
+// standInQueue is a Queuer for fakeQueue's program: the files go to
+// $QDIR, else to the program's directory; a program in a directory that
+// does not exist cannot start.
+func standInQueue(prog string, env []string) (qqueue.Queue, error) {
+	if _, err := os.Stat(filepath.Dir(prog)); err != nil {
+		return nil, err
 	}
-	return prog, dir
+	dir, ok := cli.Lookup(env, "QDIR")
+	if !ok {
+		dir = filepath.Dir(prog)
+	}
+	code := 0
+	if v, ok := cli.Lookup(env, "QCODE"); ok {
+		code, _ = strconv.Atoi(v)
+	}
+	msgs, _ := filepath.Glob(filepath.Join(dir, "msg*"))
+	return &fileQueue{dir: dir, n: len(msgs), result: qqueue.Explain(code)}, nil
+}
+
+// fileQueue is one stand-in run: what a shell qmail-queue doing
+// "cat > msgN; cat <&1 > envN; exit $QCODE" would leave.
+type fileQueue struct {
+	dir    string
+	n      int
+	msg    bytes.Buffer
+	result qqueue.Result
+}
+
+func (q *fileQueue) Write(p []byte) (int, error) { return q.msg.Write(p) }
+func (q *fileQueue) Abort()                      {}
+func (q *fileQueue) Pid() int                    { return 4242 }
+func (q *fileQueue) Close(sender string, rcpts []string) qqueue.Result {
+	n := strconv.Itoa(q.n)
+	os.WriteFile(filepath.Join(q.dir, "msg"+n), q.msg.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(q.dir, "env"+n), qqueue.Envelope(sender, rcpts), 0o644)
+	return q.result
 }
 
 func testConfig(prog string) *Config {
 	return &Config{
 		Me: "mx.test", Greeting: "mx.test", LocalHost: "mx.test", LocalIP: "127.0.0.1",
 		Timeout: 0, Rcpthosts: rcpthosts.New([]string{"test", ".example.test"}),
-		QueueProgram: prog, RemoteIP: "127.0.0.9", RemoteHost: "client.test", MaxCommandLine: 4096,
+		QueueProgram: prog, StartQueue: standInQueue,
+		RemoteIP: "127.0.0.9", RemoteHost: "client.test", MaxCommandLine: 4096,
 	}
 }
 

@@ -86,7 +86,7 @@ func TestUCSPITLSClientCertificate(t *testing.T) {
 		if err != nil || cfg.TLSMode != TLSRequire || !cfg.TLSCertRelay || cfg.TLSCertLogin != (c.value == "@") || len(cfg.Warnings) != 0 {
 			t.Fatalf("%s: %+v %v", c.why, cfg, err)
 		}
-		cfg.QueueProgram, cfg.Rcpthosts = prog, rcpthosts.New([]string{"test"})
+		cfg.QueueProgram, cfg.StartQueue, cfg.Rcpthosts = prog, standInQueue, rcpthosts.New([]string{"test"})
 		var secure strings.Builder
 		tls := &fakeTLS{after: "EHLO again\r\nMAIL FROM:<a@b>\r\nRCPT TO:<u@far.invalid>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n", env: c.env}
 		tls.sinkTo = &secure
@@ -124,7 +124,7 @@ func TestLocalIPHost(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.QueueProgram = prog
+		cfg.QueueProgram, cfg.StartQueue = prog, standInQueue
 		cfg.Rcpthosts = rcpthosts.New([]string{"mx.test", "local.test"})
 		out, _ := dialog(t, cfg, []string{"QDIR=" + dir}, "HELO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<box@[127.0.0.1]>\r\nRCPT TO:<box@[192.0.2.7]>\r\nDATA\r\nx\r\n.\r\n")
 		if got := replyCodes(out); got != "220 250 250 250 553 354 250" {
@@ -147,6 +147,7 @@ func TestVirusReplyAndLog(t *testing.T) {
 	qq := filepath.Join(dir, "qq")
 	os.WriteFile(qq, []byte("#!/bin/sh\ncat >/dev/null\ncat <&1 >/dev/null\nprintf 'Dvirus found by the content scanner (#5.7.1)' >&6\nexit 82\n"), 0o755)
 	cfg := testConfig(qq)
+	cfg.StartQueue = nil // the program itself, for its descriptor 6
 	cfg.Scanner = "clamdscan"
 	out, log := dialog(t, cfg, nil, "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<u@test>\r\nDATA\r\nx\r\n.\r\n")
 	if !strings.Contains(out, "\r\n554 5.7.1 virus found by the content scanner (#5.7.1)\r\n") {

@@ -6,15 +6,15 @@ import (
 
 	"github.com/quail-mta/quail/internal/cli"
 	"github.com/quail-mta/quail/internal/qmailhome"
-	"github.com/quail-mta/quail/mta/qqclient"
+	"github.com/quail-mta/quail/mta/qqueue"
 )
 
 // inject sends DTLINE and the message on stdin to qmail-queue for
 // recipients, from sender. It prints "name: qp N" on success.
 func inject(inv *cli.Invocation, msg io.Reader, sender, dtline string, recips []string, okCode int) int {
-	in := qqclient.Injection{
+	in := qqueue.Injection{
 		Home:    qmailhome.Dir(inv.Getenv),
-		Program: qqclient.Program(inv.Getenv),
+		Program: qqueue.Program(inv.Getenv),
 		Env:     inv.Env,
 		Stderr:  inv.Stderr,
 	}
