@@ -38,12 +38,6 @@ func Received(pid, uid, caller int, t time.Time) string {
 		b = strconv.AppendInt(b, int64(uid), 10)
 	}
 	b = append(b, "); "...)
-	b = append(b, Date822(t)...)
-	return string(b)
-}
-
-// Date822 formats t as qmail's date822fmt does, newline included:
-// "26 Sep 1995 04:46:54 -0000\n".
-func Date822(t time.Time) string {
-	return received.Date822(t) + "\n"
+	b = append(b, received.Date822(t)...)
+	return string(append(b, '\n'))
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/quail-mta/quail/mta/queue"
+	"github.com/quail-mta/quail/mta/received"
 )
 
 // DoubleBounceSender is the envelope sender of a double bounce; a bounce
@@ -49,7 +49,7 @@ func (c *Config) BounceEnvelope(sender string) (from, to string, double, ok bool
 // then the break line and a copy of the message.
 func (c *Config) BounceHeader(to string, double bool, now time.Time) []byte {
 	var b bytes.Buffer
-	b.WriteString("Date: " + queue.Date822(now))
+	b.WriteString("Date: " + received.Date822(now) + "\n")
 	b.WriteString("From: " + c.BounceFrom + "@" + c.BounceHost + "\n")
 	b.WriteString("To: " + to + "\n")
 	if double {

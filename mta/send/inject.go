@@ -2,11 +2,8 @@ package send
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"time"
 
 	"github.com/quail-mta/quail/mta/qqueue"
@@ -52,50 +49,17 @@ func (s *Sender) injectBounce(m *message) bool {
 	head.Write(cfg.BounceHeader(to, double, s.now()))
 	head.Write(reports)
 	head.Write(BounceBreak(sender))
-	pid, err := runQueue(s.QueueProg, s.QueueEnv, io.MultiReader(&head, copied), from, []string{to})
+	// qmail-queue, or its code in this process where starting it would
+	// change nothing (package qqueue).
+	q, err := qqueue.Start(s.QueueProg, s.QueueEnv)
 	if err != nil {
-		if errors.Is(err, errQueueStart) {
-			s.log.line(warnStartQueue)
-		} else {
-			s.log.line(warnInjectBounce)
-		}
+		s.log.line(warnStartQueue)
 		return false
 	}
-	s.log.line(lineBounceMsg(m.id, pid))
+	if r := qqueue.Send(q, io.MultiReader(&head, copied), from, []string{to}); !r.OK() {
+		s.log.line(warnInjectBounce)
+		return false
+	}
+	s.log.line(lineBounceMsg(m.id, q.Pid()))
 	return true
-}
-
-// errQueueStart is qmail-queue that could not be started.
-var errQueueStart = errors.New("unable to start qmail-queue")
-
-// runQueue runs qmail-queue with the message from msg and returns its
-// pid once it exited 0.
-func runQueue(prog string, env []string, msg io.Reader, sender string, recips []string) (int, error) {
-	envR, envW, err := os.Pipe()
-	if err != nil {
-		return 0, err
-	}
-	cmd := exec.Command(prog)
-	cmd.Env = env
-	cmd.Stdin = msg
-	cmd.Stdout = envR
-	if err := cmd.Start(); err != nil {
-		envR.Close()
-		envW.Close()
-		return 0, fmt.Errorf("%w: %v", errQueueStart, err)
-	}
-	envR.Close()
-	go func() {
-		envW.Write(qqueue.Envelope(sender, recips))
-		envW.Close()
-	}()
-	err = cmd.Wait()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && ee.Exited() {
-			return 0, errors.New(qqueue.Explain(ee.ExitCode()).Text)
-		}
-		return 0, err
-	}
-	return cmd.Process.Pid, nil
 }

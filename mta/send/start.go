@@ -42,7 +42,7 @@ func cred(name, group string) (*syscall.Credential, error) {
 // and qmaill in group nofiles for the logger. A single-user instance, or
 // a non-root invoker, runs everything as the invoker.
 func daemonIDs(home string) (ids, error) {
-	if os.Getuid() != 0 || spawn.SingleUser(home) {
+	if os.Getuid() != 0 || qmailhome.SingleUser(home) {
 		return ids{}, nil
 	}
 	var out ids

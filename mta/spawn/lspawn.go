@@ -3,7 +3,6 @@ package spawn
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -16,14 +15,6 @@ import (
 	"github.com/quail-mta/quail/mta/queue"
 	"github.com/quail-mta/quail/mta/users"
 )
-
-// SingleUser reports whether the qmail home is a single-user instance:
-// the file control/singleuser exists. Then every program runs as the
-// invoking user, root included, and deliveries go to that user's files.
-func SingleUser(home string) bool {
-	_, err := os.Stat(filepath.Join(home, "control", "singleuser"))
-	return err == nil
-}
 
 // Local delivers local mail for qmail-lspawn(8).
 type Local struct {
@@ -54,7 +45,7 @@ func QmailLspawn(inv *cli.Invocation) int {
 	l := &Local{
 		Home: home, Queue: q, DefaultDeliver: inv.Args[1],
 		Program:    Program(home, "qmail-local"),
-		SingleUser: SingleUser(home),
+		SingleUser: qmailhome.SingleUser(home),
 		Env:        inv.Env,
 		Lookup:     users.Lookup,
 		own:        launch.For("qmail-local"),
