@@ -28,6 +28,10 @@
 //     MaxCNAME links in all); when a chain ends without data the target is
 //     asked for in turn, within the same bound.
 //
+// For DANE, MXAD, IPAD and TLSA ask with the AD bit and report whether the
+// caches authenticated the answer (see secure.go for when that can be
+// believed).
+//
 // Names are taken as fully qualified: no search list is applied by the
 // lookups (Qualify offers djbdns-style qualification to the programs whose
 // originals did it, such as tcpclient). Names are returned in lower case

@@ -19,8 +19,11 @@ import (
 const maxUDPReply = 4096
 
 // exchange asks the servers for name and qtype and returns the first
-// acceptable reply, whose RCODE is NOERROR or NXDOMAIN.
-func (r *Resolver) exchange(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
+// acceptable reply, whose RCODE is NOERROR or NXDOMAIN. With ad, the query
+// carries the AD bit, which asks a validating resolver to say whether it
+// authenticated the answer (RFC 6840 section 5.7), without the DNSSEC
+// records themselves that the DO bit would bring.
+func (r *Resolver) exchange(ctx context.Context, name string, qtype uint16, ad bool) (*dns.Msg, error) {
 	if len(r.servers) == 0 {
 		return nil, errors.New("no servers configured")
 	}
@@ -31,6 +34,7 @@ func (r *Resolver) exchange(ctx context.Context, name string, qtype uint16) (*dn
 	q := new(dns.Msg)
 	q.Id = uint16(rand.Uint32())
 	q.RecursionDesired = true
+	q.AuthenticatedData = ad
 	q.Question = []dns.Question{{Name: name, Qtype: qtype, Qclass: dns.ClassINET}}
 	packed, err := q.Pack()
 	if err != nil {

@@ -18,31 +18,41 @@ type MX struct {
 // lookup resolves name and qtype, following CNAMEs, and returns the records
 // of qtype found at the chain's end.
 func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
+	rrs, _, err := r.lookupAD(ctx, name, qtype, false)
+	return rrs, err
+}
+
+// lookupAD is lookup that, with ad, asks for the AD bit and reports
+// whether every reply the answer came from carried it: whether the
+// resolver authenticated the whole chain.
+func (r *Resolver) lookupAD(ctx context.Context, name string, qtype uint16, ad bool) ([]dns.RR, bool, error) {
 	fail := func(err error, temporary bool) error {
 		return &Error{Name: name, Type: dns.TypeToString[qtype], Err: err, temporary: temporary}
 	}
 	qname, ok := fqdn(name)
 	if !ok {
-		return nil, fail(ErrInvalidName, false)
+		return nil, false, fail(ErrInvalidName, false)
 	}
 	links := 0
+	authentic := ad
 	for {
-		reply, err := r.exchange(ctx, qname, qtype)
+		reply, err := r.exchange(ctx, qname, qtype, ad)
 		if err != nil {
-			return nil, fail(err, true)
+			return nil, false, fail(err, true)
 		}
+		authentic = authentic && reply.AuthenticatedData
 		a, ok := readAnswer(reply, qname, qtype, MaxCNAME-links)
 		if !ok {
-			return nil, fail(ErrCNAMELoop, true)
+			return nil, false, fail(ErrCNAMELoop, true)
 		}
 		if len(a.records) > 0 {
-			return a.records, nil
+			return a.records, authentic, nil
 		}
 		if a.nx {
-			return nil, fail(ErrNXDomain, false)
+			return nil, authentic, fail(ErrNXDomain, false)
 		}
 		if a.links == 0 {
-			return nil, fail(ErrNoData, false)
+			return nil, authentic, fail(ErrNoData, false)
 		}
 		// The chain ended in a name the reply says nothing about: a cache
 		// that did not chase the alias. Ask for the end in turn.
@@ -97,13 +107,17 @@ func (r *Resolver) A(ctx context.Context, name string) ([]netip.Addr, error) {
 	if err != nil {
 		return nil, err
 	}
+	return aRecords(rrs), nil
+}
+
+func aRecords(rrs []dns.RR) []netip.Addr {
 	var out []netip.Addr
 	for _, rr := range rrs {
 		if a, ok := netip.AddrFromSlice(rr.(*dns.A).A.To4()); ok {
 			out = append(out, a)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // AAAA returns the IPv6 addresses of name.
@@ -112,13 +126,17 @@ func (r *Resolver) AAAA(ctx context.Context, name string) ([]netip.Addr, error) 
 	if err != nil {
 		return nil, err
 	}
+	return aaaaRecords(rrs), nil
+}
+
+func aaaaRecords(rrs []dns.RR) []netip.Addr {
 	var out []netip.Addr
 	for _, rr := range rrs {
 		if a, ok := netip.AddrFromSlice(rr.(*dns.AAAA).AAAA.To16()); ok {
 			out = append(out, a)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // IP returns the IPv4 addresses of name followed by its IPv6 addresses. A
@@ -169,12 +187,16 @@ func (r *Resolver) MX(ctx context.Context, name string) ([]MX, error) {
 	if err != nil {
 		return nil, err
 	}
+	return mxRecords(rrs), nil
+}
+
+func mxRecords(rrs []dns.RR) []MX {
 	out := make([]MX, 0, len(rrs))
 	for _, rr := range rrs {
 		mx := rr.(*dns.MX)
 		out = append(out, MX{Pref: mx.Preference, Host: hostName(mx.Mx)})
 	}
-	return out, nil
+	return out
 }
 
 // CNAME returns the name that name is an alias of (its CNAME record's

@@ -32,7 +32,10 @@
 //     not an ancestor of a name in it; NOERROR with no records otherwise;
 //   - over UDP, a reply over 512 bytes is truncated with TC set (there is no
 //     EDNS0), so the client must retry over TCP;
-//   - the faults set with Fail, per name (case-insensitively).
+//   - the faults set with Fail, per name (case-insensitively);
+//   - the AD bit, as a validating resolver sets it (RFC 6840 section 5.8):
+//     only when the query set AD or DO, and only for names SetAD marked
+//     authenticated (a zone and the names under it, as a signed zone is).
 //
 // Start listens on 127.0.0.1 with a kernel-chosen port, UDP and TCP on the
 // same port. Programs that can only talk to port 53 (Debian's ucspi-tcp,
@@ -97,6 +100,7 @@ type Server struct {
 	records map[string][]dns.RR // lower-case FQDN -> records
 	exists  map[string]bool     // names with records, and their ancestors
 	faults  map[string]Fault
+	ad      map[string]bool // lower-case FQDN -> answers under it authenticated
 	queries []Query
 	servers []*dns.Server
 }
@@ -126,6 +130,7 @@ func StartAt(t testing.TB, addr, zone string) (*Server, error) {
 		records: map[string][]dns.RR{},
 		exists:  map[string]bool{".": true},
 		faults:  map[string]Fault{},
+		ad:      map[string]bool{},
 	}
 	if err := s.add(zone); err != nil {
 		t.Fatalf("dnstest: %v", err)
@@ -241,6 +246,48 @@ func (s *Server) Fail(name string, f Fault) {
 	s.faults[strings.ToLower(dns.Fqdn(name))] = f
 }
 
+// SetAD says whether answers for name and the names under it are
+// authenticated (on) or not: the AD bit of a reply follows the setting of
+// the question's nearest ancestor (or itself) that has one, so a test can
+// sign a zone and leave a name under it insecure, as a delegation to an
+// unsigned zone is. Nothing is authenticated until SetAD says so.
+func (s *Server) SetAD(name string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ad[strings.ToLower(dns.Fqdn(name))] = on
+}
+
+// authenticated applies SetAD's settings to qname; s.mu is held.
+func (s *Server) authenticated(qname string) bool {
+	for n := qname; ; {
+		if on, ok := s.ad[n]; ok {
+			return on
+		}
+		off, end := dns.NextLabel(n, 0)
+		if end {
+			return s.ad["."]
+		}
+		n = n[off:]
+	}
+}
+
+// chainAuthenticated says whether a validator would set AD on m: the
+// question and every name a CNAME in the answer leads to are
+// authenticated.
+func (s *Server) chainAuthenticated(qname string, m *dns.Msg) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.authenticated(qname) {
+		return false
+	}
+	for _, rr := range m.Answer {
+		if c, ok := rr.(*dns.CNAME); ok && !s.authenticated(strings.ToLower(c.Target)) {
+			return false
+		}
+	}
+	return true
+}
+
 // Queries returns the questions received so far, in order.
 func (s *Server) Queries() []Query {
 	s.mu.Lock()
@@ -282,6 +329,7 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		Net:  network,
 	})
 	fault := s.faults[qname]
+	asked := req.AuthenticatedData || req.IsEdns0() != nil && req.IsEdns0().Do()
 	s.mu.Unlock()
 
 	m := new(dns.Msg)
@@ -310,6 +358,7 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		}
 	}
 	s.answer(m, qname, q.Qtype, fault == CNAMEOnly)
+	m.AuthenticatedData = asked && s.chainAuthenticated(qname, m)
 	if network == "udp" && m.Len() > dns.MinMsgSize {
 		m.Truncate(dns.MinMsgSize)
 	}

@@ -58,3 +58,49 @@ func TestServerAnswers(t *testing.T) {
 		t.Errorf("Asked counted %d, want 2", n)
 	}
 }
+
+// The AD bit: only on request, only for names marked, as a validator.
+func TestServerAD(t *testing.T) {
+	s := Start(t, Zone(map[string][]string{
+		"mx.signed.example":     {"A 192.0.2.1"},
+		"hole.signed.example":   {"A 192.0.2.2"},
+		"alias.signed.example":  {"CNAME mx.unsigned.example"},
+		"mx.unsigned.example":   {"A 192.0.2.3"},
+		"inside.signed.example": {"CNAME mx.signed.example"},
+	}))
+	s.SetAD("signed.example", true)
+	s.SetAD("hole.signed.example", false)
+	query := func(name string, ad, do bool) bool {
+		m := new(dns.Msg)
+		m.SetQuestion(dns.Fqdn(name), dns.TypeA)
+		m.AuthenticatedData = ad
+		if do {
+			m.SetEdns0(1232, true)
+		}
+		r, _, err := (&dns.Client{}).Exchange(m, s.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.AuthenticatedData
+	}
+	tests := []struct {
+		why    string
+		name   string
+		ad, do bool
+		want   bool
+	}{
+		{"signed, AD asked", "mx.signed.example", true, false, true},
+		{"signed, DO asked", "mx.signed.example", false, true, true},
+		{"signed, nothing asked", "mx.signed.example", false, false, false},
+		{"insecure hole in a signed zone", "hole.signed.example", true, false, false},
+		{"unsigned zone", "mx.unsigned.example", true, false, false},
+		{"CNAME leaving the signed zone", "alias.signed.example", true, false, false},
+		{"CNAME inside the signed zone", "inside.signed.example", true, false, true},
+		{"denial in the signed zone", "nosuch.signed.example", true, false, true},
+	}
+	for _, tc := range tests {
+		if got := query(tc.name, tc.ad, tc.do); got != tc.want {
+			t.Errorf("%s: AD %v", tc.why, got)
+		}
+	}
+}
