@@ -22,6 +22,9 @@ import (
 type Cert struct {
 	DER []byte
 	Key *ecdsa.PrivateKey
+	// Chain is what a server sends after DER: the issuer of a certificate
+	// a CA made, nothing for a self-signed one.
+	Chain [][]byte
 }
 
 // NewCert makes a certificate for names (the first is also the common
@@ -57,9 +60,64 @@ func NewCert(t testing.TB, names []string, ips ...net.IP) *Cert {
 	return &Cert{DER: der, Key: key}
 }
 
-// TLS is the certificate for a tls.Config.
+// TLS is the certificate for a tls.Config, with its chain.
 func (c *Cert) TLS() tls.Certificate {
-	return tls.Certificate{Certificate: [][]byte{c.DER}, PrivateKey: c.Key}
+	return tls.Certificate{Certificate: append([][]byte{c.DER}, c.Chain...), PrivateKey: c.Key}
+}
+
+// Parsed is the certificate as crypto/x509 reads it.
+func (c *Cert) Parsed(t testing.TB) *x509.Certificate {
+	t.Helper()
+	x, err := x509.ParseCertificate(c.DER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// CA is a test certificate authority: a self-signed CA certificate that
+// issues server certificates, as a public CA or a site's own does.
+type CA struct{ *Cert }
+
+// NewCA makes a certificate authority called name.
+func NewCA(t testing.TB, name string) *CA {
+	t.Helper()
+	return &CA{Cert: NewCert(t, []string{name})}
+}
+
+// Issue makes a server certificate for names and ips signed by the CA,
+// valid from an hour ago to an hour from now.
+func (ca *CA) Issue(t testing.TB, names []string, ips ...net.IP) *Cert {
+	t.Helper()
+	return ca.IssueAt(t, time.Now().Add(-time.Hour), time.Now().Add(time.Hour), names, ips...)
+}
+
+// IssueAt is Issue with the validity given, for expired certificates.
+func (ca *CA) IssueAt(t testing.TB, from, until time.Time, names []string, ips ...net.IP) *Cert {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: names[0]},
+		DNSNames:     names,
+		IPAddresses:  ips,
+		NotBefore:    from,
+		NotAfter:     until,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Parsed(t), &key.PublicKey, ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Cert{DER: der, Key: key, Chain: [][]byte{ca.DER}}
 }
 
 // CertPEM is the certificate in PEM.
