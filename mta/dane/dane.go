@@ -152,20 +152,10 @@ func (r Record) matches(raw, spki []byte) bool {
 	return false
 }
 
-// Result types of TLS-RPT (RFC 8460 section 4.3) that a DANE check gives.
-const (
-	ResultValidationFailure = "validation-failure"
-	ResultHostMismatch      = "certificate-host-mismatch"
-	ResultExpired           = "certificate-expired"
-	ResultNotTrusted        = "certificate-not-trusted"
-	ResultTLSAInvalid       = "tlsa-invalid"
-	ResultDNSSECInvalid     = "dnssec-invalid"
-)
-
 // Error is a failed DANE check: what went wrong and its TLS-RPT result
 // type.
 type Error struct {
-	Result string // one of the Result constants
+	Result string // a result type of TLS-RPT (package tlsrpt)
 	Reason string
 }
 

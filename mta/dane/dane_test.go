@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/quail-mta/quail/internal/testbin"
+	"github.com/quail-mta/quail/mta/tlsrpt"
 )
 
 func record(usage, selector, mtype uint8, data []byte) Record {
@@ -105,18 +106,18 @@ func TestVerify(t *testing.T) {
 		{"DANE-EE ignores the names: a self-signed certificate for another name", [][]byte{self.DER},
 			[]Record{record(3, 1, 1, sum256(self.Parsed(t).RawSubjectPublicKeyInfo))}, ""},
 		{"DANE-EE ignores the dates", chain(expired), []Record{record(3, 1, 1, sum256(expired.Parsed(t).RawSubjectPublicKeyInfo))}, ""},
-		{"DANE-EE of another key", chain(wrongName), []Record{eeSPKI}, ResultValidationFailure},
+		{"DANE-EE of another key", chain(wrongName), []Record{eeSPKI}, tlsrpt.ValidationFailure},
 		{"DANE-TA Cert SHA2-256 of the issuer", chain(leaf), []Record{taCert}, ""},
 		{"DANE-TA SPKI SHA2-512 of the issuer", chain(leaf), []Record{record(2, 1, 2, sum512(cp.RawSubjectPublicKeyInfo))}, ""},
 		{"DANE-TA with a wildcard certificate", chain(wild), []Record{taCert}, ""},
-		{"DANE-TA, the certificate names another host", chain(wrongName), []Record{taCert}, ResultHostMismatch},
-		{"DANE-TA, the certificate has expired", chain(expired), []Record{taCert}, ResultExpired},
-		{"DANE-TA, the anchor is not in the chain sent", [][]byte{leaf.DER}, []Record{taCert}, ResultValidationFailure},
-		{"DANE-TA, the anchor sent did not issue the certificate", [][]byte{foreign.DER, ca.DER}, []Record{taCert}, ResultNotTrusted},
+		{"DANE-TA, the certificate names another host", chain(wrongName), []Record{taCert}, tlsrpt.CertificateMismatch},
+		{"DANE-TA, the certificate has expired", chain(expired), []Record{taCert}, tlsrpt.CertificateExpired},
+		{"DANE-TA, the anchor is not in the chain sent", [][]byte{leaf.DER}, []Record{taCert}, tlsrpt.ValidationFailure},
+		{"DANE-TA, the anchor sent did not issue the certificate", [][]byte{foreign.DER, ca.DER}, []Record{taCert}, tlsrpt.CertificateNotTrusted},
 		{"a later record matches", chain(leaf), []Record{record(3, 1, 1, make([]byte, 32)), eeSPKI}, ""},
-		{"a matching PKIX-EE record does not count", chain(leaf), []Record{record(1, 1, 1, sum256(lp.RawSubjectPublicKeyInfo))}, ResultTLSAInvalid},
-		{"no certificate", nil, []Record{eeSPKI}, ResultValidationFailure},
-		{"garbage for a certificate", [][]byte{[]byte("not DER")}, []Record{eeSPKI}, ResultValidationFailure},
+		{"a matching PKIX-EE record does not count", chain(leaf), []Record{record(1, 1, 1, sum256(lp.RawSubjectPublicKeyInfo))}, tlsrpt.TLSAInvalid},
+		{"no certificate", nil, []Record{eeSPKI}, tlsrpt.ValidationFailure},
+		{"garbage for a certificate", [][]byte{[]byte("not DER")}, []Record{eeSPKI}, tlsrpt.ValidationFailure},
 	}
 	for _, c := range cases {
 		err := Verify(c.chain, c.records, names, now)

@@ -4,6 +4,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"time"
+
+	"github.com/quail-mta/quail/mta/tlsrpt"
 )
 
 // Verify checks the certificate chain a server sent (DER, its own
@@ -14,16 +16,16 @@ import (
 func Verify(chain [][]byte, records []Record, names []string, now time.Time) error {
 	usable := Usable(records)
 	if len(usable) == 0 {
-		return fail(ResultTLSAInvalid, "no usable TLSA record")
+		return fail(tlsrpt.TLSAInvalid, "no usable TLSA record")
 	}
 	if len(chain) == 0 {
-		return fail(ResultValidationFailure, "the server sent no certificate")
+		return fail(tlsrpt.ValidationFailure, "the server sent no certificate")
 	}
 	certs := make([]*x509.Certificate, 0, len(chain))
 	for _, der := range chain {
 		c, err := x509.ParseCertificate(der)
 		if err != nil {
-			return fail(ResultValidationFailure, "the server sent a certificate that cannot be parsed: %v", err)
+			return fail(tlsrpt.ValidationFailure, "the server sent a certificate that cannot be parsed: %v", err)
 		}
 		certs = append(certs, c)
 	}
@@ -52,7 +54,7 @@ func Verify(chain [][]byte, records []Record, names []string, now time.Time) err
 	if taErr != nil {
 		return taErr
 	}
-	return fail(ResultValidationFailure, "no TLSA record matches the certificate chain")
+	return fail(tlsrpt.ValidationFailure, "no TLSA record matches the certificate chain")
 }
 
 // issuedBy checks that leaf chains to the trust anchor ta through the
@@ -73,14 +75,14 @@ func issuedBy(leaf, ta *x509.Certificate, inter []*x509.Certificate, names []str
 	if err != nil {
 		var inv x509.CertificateInvalidError
 		if errors.As(err, &inv) && inv.Reason == x509.Expired {
-			return fail(ResultExpired, "the certificate chain is out of its validity: %v", err)
+			return fail(tlsrpt.CertificateExpired, "the certificate chain is out of its validity: %v", err)
 		}
-		return fail(ResultNotTrusted, "the certificate does not chain to the DANE-TA trust anchor: %v", err)
+		return fail(tlsrpt.CertificateNotTrusted, "the certificate does not chain to the DANE-TA trust anchor: %v", err)
 	}
 	for _, n := range names {
 		if n != "" && leaf.VerifyHostname(n) == nil {
 			return nil
 		}
 	}
-	return fail(ResultHostMismatch, "the certificate does not name %v", names)
+	return fail(tlsrpt.CertificateMismatch, "the certificate does not name %v", names)
 }
