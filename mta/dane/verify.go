@@ -3,6 +3,7 @@ package dane
 import (
 	"crypto/x509"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/quail-mta/quail/mta/tlsrpt"
@@ -84,5 +85,5 @@ func issuedBy(leaf, ta *x509.Certificate, inter []*x509.Certificate, names []str
 			return nil
 		}
 	}
-	return fail(tlsrpt.CertificateMismatch, "the certificate does not name %v", names)
+	return fail(tlsrpt.CertificateMismatch, "the certificate does not name %s", strings.Join(names, " or "))
 }

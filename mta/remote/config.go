@@ -3,6 +3,8 @@ package remote
 import (
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/quail-mta/quail/mta/control"
@@ -21,6 +23,10 @@ type Config struct {
 	OutgoingIP      netip.Addr      // control/outgoingip, optional
 	MoreIPMe        []netip.Addr    // control/moreipme: more addresses that are this host
 	DefaultQMTPPort int
+
+	Policies  PolicyTable // control/tlspolicy: DANE and MTA-STS per destination
+	STSCAFile string      // control/mtastsca.pem, if it exists: MTA-STS's trust anchors
+	STSPort   int         // control/mtastsport, default 443
 }
 
 // LoadConfig reads the control files. Any error is qmail's "Unable to read
@@ -73,7 +79,27 @@ func LoadConfig(dir control.Dir) (*Config, error) {
 	if c.MoreIPMe, err = ipme.ReadMore(dir); err != nil {
 		return nil, err
 	}
+	if lines, err = dir.Lines("tlspolicy"); err != nil {
+		return nil, err
+	}
+	if c.Policies, err = ParsePolicyTable(lines); err != nil {
+		return nil, err
+	}
+	if c.STSPort, err = dir.Int("mtastsport", 443); err != nil {
+		return nil, err
+	}
+	if c.STSPort < 1 || c.STSPort > 65535 {
+		return nil, fmt.Errorf("control/mtastsport: port %d out of range", c.STSPort)
+	}
+	if ca := filepath.Join(dir.Path, "mtastsca.pem"); fileExists(ca) {
+		c.STSCAFile = ca
+	}
 	return c, nil
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
 }
 
 func helo(dir control.Dir) (string, error) {

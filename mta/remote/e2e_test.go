@@ -17,6 +17,7 @@ import (
 type instance struct {
 	home string
 	env  []string
+	dns  *dnstest.Server
 }
 
 func newInstance(t *testing.T, zone string, controls map[string]string) *instance {
@@ -40,7 +41,7 @@ func newInstance(t *testing.T, zone string, controls map[string]string) *instanc
 		lines = append(lines, strings.TrimSpace(l)) // a leading blank means "same owner"
 	}
 	srv := dnstest.Start(t, strings.Join(lines, "\n"))
-	return &instance{home: home, env: []string{"QMAILHOME=" + home, "DNSCACHEIP=" + srv.Addr, "PATH=/usr/bin:/bin"}}
+	return &instance{home: home, env: []string{"QMAILHOME=" + home, "DNSCACHEIP=" + srv.Addr, "PATH=/usr/bin:/bin"}, dns: srv}
 }
 
 // run runs qmail-remote and returns its reports, each letter and text.

@@ -16,12 +16,51 @@ type Resolver interface {
 	IP(ctx context.Context, name string) ([]netip.Addr, error)
 }
 
+// ADResolver is the Resolver of DANE, which asks whether answers were
+// authenticated; *dnsclient.Resolver is one.
+type ADResolver interface {
+	MXAD(ctx context.Context, name string) ([]dnsclient.MX, bool, error)
+	IPAD(ctx context.Context, name string) ([]netip.Addr, bool, error)
+}
+
 // Target is one address to try, with the preference of the MX it came
 // from and the name the certificate should carry.
 type Target struct {
 	IP   netip.Addr
 	Pref int
 	Name string
+	// Secure says that the MX answer and the exchanger's address answer
+	// were both authenticated (ResolveMXAD only), which DANE needs.
+	Secure bool
+}
+
+// lookups are the two questions ResolveMX asks, with whether each answer
+// was authenticated.
+type lookups interface {
+	mx(ctx context.Context, name string) ([]dnsclient.MX, bool, error)
+	ip(ctx context.Context, name string) ([]netip.Addr, bool, error)
+}
+
+type plainLookups struct{ r Resolver }
+
+func (p plainLookups) mx(ctx context.Context, name string) ([]dnsclient.MX, bool, error) {
+	mxs, err := p.r.MX(ctx, name)
+	return mxs, false, err
+}
+
+func (p plainLookups) ip(ctx context.Context, name string) ([]netip.Addr, bool, error) {
+	ips, err := p.r.IP(ctx, name)
+	return ips, false, err
+}
+
+type adLookups struct{ r ADResolver }
+
+func (a adLookups) mx(ctx context.Context, name string) ([]dnsclient.MX, bool, error) {
+	return a.r.MXAD(ctx, name)
+}
+
+func (a adLookups) ip(ctx context.Context, name string) ([]netip.Addr, bool, error) {
+	return a.r.IPAD(ctx, name)
 }
 
 // ResolveRelay finds the addresses of a relay from the routes: an address
@@ -53,10 +92,25 @@ func ResolveRelay(ctx context.Context, r Resolver, host string) ([]Target, *Outc
 // address literal is used as it is. A name that does not exist is a
 // permanent failure; an exchanger without addresses is skipped.
 func ResolveMX(ctx context.Context, r Resolver, domain string, rnd *rand.Rand) ([]Target, *Outcome) {
+	return resolveMX(ctx, r, plainLookups{r}, domain, rnd)
+}
+
+// ResolveMXAD is ResolveMX asking whether the answers were authenticated:
+// each Target's Secure is set when its MX answer and its address answer
+// both were. A domain without MX records (the implicit MX) gets no
+// Secure targets.
+func ResolveMXAD(ctx context.Context, r interface {
+	Resolver
+	ADResolver
+}, domain string, rnd *rand.Rand) ([]Target, *Outcome) {
+	return resolveMX(ctx, r, adLookups{r}, domain, rnd)
+}
+
+func resolveMX(ctx context.Context, r Resolver, look lookups, domain string, rnd *rand.Rand) ([]Target, *Outcome) {
 	if ip, ok := ParseLiteral(domain); ok && domain[0] == '[' {
 		return []Target{{IP: ip}}, nil
 	}
-	mxs, err := r.MX(ctx, domain)
+	mxs, mxSecure, err := look.mx(ctx, domain)
 	if err != nil && dnsclient.IsTemporary(err) {
 		return nil, &outDNSTemp
 	}
@@ -81,13 +135,13 @@ func ResolveMX(ctx context.Context, r Resolver, domain string, rnd *rand.Rand) (
 		if mx.Host == "" {
 			continue
 		}
-		ips, err := r.IP(ctx, mx.Host)
+		ips, ipSecure, err := look.ip(ctx, mx.Host)
 		if err != nil {
 			soft = soft || dnsclient.IsTemporary(err)
 			continue
 		}
 		for _, ip := range ips {
-			out = append(out, Target{IP: ip.Unmap(), Pref: int(mx.Pref), Name: mx.Host})
+			out = append(out, Target{IP: ip.Unmap(), Pref: int(mx.Pref), Name: mx.Host, Secure: mxSecure && ipSecure})
 		}
 	}
 	if len(out) == 0 {

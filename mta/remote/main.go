@@ -120,11 +120,21 @@ func deliver(inv *cli.Invocation, rep *Report, pid int) Outcome {
 	defer cancel()
 	var targets []Target
 	var o *Outcome
+	// DANE and MTA-STS: for deliveries by MX, as control/tlspolicy says
+	// (policy.go).
+	var conf Policies
+	if !rt.set && !rt.qmtp {
+		conf = cfg.Policies.Lookup(host)
+	}
 	if rt.set {
 		targets, o = ResolveRelay(ctx, res, rt.relay.Host)
 	} else {
 		rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(pid)))
-		targets, o = ResolveMX(ctx, res, host, rnd)
+		if conf.DANE {
+			targets, o = ResolveMXAD(ctx, res, host, rnd)
+		} else {
+			targets, o = ResolveMX(ctx, res, host, rnd)
+		}
 		if o == nil {
 			targets, o = dropSelf(targets, IPMe(cfg.MoreIPMe))
 		}
@@ -150,10 +160,21 @@ func deliver(inv *cli.Invocation, rep *Report, pid int) Outcome {
 		User:    rt.relay.User,
 		Pass:    rt.relay.Pass,
 	}
+	var pl *planner
+	if conf.any() {
+		pl = newPlanner(ctx, cfg, home, lower(host), conf, res, port)
+	}
 	for _, t := range targets {
 		tab := tcpto.For(home, t.IP)
 		if tab.Skip(t.IP, time.Now(), pid) {
 			continue
+		}
+		var kind string
+		if pl != nil {
+			var skip *Outcome
+			if opt.Check, kind, skip = pl.check(t); skip != nil {
+				continue
+			}
 		}
 		conn, err := dial(t.IP, port, cfg)
 		if err != nil {
@@ -178,10 +199,24 @@ func deliver(inv *cli.Invocation, rep *Report, pid int) Outcome {
 			o, _ = SMTP(conn, ip, opt, env, msg, rep, true)
 			conn.Close()
 		}
-		return o
+		if pl == nil {
+			return o
+		}
+		pl.done(opt.Check, kind, t)
+		if opt.Check.Failed {
+			pl.fail(o) // before any recipient: the next MX may do
+			continue
+		}
+		return pl.report(o)
 	}
 	if rt.qmtp {
 		return outNoQMTPConn
+	}
+	if pl != nil {
+		if pl.failure != nil {
+			return pl.report(*pl.failure)
+		}
+		return pl.report(outNoConn)
 	}
 	return outNoConn
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/quail-mta/quail/mta/tlsrpt"
 )
 
 // Envelope is one delivery: the sender and the recipients, already in the
@@ -30,6 +32,35 @@ type SMTPOptions struct {
 	// name); empty for an address literal.
 	ServerName string
 	User, Pass string // AUTH credentials from smtproutes
+	// Check is what DANE or MTA-STS asks of this session (policy.go);
+	// nil when neither is configured for the destination.
+	Check *TLSCheck
+}
+
+// TLSCheck is what a policy (DANE, MTA-STS, or none found) asks of one
+// session, and what the session did about it.
+type TLSCheck struct {
+	// Require: no delivery without TLS. With it, the policy takes the
+	// place of control/tlsdestinations for the session.
+	Require bool
+	// Verify checks the server's chain (DER, its own certificate first);
+	// nil takes any certificate. Its error carries a TLS-RPT result type
+	// (resultOf).
+	Verify func(chain [][]byte) error
+	// Enforce: a Verify failure ends the session; otherwise it is only
+	// noted (MTA-STS's testing mode).
+	Enforce bool
+	// Policy names the policy in texts: "the MTA-STS policy of
+	// example.com", "the DANE TLSA records of mx.example.com".
+	Policy string
+
+	// Result is set by the session once it knows: tlsrpt.Success or a
+	// failure type; "" when the session ended before STARTTLS.
+	Result string
+	// Failed says the session ended because of the policy, before any
+	// recipient was tried: the caller may try the next MX.
+	Failed    bool
+	verifyErr error
 }
 
 // session is one SMTP dialogue (RFC 5321) with a server at ip.
@@ -171,10 +202,23 @@ func (s *session) hello() (Outcome, bool) {
 // startTLS negotiates TLS as the destination's policy says.
 func (s *session) startTLS(plain bool) (Outcome, bool, error) {
 	pol := s.opt.TLS
-	if pol.Mode == TLSOff || plain && !pol.Mode.required() {
+	ck := s.opt.Check
+	if ck != nil && ck.Require {
+		pol = TLSPolicy{Mode: TLSRequired} // the policy's own check replaces the file's
+	}
+	if plain && !pol.Mode.required() {
+		return Outcome{}, true, nil // the retry in plain text: its check is done
+	}
+	if pol.Mode == TLSOff {
+		ck.note(tlsrpt.STARTTLSNotSupported)
 		return Outcome{}, true, nil
 	}
 	if !s.ext.Has("STARTTLS") {
+		ck.note(tlsrpt.STARTTLSNotSupported)
+		if ck != nil && ck.Require {
+			ck.Failed = true
+			return s.quit(Temporary, "Connected to ", " but it does not offer STARTTLS, which "+ck.Policy+" requires (#4.7.0)", nil), false, nil
+		}
 		if pol.Mode.required() {
 			return s.quit(Temporary, "Connected to ", " but it does not offer STARTTLS, which this destination requires (#4.7.0)", nil), false, nil
 		}
@@ -185,6 +229,11 @@ func (s *session) startTLS(plain bool) (Outcome, bool, error) {
 		return s.dropped(), false, nil
 	}
 	if r.Code != 220 {
+		ck.note(tlsrpt.STARTTLSNotSupported)
+		if ck != nil && ck.Require {
+			ck.Failed = true
+			return s.quit(Temporary, "Connected to ", " but STARTTLS was rejected, which "+ck.Policy+" does not allow", &r), false, nil
+		}
 		if pol.Mode.required() {
 			return s.quit(Temporary, "Connected to ", " but STARTTLS was rejected", &r), false, nil
 		}
@@ -194,13 +243,28 @@ func (s *session) startTLS(plain bool) (Outcome, bool, error) {
 	if err != nil {
 		return Outcome{Temporary, "Unable to set up TLS for " + s.ip + ": " + safe(err.Error()) + ". (#4.3.0)\n"}, false, nil
 	}
+	ck.hook(cfg)
 	tc := tls.Client(s.conn, cfg)
 	if err := tc.Handshake(); err != nil {
+		if ck != nil && ck.verifyErr != nil && ck.Enforce {
+			ck.note(resultOf(ck.verifyErr))
+			ck.Failed = true
+			return Outcome{Temporary, "Connected to " + s.ip + " but its certificate does not satisfy " + ck.Policy + ": " + oneLine(ck.verifyErr.Error()) + ". (#4.7.5)\n"}, false, nil
+		}
+		ck.note(tlsrpt.ValidationFailure)
+		if ck != nil && ck.Require {
+			ck.Failed = true
+			return Outcome{Temporary, "Connected to " + s.ip + " but the TLS handshake failed, and " + ck.Policy + " requires TLS: " + oneLine(err.Error()) + ". (#4.7.0)\n"}, false, nil
+		}
 		if !pol.Mode.required() {
 			return Outcome{}, false, errHandshake
 		}
 		return Outcome{Temporary, "Connected to " + s.ip + " but the TLS handshake failed: " + oneLine(err.Error()) + ". (#4.7.0)\n"}, false, nil
 	}
+	if ck != nil && ck.verifyErr != nil {
+		ck.note(resultOf(ck.verifyErr)) // testing mode: noted, not enforced
+	}
+	ck.note(tlsrpt.Success)
 	s.tls = true
 	s.br = bufio.NewReaderSize(tc, 4096)
 	s.bw = bufio.NewWriterSize(tc, 16<<10)
@@ -209,6 +273,41 @@ func (s *session) startTLS(plain bool) (Outcome, bool, error) {
 		return o, false, nil
 	}
 	return Outcome{}, true, nil
+}
+
+// note sets the session's result once: the first thing known decides.
+func (ck *TLSCheck) note(result string) {
+	if ck != nil && ck.Result == "" {
+		ck.Result = result
+	}
+}
+
+// hook adds the policy's certificate check to cfg. A check that enforces
+// replaces cfg's own verification (DANE-EE certificates need not chain
+// to any root); one that only observes runs after it.
+func (ck *TLSCheck) hook(cfg *tls.Config) {
+	if ck == nil || ck.Verify == nil {
+		return
+	}
+	if ck.Require {
+		cfg.InsecureSkipVerify = true
+		cfg.VerifyPeerCertificate = nil
+	}
+	prev := cfg.VerifyPeerCertificate
+	cfg.VerifyPeerCertificate = func(raw [][]byte, chains [][]*x509.Certificate) error {
+		if prev != nil {
+			if err := prev(raw, chains); err != nil {
+				return err
+			}
+		}
+		if err := ck.Verify(raw); err != nil {
+			ck.verifyErr = err
+			if ck.Enforce {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 func oneLine(s string) string {
