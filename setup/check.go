@@ -273,6 +273,7 @@ var queueParts = []struct {
 	{"bounce", fs.ModeDir, 0o700, "qmails", false},
 	{"lock", fs.ModeDir, 0o750, "qmailq", false},
 	{"lock/tcpto", 0, 0o644, "qmailr", false},
+	{"lock/mtasts", fs.ModeDir, 0o755, "qmailr", false},
 	{"lock/sendmutex", 0, 0o600, "qmails", false},
 	{"lock/trigger", fs.ModeNamedPipe, 0o622, "qmails", false},
 }

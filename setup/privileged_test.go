@@ -86,6 +86,7 @@ func TestPrivilegedInstallation(t *testing.T) {
 		{"var/qmail/queue/bounce", fs.ModeDir | 0o700, d.uid["qmails"], q},
 		{"var/qmail/queue/lock/trigger", fs.ModeNamedPipe | 0o622, d.uid["qmails"], q},
 		{"var/qmail/queue/lock/tcpto", 0o644, d.uid["qmailr"], q},
+		{"var/qmail/queue/lock/mtasts", fs.ModeDir | 0o755, d.uid["qmailr"], q},
 		{"var/log/qmail-smtpd", fs.ModeDir | 0o750, d.uid["qmaill"], nofiles},
 	}
 	for _, w := range want {

@@ -19,6 +19,7 @@
 //	lock/trigger  FIFO: qmail-queue writes a byte to wake qmail-send
 //	lock/qtool    FIFO: queue-tool requests to qmail-send (not in qmail)
 //	lock/tcpto    qmail-remote's timeout table
+//	lock/mtasts/  qmail-remote's cache of MTA-STS policies (not in qmail)
 //
 // The split is chosen when the queue is made (Create, default 23) and read
 // back from the number of subdirectories of mess/.

@@ -175,7 +175,7 @@ func (q *Queue) SendMutex() string { return q.Path("lock", "sendmutex") }
 
 // Owners says who owns the parts of a queue, as qmail's install does:
 // qmailq owns what qmail-queue writes, qmails what qmail-send writes,
-// qmailr the tcpto table, all in group qmail. A negative id keeps the
+// qmailr the tcpto table (and quail's MTA-STS cache), all in group qmail. A negative id keeps the
 // creating user's.
 type Owners struct {
 	UIDQ, UIDS, UIDR, GID int
@@ -210,6 +210,7 @@ var parts = []part{
 	{name: "lock", mode: 0o750, owner: ownerQ},
 	{name: "lock/tcpto", mode: 0o644, owner: ownerR, file: true},
 	{name: "lock/tcpto6", mode: 0o644, owner: ownerR, file: true}, // quail: IPv6 hosts
+	{name: "lock/mtasts", mode: 0o755, owner: ownerR},             // quail: qmail-remote's MTA-STS policies
 	{name: "lock/sendmutex", mode: 0o600, owner: ownerS, file: true},
 	{name: "lock/trigger", mode: 0o622, owner: ownerS, fifo: true},
 	{name: "lock/qtool", mode: 0o600, owner: ownerS, fifo: true},

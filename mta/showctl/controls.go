@@ -48,6 +48,8 @@ var controls = []entry{
 	{name: "locals", kind: list, def: "Messages for me are delivered locally.", pre: "Messages for ", post: " are delivered locally."},
 	{name: "me", kind: line, def: "undefined! Uh-oh", pre: "My name is "},
 	{name: "moreipme", kind: list, def: "No other addresses are mine.", pre: "Also my address: ", post: "."},
+	{name: "mtastsca.pem", kind: exists, def: "MTA-STS trusts the system's roots.", pre: "MTA-STS trust anchors present."},
+	{name: "mtastsport", kind: number, def: "443", pre: "MTA-STS policy host port is "},
 	{name: "outgoingip", kind: line, def: "chosen by the system", pre: "SMTP client source address is "},
 	{name: "percenthack", kind: list, def: "The percent hack is not allowed.", pre: "The percent hack is allowed for user%host@", post: "."},
 	{name: "plusdomain", kind: line, def: "plusdomain", fromMe: true, pre: "Plus domain name is "},
@@ -73,6 +75,7 @@ var controls = []entry{
 	{name: "timeoutremote", kind: number, def: "1200", pre: "SMTP client data timeout is ", post: " seconds"},
 	{name: "timeoutsmtpd", kind: number, def: "1200", pre: "SMTP server data timeout is ", post: " seconds"},
 	{name: "tlsdestinations", kind: list, def: "STARTTLS is used when offered, without verification.", pre: "TLS destination: "},
+	{name: "tlspolicy", kind: list, def: "Neither DANE nor MTA-STS is applied.", pre: "TLS policy: "},
 	{name: "virtualdomains", kind: list, def: "No virtual domains.", pre: "Virtual domain: "},
 }
 
