@@ -1,0 +1,11 @@
+// Command maildirqmtp; see maildirqmtp(1).
+package main
+
+import (
+	"os"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/mta/serialmail"
+)
+
+func main() { os.Exit(serialmail.MaildirQMTP(cli.FromOS("maildirqmtp"))) }

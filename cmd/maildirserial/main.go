@@ -1,0 +1,11 @@
+// Command maildirserial; see maildirserial(1).
+package main
+
+import (
+	"os"
+
+	"github.com/quail-mta/quail/internal/cli"
+	"github.com/quail-mta/quail/mta/serialmail"
+)
+
+func main() { os.Exit(serialmail.MaildirSerial(cli.FromOS("maildirserial"))) }
