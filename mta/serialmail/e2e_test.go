@@ -292,3 +292,11 @@ func waitListening(t *testing.T, addr string) {
 		t.Fatalf("nothing listens on %s", addr)
 	}
 }
+
+func mustTime(t *testing.T, s string) time.Time {
+	tm, err := time.Parse(time.RFC3339, s)
+	testbin.Must(t, err)
+	return tm
+}
+
+func nowMinus(sec int) time.Time { return time.Now().Add(-time.Duration(sec) * time.Second) }
