@@ -21,7 +21,7 @@ import (
 	"github.com/quail-mta/quail/mta/control"
 	"github.com/quail-mta/quail/mta/local"
 	"github.com/quail-mta/quail/mta/maildir"
-	"github.com/quail-mta/quail/mta/qqclient"
+	"github.com/quail-mta/quail/mta/qqueue"
 	"github.com/quail-mta/quail/mta/received"
 )
 
@@ -414,7 +414,7 @@ func (s *serial) bounceMessage(path, why string, timeout bool) (bounceResult, in
 		b.WriteString("--- Below this line is the original bounce.\n\n")
 	}
 	fmt.Fprintf(&b, "Return-Path: <%s>\n", local.QuoteAddress(sender))
-	in := qqclient.Injection{Home: s.home, Program: qqclient.Program(s.inv.Getenv), Env: s.inv.Env, Stderr: s.inv.Stderr}
+	in := qqueue.Injection{Home: s.home, Program: qqueue.Program(s.inv.Getenv), Env: s.inv.Env, Stderr: s.inv.Stderr}
 	res := in.Run(b.Bytes(), br, bsender, []string{brcpt})
 	if !res.OK() {
 		return bounceQueueError, 0, res.Reason()
