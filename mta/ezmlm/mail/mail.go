@@ -351,3 +351,32 @@ func CheckRequester(inv *cli.Invocation) (string, error) {
 	}
 	return s, nil
 }
+
+// Multipart writes MIME-Version and a multipart Content-Type (subtype
+// "mixed" or "digest") with the Builder's boundary; DateMessageID must
+// have run.
+func (b *Builder) Multipart(subtype string) {
+	b.Add("MIME-Version", "1.0")
+	b.Add("Content-Type", "multipart/"+subtype+"; boundary="+b.Boundary)
+}
+
+// Part starts a part as hdr_boundary and hdr_ctype do: "\n\n--B\n",
+// then Content-Type, then the empty line. text is a text/plain part in
+// the list's charset; otherwise a message/rfc822 one.
+func (b *Builder) Part(text bool) error {
+	b.WriteString("\n\n--" + b.Boundary + "\n")
+	if text {
+		cs, err := b.Charset()
+		if err != nil {
+			return err
+		}
+		b.Add("Content-Type", "text/plain; charset="+cs)
+	} else {
+		b.Add("Content-Type", "message/rfc822")
+	}
+	b.WriteString("\n")
+	return nil
+}
+
+// End closes the multipart: "\n\n--B--\n".
+func (b *Builder) End() { b.WriteString("\n\n--" + b.Boundary + "--\n") }
