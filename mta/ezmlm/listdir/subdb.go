@@ -155,7 +155,7 @@ func (db *DB) writeFile(c byte, entries []string) error {
 
 func find(entries []string, r record) int {
 	for i, e := range entries {
-		if len(e) == len(r.lower) && lowerASCII(e) == r.lower {
+		if len(e) == len(r.lower) && e[0] == 'T' && lowerASCII(e[1:]) == r.lower[1:] {
 			return i
 		}
 	}

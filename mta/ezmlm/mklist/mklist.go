@@ -277,5 +277,8 @@ func (m *maker) link(ext, target string) {
 
 // prog is a .qmail program line running one of the ezmlm programs.
 func (m *maker) prog(name, args string) string {
-	return "|" + filepath.Join(m.o.Bin, name) + " " + args + "\n"
+	if args != "" {
+		args = " " + args
+	}
+	return "|" + filepath.Join(m.o.Bin, name) + args + "\n"
 }
