@@ -262,3 +262,53 @@ func TestEzmlmListLife(t *testing.T) {
 		t.Errorf("subscribers after unsubscription %q", got)
 	}
 }
+
+// TestEzmlmModeration: a message-moderated list (ezmlm-make -m): a post
+// waits in mod/pending and the moderator is asked; replying to the
+// accept address posts it, a reject with a comment between %%% lines
+// returns the post to its sender with the comment.
+func TestEzmlmModeration(t *testing.T) {
+	li := newListInstance(t, "alice", "bob", "mod")
+	dir := filepath.Join(li.home, "mlist")
+	li.run("ezmlm-make", "-m", dir, filepath.Join(li.home, ".qmail-mlist"), "demo-mlist", "mx.test")
+	li.run("ezmlm-sub", dir, "demo-alice@mx.test")
+	li.run("ezmlm-sub", dir, "mod", "demo-mod@mx.test")
+
+	li.mail("demo-bob@mx.test", "demo-mlist@mx.test", "From: demo-bob@mx.test\nTo: demo-mlist@mx.test\nSubject: please post\n\nworth reading\n")
+	req := li.await("mod", "Subject: MODERATE for demo-mlist@mx.test", "please post")
+	accept := field(t, req, "Reply-To")
+	reject := field(t, req, "From")
+	if !regexp.MustCompile(`^demo-mlist-accept-\d+\.\d+\.[a-p]{20}@mx\.test$`).MatchString(accept) ||
+		!regexp.MustCompile(`^demo-mlist-reject-\d+\.\d+\.[a-p]{20}@mx\.test$`).MatchString(reject) {
+		t.Fatalf("moderation addresses %q and %q", accept, reject)
+	}
+	if pending, _ := filepath.Glob(filepath.Join(dir, "mod", "pending", "*")); len(pending) != 1 {
+		t.Fatalf("pending: %v", pending)
+	}
+	if len(li.box("alice")) != 0 {
+		t.Fatalf("a post waiting for moderation was sent:\n%s", li.box("alice"))
+	}
+	li.mail("demo-mod@mx.test", accept, "From: demo-mod@mx.test\nSubject: ok\n\n")
+	post := li.await("alice", "Subject: please post")
+	if !strings.Contains(post, "Return-Path: <demo-mlist-return-1-demo-alice=mx.test@mx.test>\n") || !strings.Contains(post, "\nDelivered-To: moderator for demo-mlist@mx.test\n") {
+		t.Errorf("accepted post:\n%s", post)
+	}
+
+	li.mail("demo-bob@mx.test", "demo-mlist@mx.test", "From: demo-bob@mx.test\nTo: demo-mlist@mx.test\nSubject: off topic\n\nnot for the list\n")
+	req = li.await("mod", "Subject: MODERATE for demo-mlist@mx.test", "off topic")
+	li.mail("demo-mod@mx.test", field(t, req, "From"), "From: demo-mod@mx.test\nSubject: no\n\n> %%%\n> Please keep to the subject.\n> %%%\n")
+	back := li.await("bob", "Subject: Returned post for demo-mlist@mx.test")
+	for _, w := range []string{"\n>>>>> -------------------- >>>>>\nPlease keep to the subject.\n<<<<< -------------------- <<<<<\n", "not for the list"} {
+		if !strings.Contains(back, w) {
+			t.Errorf("returned post lacks %q:\n%s", w, back)
+		}
+	}
+	if rejected, _ := filepath.Glob(filepath.Join(dir, "mod", "rejected", "*")); len(rejected) != 1 {
+		t.Errorf("rejected: %v", rejected)
+	}
+	for _, m := range li.box("alice") {
+		if strings.Contains(m, "off topic") {
+			t.Errorf("a rejected post was sent:\n%s", m)
+		}
+	}
+}
