@@ -312,3 +312,57 @@ func TestEzmlmModeration(t *testing.T) {
 		}
 	}
 }
+
+// TestMlmmjWithQmail: Debian's mlmmj, a list manager no one here
+// wrote, runs a list on quail as its README.qmail says (the delimiter
+// '-', "|mlmmj-receive -L dir" in ~/.qmail-ml and ~/.qmail-ml-default).
+// It posts through quail's qmail-smtpd with a VERP envelope sender of
+// its own for each subscriber; the remote subscriber's host answers
+// 550, qmail-send's bounce goes to that address, qmail-local hands it
+// to mlmmj, and mlmmj-bounce records the subscriber's address.
+func TestMlmmjWithQmail(t *testing.T) {
+	makeml := testbin.Peer(t, "mlmmj-make-ml")
+	receive := testbin.Peer(t, "mlmmj-receive")
+	sub := testbin.Peer(t, "mlmmj-sub")
+	li := newListInstance(t, "alice")
+	port := li.smtpd([]string{"RELAYCLIENT="})
+	spool := filepath.Join(li.home, "spool")
+	os.Mkdir(spool, 0o755)
+	cmd := exec.Command(makeml, "-L", "demo-ml", "-s", spool)
+	cmd.Stdin = strings.NewReader("mx.test\ndemo-owner@mx.test\n\n")
+	if out, errout, code := testbin.Run(t, cmd); code != 0 {
+		t.Fatalf("mlmmj-make-ml: exit %d: %s%s", code, out, errout)
+	}
+	dir := filepath.Join(spool, "demo-ml")
+	for name, v := range map[string]string{"delimiter": "-", "relayhost": "127.0.0.1", "smtpport": port, "tocc": ""} {
+		if err := os.WriteFile(filepath.Join(dir, "control", name), []byte(v+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dot := "|" + receive + " -F -L " + dir + "\n"
+	for _, f := range []string{".qmail-ml", ".qmail-ml-default"} {
+		if err := os.WriteFile(filepath.Join(li.home, f), []byte(dot), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range []string{"demo-alice@mx.test", "refuse@far.test"} {
+		cmd := exec.Command(sub, "-L", dir, "-a", a, "-f", "-q", "-s", "-U")
+		if out, errout, code := testbin.Run(t, cmd); code != 0 {
+			t.Fatalf("mlmmj-sub %s: exit %d: %s%s", a, code, out, errout)
+		}
+	}
+	li.mail("demo-alice@mx.test", "demo-ml@mx.test", "From: demo-alice@mx.test\nTo: demo-ml@mx.test\nSubject: via mlmmj\n\nhello from mlmmj\n")
+	m := li.await("alice", "Subject: via mlmmj", "hello from mlmmj")
+	if rp := field(t, m, "Return-Path"); !strings.HasPrefix(rp, "<demo-ml-bounces-1-demo-alice=mx.test@mx.test>") {
+		t.Errorf("alice's copy has Return-Path %s", rp)
+	}
+	bounced := filepath.Join(dir, "bounce", "refuse=far.test")
+	if !testbin.Eventually(30*time.Second, func() bool { _, err := os.Stat(bounced); return err == nil }) {
+		ents, _ := os.ReadDir(filepath.Join(dir, "bounce"))
+		t.Fatalf("mlmmj recorded no bounce for refuse@far.test (bounce/: %v); qmail-send log:\n%s", ents, li.log.String())
+	}
+	b, _ := os.ReadFile(bounced)
+	if !regexp.MustCompile(`^1:\d+`).Match(b) {
+		t.Errorf("bounce/refuse=far.test: %q", b)
+	}
+}
