@@ -24,7 +24,7 @@ import (
 	"github.com/quail-mta/quail/mta/ezmlm/cookie"
 	"github.com/quail-mta/quail/mta/ezmlm/listdir"
 	"github.com/quail-mta/quail/mta/local"
-	"github.com/quail-mta/quail/mta/qqclient"
+	"github.com/quail-mta/quail/mta/qqueue"
 	"github.com/quail-mta/quail/mta/received"
 )
 
@@ -308,15 +308,15 @@ func (b *Builder) Text(name string, s *listdir.Subst) error {
 
 // Queue is how a program reaches qmail-queue.
 type Queue struct {
-	inj qqclient.Injection
+	inj qqueue.Injection
 }
 
 // NewQueue finds qmail-queue for the invocation: $QMAILQUEUE, else the
 // qmail home's bin/qmail-queue.
 func NewQueue(inv *cli.Invocation) *Queue {
-	return &Queue{inj: qqclient.Injection{
+	return &Queue{inj: qqueue.Injection{
 		Home:    qmailhome.Dir(inv.Getenv),
-		Program: qqclient.Program(inv.Getenv),
+		Program: qqueue.Program(inv.Getenv),
 		Env:     inv.Env,
 		Stderr:  inv.Stderr,
 	}}
@@ -328,7 +328,7 @@ func NewQueue(inv *cli.Invocation) *Queue {
 func (q *Queue) Send(msg []byte, sender string, recips []string) (int, error) {
 	res := q.inj.Run(nil, bytes.NewReader(msg), sender, recips)
 	if !res.OK() {
-		return 0, Fatal(ExitTemporary, "temporary qmail-queue error: %s", res.Reason())
+		return 0, Fatal(ExitTemporary, "temporary qmail-queue error: %s", res.Text)
 	}
 	return res.Pid, nil
 }
