@@ -73,6 +73,9 @@ func doReturn(inv *cli.Invocation, dir string, digest bool, now time.Time) error
 		return trash()
 	}
 	b, err := command.ParseReturn(def)
+	if err == command.ErrTrash {
+		return trash()
+	}
 	if err != nil {
 		return mail.Fatal(mail.ExitPermanent, "Invalid bounce or receipt address format (#5.1.1)")
 	}

@@ -23,6 +23,10 @@ import (
 // ErrBadAddress is a command address the list cannot use.
 var ErrBadAddress = errors.New("bad address")
 
+// ErrTrash is a warning or probe address that is not well formed:
+// ezmlm-return drops what comes to it (its die_trash).
+var ErrTrash = errors.New("trash address")
+
 // Base is which address list a request is for.
 type Base int
 
@@ -158,7 +162,7 @@ func ParseReturn(def string) (Bounce, error) {
 		b.When, _ = strconv.ParseUint(b.Stamp, 10, 64)
 		rest, ok = strings.CutPrefix(rest[n:], ".")
 		if !ok || len(rest) < CookieLen+1 || rest[CookieLen] != '-' || strings.IndexByte(rest[:CookieLen], '-') >= 0 {
-			return Bounce{}, ErrBadAddress
+			return Bounce{}, ErrTrash
 		}
 		b.Cookie = rest[:CookieLen]
 		b.Addr = unVERP(rest[CookieLen+1:])

@@ -60,7 +60,7 @@ func TestParseReturn(t *testing.T) {
 		{"qmail's report to the unVERPed sender", "12-", Bounce{Kind: KindReport, Msg: 12}, false},
 		{"a warning bounced", "warn-1180000000.abcdefghijklmnopabcd-box=example.org", Bounce{Kind: KindWarn, When: 1180000000, Stamp: "1180000000", Cookie: "abcdefghijklmnopabcd", Addr: "box@example.org"}, false},
 		{"a probe bounced", "probe-1180000000.abcdefghijklmnopabcd-a-b=c", Bounce{Kind: KindProbe, When: 1180000000, Stamp: "1180000000", Cookie: "abcdefghijklmnopabcd", Addr: "a-b@c"}, false},
-		{"a warning with a short cookie", "warn-1180000000.abc-box=example.org", Bounce{}, true},
+		{"a warning with a short cookie: trash", "warn-1180000000.abc-box=example.org", Bounce{}, true},
 		{"nothing", "", Bounce{}, true},
 		{"no number", "x-box=y", Bounce{}, true},
 		{"no dash after the number", "12", Bounce{}, true},
