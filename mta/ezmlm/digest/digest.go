@@ -676,8 +676,10 @@ func (g *getter) index(action string) error {
 				if num, rest, ok := strings.Cut(line, ": "); ok && len(rest) > 21 {
 					line = num + ": " + rest[21:]
 				}
-			} else if i := strings.IndexByte(line, ';'); i >= 0 && len(line) > i+21 {
-				line = line[:i] + line[i+21:]
+			} else if i := strings.IndexByte(line, ';'); i > 15 && len(line) > i+21 && line[i+1] != ' ' {
+				// "\tdate;HASH author": the day without the time, then
+				// the author, as ezmlm-get shows it.
+				line = line[:i-15] + line[i+21:]
 			}
 			b.WriteString(line)
 		}

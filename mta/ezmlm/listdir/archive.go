@@ -224,7 +224,7 @@ func (l *List) AddIndex(n uint64, entry string) error {
 }
 
 // Index reads the index entries of the archive directory holding
-// message n: the raw lines.
+// message n: the raw lines, each with its newline.
 func (l *List) Index(n uint64) ([]string, bool, error) {
 	b, err := readLimited(l.Path(IndexName(n)))
 	if IsNotExist(err) {
@@ -233,5 +233,9 @@ func (l *List) Index(n uint64) ([]string, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	return strings.SplitAfter(strings.TrimSuffix(string(b), "\n"), "\n"), true, nil
+	lines := strings.SplitAfter(string(b), "\n")
+	if n := len(lines); n > 0 && lines[n-1] == "" {
+		lines = lines[:n-1]
+	}
+	return lines, true, nil
 }
