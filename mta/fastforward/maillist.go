@@ -297,9 +297,12 @@ func NewInclude(inv *cli.Invocation) int {
 	}
 	defer f.Close()
 	tmp := list + ".tmp"
-	if _, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644); err != nil {
-		// newinclude words a failure to create as one to write.
+	// newinclude words a failure to create its temporary file as one to
+	// write to it.
+	if t, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644); err != nil {
 		return report(inv, fail(111, "unable to write to %s: %s", tmp, djberr.Text(err)))
+	} else {
+		t.Close()
 	}
 	return report(inv, writeList(list+".bin", tmp, func(w *bufio.Writer) error {
 		err := CompileInclude(f, d, w)
