@@ -1,6 +1,7 @@
 package fastforward
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -150,6 +151,42 @@ func TestFastforwardMatchesDebian(t *testing.T) {
 			if got.code != want.code || got.stdout != want.stdout || got.stderr != want.stderr || strings.Join(got.queued, "\n") != strings.Join(want.queued, "\n") || got.seen != want.seen {
 				t.Errorf("fastforward %q (%s):\n ours:     exit %d %q %q %q %q\n Debian's: exit %d %q %q %q %q", args, why,
 					got.code, got.stdout, got.stderr, got.queued, got.seen, want.code, want.stdout, want.stderr, want.queued, want.seen)
+			}
+		}
+	}
+}
+
+// TestAliasesDecisionsMatchDebian compiles one /etc/aliases with
+// Debian's newaliases and with ours, then asks Debian's fastforward and
+// ours, with -nd as ALIASES suggests, what mail for each address does:
+// the same database bytes and the same decisions.
+func TestAliasesDecisionsMatchDebian(t *testing.T) {
+	theirsNA, oursNA := testbin.Peer(t, "qmail-newaliases"), testbin.Path(t, "newaliases")
+	theirsFF, oursFF := testbin.Peer(t, "fastforward"), testbin.Path(t, "fastforward")
+	aliases := "root: postmaster\npostmaster: alice, bob@other.dom\nmailer-daemon: postmaster\n" +
+		"staff: :include:staff-list, carol\nowner-staff: alice\nweb: \"|cat > /dev/null\", webmaster@other.dom\n" +
+		"@virt.dom: joe\nbilling@virt.dom: joe, fred\nloop: loop2\nloop2: loop, end\n"
+	for _, host := range []string{"host.dom", "virt.dom", "Host.Dom"} {
+		for _, local := range []string{"root", "postmaster", "MAILER-DAEMON", "staff", "web", "billing", "anyone", "loop", "nobody"} {
+			var outs [2]string
+			for i, progs := range [][2]string{{theirsNA, theirsFF}, {oursNA, oursFF}} {
+				w := newWorld(t, "host.dom", nil)
+				testbin.WriteFiles(t, w.etc, map[string]string{"aliases": aliases})
+				if _, e, code := isolated(t, w, nil, "", progs[0]); code != 0 {
+					t.Fatalf("%s: %s", progs[0], e)
+				}
+				dir := t.TempDir()
+				setlist := exec.Command(testbin.Peer(t, "setmaillist"), "staff-list.bin", "staff-list.tmp")
+				setlist.Dir, setlist.Stdin = dir, strings.NewReader("dave@host.dom\nalice@host.dom\n")
+				testbin.Run(t, setlist)
+				cmd := exec.Command(progs[1], "-nd", filepath.Join(w.etc, "aliases.cdb"))
+				cmd.Dir = dir
+				cmd.Env = []string{"PATH=/usr/bin:/bin", "DEFAULT=" + local, "HOST=" + host, "SENDER=s@d.om"}
+				out, errs, code := testbin.Run(t, cmd)
+				outs[i] = fmt.Sprintf("exit %d %q %q", code, out, errs)
+			}
+			if outs[0] != outs[1] {
+				t.Errorf("%s@%s:\n ours:     %s\n Debian's: %s", local, host, outs[1], outs[0])
 			}
 		}
 	}
