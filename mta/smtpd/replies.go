@@ -88,6 +88,15 @@ var (
 	replyWarlord = Reply{554, "5.7.1", "sorry, this message contains an attachment type we do not accept (#5.7.1)"}
 	replySPFTemp = Reply{451, "4.4.3", "SPF lookup failed, try again later (#4.4.3)"}
 
+	// CHUNKING and BINARYMIME (RFC 3030).
+	replyDataAfterBdat   = Reply{503, "5.5.1", "DATA after BDAT (#5.5.1)"}
+	replyRcptAfterBdat   = Reply{503, "5.5.1", "RCPT after BDAT (#5.5.1)"}
+	replyBinaryNeedsBdat = Reply{503, "5.5.1", "BODY=BINARYMIME needs BDAT, not DATA (#5.5.1)"} // RFC 3030 3
+	// A BDAT whose octet count cannot be read: the octets that follow
+	// cannot be told from commands, so the session ends (RFC 5321 3.8's
+	// 421 for a server closing the connection).
+	replyBdatSyntax = Reply{421, "4.5.4", "syntax error in BDAT, closing connection (#4.5.4)"}
+
 	// STARTTLS (RFC 3207 4).
 	replyTLSReady    = Reply{220, "2.0.0", "ready to start TLS"}
 	replyTLSActive   = Reply{503, "5.5.1", "TLS already active (#5.5.1)"}
@@ -132,6 +141,11 @@ func replyAuthChallenge(b64 string) Reply { return Reply{334, "", b64} }
 // (RFC 5321 4.1.1.11: 555).
 func replyUnsupportedParam(key string) Reply {
 	return Reply{555, "5.5.4", "unsupported parameter " + safeLog(key) + " (#5.5.4)"}
+}
+
+// replyChunkOK answers a BDAT chunk other than the LAST.
+func replyChunkOK(n int64) Reply {
+	return Reply{250, "2.0.0", "ok " + strconv.FormatInt(n, 10) + " octets"}
 }
 
 // replyQueued is acceptmessage's "250 ok WHEN qp PID".

@@ -249,7 +249,8 @@ func TestUnknownParametersRefused(t *testing.T) {
 		{"an unknown RCPT parameter", "<a@b>", "<u@test> XFOO=1", "220 250 250 555 221"},
 		{"DSN parameters are ignored on RCPT as on MAIL", "<a@b>", "<u@test> NOTIFY=NEVER ORCPT=rfc822;u@test", "220 250 250 250 221"},
 		{"a second path after the first is not a parameter", "<a@b>", "<v@far.invalid> <u@test>", "220 250 250 555 221"},
-		{"BINARYMIME was not announced", "<a@b> BODY=BINARYMIME", "<u@test>", "220 250 555 503 221"},
+		{"BINARYMIME is announced (RFC 3030)", "<a@b> BODY=BINARYMIME", "<u@test>", "220 250 250 250 221"},
+		{"an unknown BODY", "<a@b> BODY=9BIT", "<u@test>", "220 250 555 503 221"},
 		{"announced parameters pass", "<a@b> BODY=7bit SMTPUTF8 SIZE=10", "<u@test>", "220 250 250 250 221"},
 	}
 	for _, c := range cases {

@@ -59,6 +59,10 @@ type Session struct {
 	rcpts     []string
 	sizeGiven int64
 	spfHeader string // Received-SPF field for the message, "" without SPF
+	// binaryMIME is MAIL's BODY=BINARYMIME (RFC 3030 3): BDAT only.
+	binaryMIME bool
+	// bdat is the message BDAT's chunks go into, nil before the first.
+	bdat *message
 }
 
 // MaxErrors is how many bad commands a client may send before the
@@ -134,6 +138,11 @@ var (
 // connection. After STARTTLS the session reads and writes through
 // others, which are left to the garbage collector.
 func (s *Session) release() {
+	if s.bdat != nil {
+		// The session ended inside a BDAT transaction: nothing is queued.
+		s.bdat.q.Abort()
+		s.bdat = nil
+	}
 	if s.pooledIn != nil {
 		s.pooledIn.Reset(nil)
 		readers.Put(s.pooledIn)
@@ -265,6 +274,11 @@ func (s *Session) resetTransaction() {
 	s.rcpts = nil
 	s.sizeGiven = 0
 	s.spfHeader = ""
+	s.binaryMIME = false
+	if s.bdat != nil {
+		s.bdat.q.Abort()
+		s.bdat = nil
+	}
 }
 
 // protocol names the session as RFC 3848 does for the Received line.
@@ -308,6 +322,7 @@ var verbs = map[string]func(*Session, string) error{
 	"mail":     (*Session).cmdMail,
 	"rcpt":     (*Session).cmdRcpt,
 	"data":     (*Session).cmdData,
+	"bdat":     (*Session).cmdBdat,
 	"rset":     (*Session).cmdRset,
 	"noop":     (*Session).cmdNoop,
 	"vrfy":     (*Session).cmdVrfy,
@@ -335,7 +350,7 @@ func (s *Session) cmdEhlo(arg string) error {
 	} else {
 		lines = append(lines, "SIZE")
 	}
-	lines = append(lines, "ENHANCEDSTATUSCODES", "SMTPUTF8")
+	lines = append(lines, "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING", "BINARYMIME")
 	if s.tlsOffered() {
 		lines = append(lines, "STARTTLS")
 	}
@@ -379,7 +394,7 @@ func (s *Session) cmdQuit(string) error {
 }
 
 func (s *Session) cmdMail(arg string) error {
-	addr, size, v := s.mailCommand(arg)
+	addr, size, binary, v := s.mailCommand(arg)
 	if v.refused() {
 		s.answer(v)
 		return nil
@@ -394,24 +409,25 @@ func (s *Session) cmdMail(arg string) error {
 	}
 	s.haveMail = true
 	s.sizeGiven = size
+	s.binaryMIME = binary
 	s.reply(replyMailOK)
 	return nil
 }
 
 // mailCommand checks MAIL's state, path and parameters and returns the
-// sender and its SIZE.
-func (s *Session) mailCommand(arg string) (addr string, size int64, v verdict) {
+// sender, its SIZE and whether the body is BINARYMIME.
+func (s *Session) mailCommand(arg string) (addr string, size int64, binary bool, v verdict) {
 	switch {
 	case s.haveMail:
-		return "", 0, mistake(replyNested)
+		return "", 0, false, mistake(replyNested)
 	case s.cfg.TLSMode == TLSRequire && !s.tlsActive:
-		return "", 0, mistake(replyTLSRequired)
+		return "", 0, false, mistake(replyTLSRequired)
 	case s.cfg.Auth.Required && s.authUser == "" && s.cfg.RelayClient == nil:
-		return "", 0, mistake(replyAuthRequired)
+		return "", 0, false, mistake(replyAuthRequired)
 	}
 	addr, params, _, err := ParsePath(arg, "from:")
 	if err != nil {
-		return "", 0, mistake(replySyntax)
+		return "", 0, false, mistake(replySyntax)
 	}
 	for _, p := range params {
 		k, v, _ := strings.Cut(p, "=")
@@ -419,25 +435,29 @@ func (s *Session) mailCommand(arg string) (addr string, size int64, v verdict) {
 		case "SIZE":
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n < 0 {
-				return "", 0, mistake(replySizeSyntax)
+				return "", 0, false, mistake(replySizeSyntax)
 			}
 			size = n
 		case "BODY":
-			if !strings.EqualFold(v, "7BIT") && !strings.EqualFold(v, "8BITMIME") {
-				return "", 0, mistake(replyBodySyntax)
+			switch strings.ToUpper(v) {
+			case "7BIT", "8BITMIME":
+			case "BINARYMIME":
+				binary = true
+			default:
+				return "", 0, false, mistake(replyBodySyntax)
 			}
 		case "SMTPUTF8", "AUTH", "RET", "ENVID":
 			// BODY=8BITMIME|7BIT, SMTPUTF8, AUTH=<>: accepted; qmail
 			// stores bytes as they come. DSN parameters are ignored.
 		default:
-			return "", 0, mistake(replyUnsupportedParam(k))
+			return "", 0, false, mistake(replyUnsupportedParam(k))
 		}
 	}
 	if s.cfg.Databytes > 0 && size > s.cfg.Databytes {
 		// RFC 1870 6.1: refused at MAIL when the announced size is too big.
-		return "", 0, reject(replyTooBig, "MAIL", "Size").extra("size:" + strconv.FormatInt(size, 10))
+		return "", 0, false, reject(replyTooBig, "MAIL", "Size").extra("size:" + strconv.FormatInt(size, 10))
 	}
-	return addr, size, verdict{}
+	return addr, size, binary, verdict{}
 }
 
 // checkSender runs the checks of MAIL FROM in qmail-smtpd's order:
@@ -500,6 +520,9 @@ func (s *Session) cmdRcpt(arg string) error {
 func (s *Session) rcptCommand(arg string) (addr string, quoted bool, v verdict) {
 	if !s.haveMail {
 		return "", false, mistake(replyWantMail)
+	}
+	if s.bdat != nil {
+		return "", false, mistake(replyRcptAfterBdat)
 	}
 	addr, params, quoted, err := ParsePath(arg, "to:")
 	if err != nil || addr == "" {
@@ -673,59 +696,101 @@ func (s *Session) ownLiteral(addr, trick string) bool {
 }
 
 func (s *Session) cmdData(string) error {
-	if !s.haveMail {
+	switch {
+	case !s.haveMail:
 		s.answer(mistake(replyWantMail))
 		return nil
-	}
-	if len(s.rcpts) == 0 {
+	case len(s.rcpts) == 0:
 		s.answer(mistake(replyWantRcpt))
 		return nil
+	case s.bdat != nil:
+		s.answer(mistake(replyDataAfterBdat))
+		return nil
+	case s.binaryMIME:
+		s.answer(mistake(replyBinaryNeedsBdat))
+		return nil
 	}
-	q, err := s.queue(s.cfg.QueueProgram, s.env)
-	if err != nil {
-		s.answer(deferral(replyQueueStart, "DATA", "Queue_start"))
+	m, v := s.openMessage()
+	if v.refused() {
+		s.answer(v)
 		return nil
 	}
 	s.reply(replyGoAhead)
 	if err := s.out.Flush(); err != nil {
-		q.Abort()
+		m.q.Abort()
 		return err
+	}
+	s.renewDeadline()
+	res, err := ReadData(s.in, m.sink, s.limit())
+	if err != nil {
+		m.q.Abort()
+		return s.readFailed(err)
+	}
+	s.answer(s.finishMessage(m, res, ""))
+	s.resetTransaction()
+	return nil
+}
+
+// message is one message on its way into the queue, from DATA or from
+// the BDAT chunks of one transaction.
+type message struct {
+	q       qqueue.Queue
+	sink    io.Writer // the queue and Warlord, renewing the read deadline
+	warlord *Warlord
+	body    *ChunkBody // BDAT's converter; nil for DATA
+	chunks  int        // BDAT chunks so far
+}
+
+// openMessage starts the queue program and writes the fields qmail-smtpd
+// puts first, the Received-SPF field and the Received line.
+func (s *Session) openMessage() (*message, verdict) {
+	q, err := s.queue(s.cfg.QueueProgram, s.env)
+	if err != nil {
+		return nil, deferral(replyQueueStart, "DATA", "Queue_start")
 	}
 	if s.spfHeader != "" {
 		io.WriteString(q, s.spfHeader)
 	}
 	io.WriteString(q, s.receivedLine())
-	limit := int64(-1)
-	if s.cfg.Databytes > 0 {
-		limit = s.cfg.Databytes
+	m := &message{q: q, warlord: NewWarlord(s.cfg.Filters.Warlord, s.relayAllowed())}
+	var sink io.Writer = q
+	if m.warlord != nil {
+		sink = io.MultiWriter(q, m.warlord)
 	}
+	m.sink = &deadlineWriter{sink, s}
+	return m, verdict{}
+}
+
+// limit is the most a message may hold, -1 for no limit.
+func (s *Session) limit() int64 {
+	if s.cfg.Databytes > 0 {
+		return s.cfg.Databytes
+	}
+	return -1
+}
+
+// renewDeadline gives the client another timeout period to send in.
+func (s *Session) renewDeadline() {
 	if d, ok := s.conn.(deadliner); ok && s.cfg.Timeout > 0 {
-		// qmail's timeout is per read; a deadline per DATA is coarser,
-		// so allow one timeout's worth per 64 KiB of databytes too.
+		// qmail's timeout is per read; deadlineWriter renews it as the
+		// message streams in.
 		d.SetReadDeadline(s.now().Add(s.cfg.Timeout))
 	}
-	var sink io.Writer = q
-	warlord := NewWarlord(s.cfg.Filters.Warlord, s.relayAllowed())
-	if warlord != nil {
-		sink = io.MultiWriter(q, warlord)
-	}
-	res, err := ReadData(s.in, &deadlineWriter{sink, s}, limit)
-	if err != nil {
-		q.Abort()
-		return s.readFailed(err)
-	}
+}
+
+// finishMessage checks the message that arrived whole and queues it or
+// refuses it: the verdict on DATA's end, or on BDAT's LAST chunk.
+func (s *Session) finishMessage(m *message, res DataResult, more string) verdict {
 	extra := fmt.Sprintf("R:%d size:%d", len(s.rcpts), res.Bytes)
 	if res.BareLF+res.BareCR > 0 {
 		extra += fmt.Sprintf(" bare_lf:%d bare_cr:%d", res.BareLF, res.BareCR)
 	}
-	if v := checkMessage(res, warlord, extra); v.refused() {
-		q.Abort()
-		s.answer(v)
-	} else {
-		s.answer(s.queueMessage(q, extra))
+	extra += more
+	if v := checkMessage(res, m.warlord, extra); v.refused() {
+		m.q.Abort()
+		return v
 	}
-	s.resetTransaction()
-	return nil
+	return s.queueMessage(m.q, extra)
 }
 
 // checkMessage refuses a message that came in too big, with an

@@ -187,7 +187,7 @@ func TestErrorReplies(t *testing.T) {
 		{"RCPT before MAIL", "RCPT TO:<u@test>\r\n", "220 503"},
 		{"DATA before RCPT", "MAIL FROM:<>\r\nDATA\r\n", "220 250 503"},
 		{"nested MAIL", "MAIL FROM:<>\r\nMAIL FROM:<>\r\n", "220 250 503"},
-		{"unknown verb", "BDAT 10\r\n", "220 502"},
+		{"BDAT before MAIL, its octets skipped", "BDAT 3\r\nabcNOOP\r\n", "220 503 250"},
 		{"SIZE over databytes", "EHLO x\r\nMAIL FROM:<a@b> SIZE=11\r\n", "220 250 552"},
 		{"message over databytes", "MAIL FROM:<a@b>\r\nRCPT TO:<u@test>\r\nDATA\r\n0123456789ab\r\n.\r\nNOOP\r\n", "220 250 250 354 552 250"},
 		{"badmailfrom address", "MAIL FROM:<SPAM@bad.test>\r\n", "220 553"},
@@ -230,6 +230,7 @@ func FuzzSession(f *testing.F) {
 	f.Add("EHLO x\r\nMAIL FROM:<a@b> SIZE=1\r\nRCPT TO:<u@test>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n")
 	f.Add("HELO\r\nRCPT TO:<\"a\\\"b\"@test>\r\nVRFY\r\n")
 	f.Add("MAIL FROM:<@a,@b:c@d>\r\nRCPT TO:<x%y@test>\r\n")
+	f.Add("EHLO x\r\nMAIL FROM:<a@b> BODY=BINARYMIME\r\nRCPT TO:<u@test>\r\nBDAT 3\r\nx\r\nBDAT 2 LAST\r\n\ny")
 	f.Fuzz(func(t *testing.T, in string) {
 		cfg := testConfig("/nonexistent/qq")
 		var out bytes.Buffer
