@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/base64"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +20,8 @@ import (
 
 // fakeSMTP is a scripted SMTP server for the tests: it offers the
 // extensions it is given, answers RCPT and DATA as told, and records the
-// dialogue and the messages as received (dot-stuffed CR LF form).
+// dialogue and the messages as received (dot-stuffed CR LF form; a
+// message sent with BDAT as its chunks' octets).
 type fakeSMTP struct {
 	Addr string // host:port
 
@@ -120,6 +123,7 @@ func (s *fakeSMTP) serve(c net.Conn) {
 		w.Flush()
 	}
 	say(s.greeting)
+	var bdatMsg bytes.Buffer
 	for {
 		line, err := br.ReadString('\n')
 		if err != nil {
@@ -212,6 +216,27 @@ func (s *fakeSMTP) serve(c net.Conn) {
 				msg.WriteString(l)
 			}
 			s.record(func() { s.messages = append(s.messages, msg.String()) })
+			say(s.data)
+		case "BDAT":
+			// RFC 3030: the chunk's octets, then one reply; the
+			// message is recorded at LAST as received.
+			size, last, _ := strings.Cut(arg, " ")
+			n, err := strconv.Atoi(size)
+			if err != nil {
+				say("501 bad count")
+				return
+			}
+			chunk := make([]byte, n)
+			if _, err := io.ReadFull(br, chunk); err != nil {
+				return
+			}
+			bdatMsg.Write(chunk)
+			if last != "LAST" {
+				say("250 chunk ok")
+				continue
+			}
+			s.record(func() { s.messages = append(s.messages, bdatMsg.String()) })
+			bdatMsg.Reset()
 			say(s.data)
 		case "QUIT":
 			say("221 bye")

@@ -460,6 +460,9 @@ func (s *session) transaction(env Envelope, msg *Message) Outcome {
 	if !any {
 		return s.quit(Permanent, "Giving up on ", "", nil)
 	}
+	if s.ext.Has("CHUNKING") {
+		return s.bdat(msg)
+	}
 	r, err = s.cmd("DATA")
 	if err != nil {
 		return s.dropped()
@@ -481,8 +484,63 @@ func (s *session) transaction(env Envelope, msg *Message) Outcome {
 		}
 		return s.dropped()
 	}
+	return s.verdict()
+}
+
+// bdat sends the message as one chunk, "BDAT n LAST" (RFC 3030 2), to a
+// server that offers CHUNKING: no dot-stuffing and no end marker, every
+// line end CR LF as in DATA, and n known before a byte is sent
+// (Message.SMTPSize). Were the message to give more or fewer bytes than
+// that, the dialogue would be out of step: the connection is dropped
+// instead of the rest being read as commands.
+func (s *session) bdat(msg *Message) Outcome {
+	body, err := msg.Reader()
+	if err != nil {
+		return outRead
+	}
+	n := msg.SMTPSize()
+	s.bw.WriteString("BDAT " + strconv.FormatInt(n, 10) + " LAST\r\n")
+	cw := &chunkWriter{w: s.bw, left: n}
+	cb := bufio.NewWriterSize(cw, 16<<10)
+	if _, _, err := copyLines(cb, body, "\r\n", false); err != nil {
+		var re readError
+		if errors.As(err, &re) {
+			s.conn.Close()
+			return outRead
+		}
+		return s.dropped()
+	}
+	if err := cb.Flush(); err != nil || cw.left != 0 {
+		s.conn.Close()
+		return s.dropped()
+	}
+	if err := s.bw.Flush(); err != nil {
+		return s.dropped()
+	}
+	return s.verdict()
+}
+
+// chunkWriter passes at most left bytes: a BDAT chunk's count.
+type chunkWriter struct {
+	w    *bufio.Writer
+	left int64
+}
+
+var errChunkOverrun = errors.New("message longer than its BDAT count")
+
+func (c *chunkWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > c.left {
+		return 0, errChunkOverrun
+	}
+	c.left -= int64(len(p))
+	return c.w.Write(p)
+}
+
+// verdict reads the server's answer to the message, DATA's final dot or
+// BDAT's LAST chunk.
+func (s *session) verdict() Outcome {
 	s.critical = true
-	r, err = s.read()
+	r, err := s.read()
 	if err != nil {
 		return s.dropped()
 	}
